@@ -1,0 +1,27 @@
+//! # presale-domain
+//!
+//! The domain of Presale, a server for the organizer side of the pretix REST API v1: the
+//! entities (organizers, teams, API tokens, ...), the value objects that can only hold valid
+//! values ([`values::Slug`], [`values::I18nString`], [`values::Currency`], [`values::Money`],
+//! [`values::TimeZone`], [`values::WireDateTime`]), the rules, and the repository traits
+//! ("ports") that storage adapters implement.
+//!
+//! The crate does no I/O and depends on no database or web framework, so other Rust services
+//! can embed it. With the `mock` feature every port also has a `mockall` mock
+//! (`MockOrganizerRepository`, ...).
+//!
+//! ```
+//! use presale_domain::values::{Slug, Money};
+//!
+//! let slug = Slug::parse("bigevents").unwrap();
+//! assert_eq!(slug.as_str(), "bigevents");
+//! assert_eq!(Money::parse("23.4").unwrap().to_string(), "23.40");
+//! ```
+
+pub mod auth;
+pub mod error;
+pub mod organizer;
+pub mod pagination;
+pub mod values;
+
+pub use error::RepositoryError;

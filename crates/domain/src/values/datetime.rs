@@ -1,0 +1,199 @@
+use chrono::{
+    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Timelike, Utc,
+};
+use std::fmt;
+
+/// A point in time in UTC, read and written in pretix's wire format.
+///
+/// Out: UTC with a `Z`, microseconds only when non-zero (`2017-12-27T10:00:00Z`,
+/// `2017-12-27T10:00:00.596934Z`). In: `YYYY-MM-DDThh:mm[:ss[.uuuuuu]]` with `Z`, `±HH:MM` or no
+/// offset (then UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WireDateTime(DateTime<Utc>);
+
+/// The input is not a datetime in an accepted format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")]
+pub struct DateTimeFormatError;
+
+impl WireDateTime {
+    /// Truncates to microseconds, the precision pretix and both databases keep.
+    pub fn from_utc(dt: DateTime<Utc>) -> Self {
+        let micros = dt.nanosecond() / 1_000 * 1_000;
+        WireDateTime(dt.with_nanosecond(micros).unwrap_or(dt))
+    }
+
+    pub fn now() -> Self {
+        Self::from_utc(Utc::now())
+    }
+
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.0
+    }
+
+    pub fn parse(input: &str) -> Result<Self, DateTimeFormatError> {
+        let s = input.trim();
+        if s.len() < 16 || !s.is_char_boundary(10) {
+            return Err(DateTimeFormatError);
+        }
+        let (date, rest) = s.split_at(10);
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| DateTimeFormatError)?;
+        let rest = rest
+            .strip_prefix('T')
+            .or_else(|| rest.strip_prefix(' '))
+            .ok_or(DateTimeFormatError)?;
+        let tz_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+        let (time, zone) = rest.split_at(tz_at);
+        let time = parse_time(time)?;
+        let naive = NaiveDateTime::new(date, time);
+        let utc = match zone {
+            "" | "Z" | "z" => Utc.from_utc_datetime(&naive),
+            offset => parse_offset(offset)?
+                .from_local_datetime(&naive)
+                .single()
+                .ok_or(DateTimeFormatError)?
+                .with_timezone(&Utc),
+        };
+        Ok(Self::from_utc(utc))
+    }
+}
+
+fn parse_time(s: &str) -> Result<NaiveTime, DateTimeFormatError> {
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    let (hms, frac) = match s.split_once(['.', ',']) {
+        Some((hms, frac)) if !frac.is_empty() && frac.len() <= 6 && digits(frac, frac.len()) => {
+            (hms, Some(frac))
+        }
+        Some(_) => return Err(DateTimeFormatError),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = hms.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || !parts.iter().all(|p| digits(p, 2)) {
+        return Err(DateTimeFormatError);
+    }
+    if frac.is_some() && parts.len() != 3 {
+        return Err(DateTimeFormatError);
+    }
+    let num = |p: &str| p.parse::<u32>().map_err(|_| DateTimeFormatError);
+    let micros = match frac {
+        Some(f) => num(&format!("{f:0<6}"))?,
+        None => 0,
+    };
+    let sec = match parts.get(2) {
+        Some(p) => num(p)?,
+        None => 0,
+    };
+    NaiveTime::from_hms_micro_opt(num(parts[0])?, num(parts[1])?, sec, micros)
+        .ok_or(DateTimeFormatError)
+}
+
+fn parse_offset(s: &str) -> Result<FixedOffset, DateTimeFormatError> {
+    let sign = match s.as_bytes().first() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => return Err(DateTimeFormatError),
+    };
+    let body = &s[1..];
+    let (h, m) = match body.len() {
+        2 => (body, "00"),
+        4 => body.split_at(2),
+        5 if body.as_bytes()[2] == b':' => (&body[..2], &body[3..]),
+        _ => return Err(DateTimeFormatError),
+    };
+    if !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+        return Err(DateTimeFormatError);
+    }
+    let h: i32 = h.parse().map_err(|_| DateTimeFormatError)?;
+    let m: i32 = m.parse().map_err(|_| DateTimeFormatError)?;
+    if h > 23 || m > 59 {
+        return Err(DateTimeFormatError);
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60)).ok_or(DateTimeFormatError)
+}
+
+impl fmt::Display for WireDateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.nanosecond() == 0 {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+        } else {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        }
+    }
+}
+
+impl serde::Serialize for WireDateTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(input: &str) -> Result<String, DateTimeFormatError> {
+        WireDateTime::parse(input).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn writes_utc_with_z_and_micros_only_when_set() {
+        assert_eq!(
+            round_trip("2017-12-27T10:00:00Z").as_deref(),
+            Ok("2017-12-27T10:00:00Z")
+        );
+        assert_eq!(
+            round_trip("2017-12-27T10:00:00.596934Z").as_deref(),
+            Ok("2017-12-27T10:00:00.596934Z")
+        );
+        assert_eq!(
+            round_trip("2017-12-27T10:00:00.5Z").as_deref(),
+            Ok("2017-12-27T10:00:00.500000Z")
+        );
+    }
+
+    #[test]
+    fn converts_offsets_and_treats_naive_as_utc() {
+        assert_eq!(
+            round_trip("2017-12-27T10:00:00+02:00").as_deref(),
+            Ok("2017-12-27T08:00:00Z")
+        );
+        assert_eq!(
+            round_trip("2017-12-27T10:00-01:30").as_deref(),
+            Ok("2017-12-27T11:30:00Z")
+        );
+        assert_eq!(
+            round_trip("2017-12-27T10:00").as_deref(),
+            Ok("2017-12-27T10:00:00Z")
+        );
+        assert_eq!(
+            round_trip("2017-12-27 10:00:05").as_deref(),
+            Ok("2017-12-27T10:00:05Z")
+        );
+    }
+
+    #[test]
+    fn rejects_dates_and_garbage() {
+        for bad in [
+            "2017-12-27",
+            "yesterday",
+            "",
+            "2017-13-27T10:00:00Z",
+            "2017-12-27T25:00:00Z",
+            "2017-12-27T10:00:00+25:00",
+            "2017-12-27T10Z",
+            "2017-12-27T10:00:00.1234567Z",
+            "2017-12-27T10:00:00Zjunk",
+            "2017-12-27T10:00:00.Z",
+        ] {
+            assert_eq!(WireDateTime::parse(bad), Err(DateTimeFormatError), "{bad}");
+        }
+    }
+
+    #[test]
+    fn error_text_is_pretix_exact() {
+        assert_eq!(
+            DateTimeFormatError.to_string(),
+            "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! # presale-storage-diesel
+//!
+//! Implements the repository ports of `presale-domain` with diesel, on PostgreSQL and SQLite
+//! from one binary: [`DatabaseUrl`] picks the backend from the URL scheme, [`Database`] owns
+//! the r2d2 pool and implements every port, and every call runs on tokio's blocking pool so
+//! the async workers never wait on the database.
+
+mod connection;
+mod dialect;
+mod error;
+mod migrations;
+mod repo;
+mod schema;
+pub mod testdb;
+
+pub use connection::{Backend, DatabaseUrl, DbConnection, PoolOptions, UrlError};
+pub use migrations::{revert_all, run_pending, MigrationError};
+pub use repo::Database;

@@ -1,0 +1,112 @@
+use super::Database;
+use crate::error::from_diesel;
+use crate::schema::organizers;
+use async_trait::async_trait;
+use diesel::prelude::*;
+use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
+use presale_domain::pagination::{Page, Window};
+use presale_domain::values::Slug;
+use presale_domain::RepositoryError;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = organizers)]
+struct OrganizerRow {
+    id: i64,
+    slug: String,
+    name: String,
+    plugins: String,
+}
+
+impl TryFrom<OrganizerRow> for Organizer {
+    type Error = RepositoryError;
+
+    fn try_from(row: OrganizerRow) -> Result<Self, RepositoryError> {
+        let slug = Slug::parse(&row.slug)
+            .map_err(|e| RepositoryError::Internal(format!("organizer {}: {e}", row.id)))?;
+        let mut plugins: Vec<String> = serde_json::from_str(&row.plugins)
+            .map_err(|e| RepositoryError::Internal(format!("organizer {} plugins: {e}", row.id)))?;
+        plugins.sort();
+        Ok(Organizer {
+            id: OrganizerId(row.id),
+            slug,
+            name: row.name,
+            plugins,
+        })
+    }
+}
+
+#[async_trait]
+impl OrganizerRepository for Database {
+    async fn find_by_slug(&self, slug: &str) -> Result<Option<Organizer>, RepositoryError> {
+        let slug = slug.to_owned();
+        self.run(move |conn| {
+            organizers::table
+                .filter(organizers::slug.eq(slug))
+                .select(OrganizerRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(from_diesel)?
+                .map(Organizer::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        ids: Vec<OrganizerId>,
+        window: Window,
+    ) -> Result<Page<Organizer>, RepositoryError> {
+        let ids: Vec<i64> = ids.into_iter().map(|i| i.0).collect();
+        self.run(move |conn| {
+            let total: i64 = organizers::table
+                .filter(organizers::id.eq_any(&ids))
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            let rows = organizers::table
+                .filter(organizers::id.eq_any(&ids))
+                .order((organizers::slug.asc(), organizers::id.asc()))
+                .offset(i64::try_from(window.offset).unwrap_or(i64::MAX))
+                .limit(i64::try_from(window.limit).unwrap_or(i64::MAX))
+                .select(OrganizerRow::as_select())
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(Page {
+                total: u64::try_from(total).unwrap_or(0),
+                items: rows
+                    .into_iter()
+                    .map(Organizer::try_from)
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .await
+    }
+
+    async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError> {
+        let name = name.to_owned();
+        self.run(move |conn| {
+            diesel::insert_into(organizers::table)
+                .values((
+                    organizers::slug.eq(slug.as_str()),
+                    organizers::name.eq(name),
+                    organizers::plugins.eq("[]"),
+                ))
+                .returning(organizers::all_columns)
+                .get_result::<OrganizerRow>(conn)
+                .map_err(from_diesel)?
+                .try_into()
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1")
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,271 @@
+use super::Database;
+use crate::error::from_diesel;
+use crate::schema::{api_tokens, events, team_limit_events, teams};
+use async_trait::async_trait;
+use diesel::prelude::*;
+use presale_domain::auth::{
+    ApiToken, EventId, EventScope, NewTeam, Permission, PermissionSet, Team, TeamId,
+    TeamRepository, TokenHash, TokenId, TokenRepository,
+};
+use presale_domain::organizer::OrganizerId;
+use presale_domain::RepositoryError;
+
+use crate::connection::DbConnection;
+use crate::dialect::per_backend;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = teams)]
+struct TeamRow {
+    id: i64,
+    organizer_id: i64,
+    name: String,
+    all_events: bool,
+    can_create_events: bool,
+    can_change_teams: bool,
+    can_change_organizer_settings: bool,
+    can_manage_gift_cards: bool,
+    can_change_event_settings: bool,
+    can_change_items: bool,
+    can_view_orders: bool,
+    can_change_orders: bool,
+    can_view_vouchers: bool,
+    can_change_vouchers: bool,
+    can_checkin_orders: bool,
+    can_manage_customers: bool,
+    can_manage_reusable_media: bool,
+}
+
+impl TeamRow {
+    /// The flags in [`Permission::ALL`] order.
+    fn flags(&self) -> [bool; 13] {
+        [
+            self.can_create_events,
+            self.can_change_teams,
+            self.can_change_organizer_settings,
+            self.can_manage_gift_cards,
+            self.can_change_event_settings,
+            self.can_change_items,
+            self.can_view_orders,
+            self.can_change_orders,
+            self.can_view_vouchers,
+            self.can_change_vouchers,
+            self.can_checkin_orders,
+            self.can_manage_customers,
+            self.can_manage_reusable_media,
+        ]
+    }
+
+    fn into_team(self, limit_events: Vec<EventId>) -> Team {
+        let permissions = Permission::ALL
+            .into_iter()
+            .zip(self.flags())
+            .filter_map(|(p, on)| on.then_some(p))
+            .collect();
+        Team {
+            id: TeamId(self.id),
+            organizer: OrganizerId(self.organizer_id),
+            name: self.name,
+            permissions,
+            events: if self.all_events {
+                EventScope::All
+            } else {
+                EventScope::Limited(limit_events)
+            },
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = teams)]
+struct NewTeamRow<'a> {
+    organizer_id: i64,
+    name: &'a str,
+    all_events: bool,
+    can_create_events: bool,
+    can_change_teams: bool,
+    can_change_organizer_settings: bool,
+    can_manage_gift_cards: bool,
+    can_change_event_settings: bool,
+    can_change_items: bool,
+    can_view_orders: bool,
+    can_change_orders: bool,
+    can_view_vouchers: bool,
+    can_change_vouchers: bool,
+    can_checkin_orders: bool,
+    can_manage_customers: bool,
+    can_manage_reusable_media: bool,
+}
+
+impl<'a> NewTeamRow<'a> {
+    fn new(team: &'a NewTeam) -> Self {
+        let p: &PermissionSet = &team.permissions;
+        NewTeamRow {
+            organizer_id: team.organizer.0,
+            name: &team.name,
+            all_events: team.events == EventScope::All,
+            can_create_events: p.contains(Permission::CreateEvents),
+            can_change_teams: p.contains(Permission::ChangeTeams),
+            can_change_organizer_settings: p.contains(Permission::ChangeOrganizerSettings),
+            can_manage_gift_cards: p.contains(Permission::ManageGiftCards),
+            can_change_event_settings: p.contains(Permission::ChangeEventSettings),
+            can_change_items: p.contains(Permission::ChangeItems),
+            can_view_orders: p.contains(Permission::ViewOrders),
+            can_change_orders: p.contains(Permission::ChangeOrders),
+            can_view_vouchers: p.contains(Permission::ViewVouchers),
+            can_change_vouchers: p.contains(Permission::ChangeVouchers),
+            can_checkin_orders: p.contains(Permission::CheckinOrders),
+            can_manage_customers: p.contains(Permission::ManageCustomers),
+            can_manage_reusable_media: p.contains(Permission::ManageReusableMedia),
+        }
+    }
+}
+
+/// Loads the event limits of a team whose row is already read.
+fn load_team(conn: &mut DbConnection, row: TeamRow) -> Result<Team, RepositoryError> {
+    let limits = if row.all_events {
+        Vec::new()
+    } else {
+        team_limit_events::table
+            .filter(team_limit_events::team_id.eq(row.id))
+            .order(team_limit_events::event_id.asc())
+            .select(team_limit_events::event_id)
+            .load::<i64>(conn)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(EventId)
+            .collect()
+    };
+    Ok(row.into_team(limits))
+}
+
+#[async_trait]
+impl TeamRepository for Database {
+    async fn create(&self, team: NewTeam) -> Result<Team, RepositoryError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let row = diesel::insert_into(teams::table)
+                    .values(NewTeamRow::new(&team))
+                    .returning(teams::all_columns)
+                    .get_result::<TeamRow>(conn)?;
+                if let EventScope::Limited(ids) = &team.events {
+                    let raw: Vec<i64> = ids.iter().map(|e| e.0).collect();
+                    let own: i64 = events::table
+                        .filter(events::organizer_id.eq(team.organizer.0))
+                        .filter(events::id.eq_any(&raw))
+                        .count()
+                        .get_result(conn)?;
+                    if usize::try_from(own).ok() != Some(raw.len()) {
+                        return Ok(Err(RepositoryError::Conflict(
+                            "limit_events names another organizer's event".into(),
+                        )));
+                    }
+                    let links: Vec<_> = raw
+                        .iter()
+                        .map(|e| {
+                            (
+                                team_limit_events::team_id.eq(row.id),
+                                team_limit_events::event_id.eq(*e),
+                            )
+                        })
+                        .collect();
+                    let insert = diesel::insert_into(team_limit_events::table).values(links);
+                    per_backend!(conn, |c| insert.execute(c))?;
+                }
+                Ok(Ok(row.into_team(ids_of(&team.events))))
+            })
+            .map_err(from_diesel)?
+        })
+        .await
+    }
+
+    async fn find_by_name(
+        &self,
+        organizer: OrganizerId,
+        name: &str,
+    ) -> Result<Vec<Team>, RepositoryError> {
+        let name = name.to_owned();
+        self.run(move |conn| {
+            let rows = teams::table
+                .filter(teams::organizer_id.eq(organizer.0))
+                .filter(teams::name.eq(name))
+                .order(teams::id.asc())
+                .select(TeamRow::as_select())
+                .load(conn)
+                .map_err(from_diesel)?;
+            rows.into_iter().map(|r| load_team(conn, r)).collect()
+        })
+        .await
+    }
+}
+
+fn ids_of(scope: &EventScope) -> Vec<EventId> {
+    match scope {
+        EventScope::All => Vec::new(),
+        EventScope::Limited(ids) => ids.clone(),
+    }
+}
+
+#[async_trait]
+impl TokenRepository for Database {
+    async fn find_by_hash(
+        &self,
+        hash: TokenHash,
+    ) -> Result<Option<(ApiToken, Team)>, RepositoryError> {
+        self.run(move |conn| {
+            let found = api_tokens::table
+                .inner_join(teams::table)
+                .filter(api_tokens::token_hash.eq(hash.to_hex()))
+                .select((
+                    (
+                        api_tokens::id,
+                        api_tokens::team_id,
+                        api_tokens::name,
+                        api_tokens::active,
+                    ),
+                    TeamRow::as_select(),
+                ))
+                .first::<((i64, i64, String, bool), TeamRow)>(conn)
+                .optional()
+                .map_err(from_diesel)?;
+            let Some(((id, team_id, name, active), row)) = found else {
+                return Ok(None);
+            };
+            let token = ApiToken {
+                id: TokenId(id),
+                team: TeamId(team_id),
+                name,
+                active,
+            };
+            Ok(Some((token, load_team(conn, row)?)))
+        })
+        .await
+    }
+
+    async fn create(
+        &self,
+        team: TeamId,
+        name: &str,
+        hash: TokenHash,
+    ) -> Result<ApiToken, RepositoryError> {
+        let name = name.to_owned();
+        self.run(move |conn| {
+            let (id, active) = diesel::insert_into(api_tokens::table)
+                .values((
+                    api_tokens::team_id.eq(team.0),
+                    api_tokens::name.eq(&name),
+                    api_tokens::token_hash.eq(hash.to_hex()),
+                    api_tokens::active.eq(true),
+                ))
+                .returning((api_tokens::id, api_tokens::active))
+                .get_result::<(i64, bool)>(conn)
+                .map_err(from_diesel)?;
+            Ok(ApiToken {
+                id: TokenId(id),
+                team,
+                name,
+                active,
+            })
+        })
+        .await
+    }
+}
