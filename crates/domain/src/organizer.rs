@@ -1,8 +1,8 @@
 //! Organizers, and the use cases that reach them through a credential.
 
 use crate::auth::{
-    EventScope, NewTeam, Permission, PermissionSet, PlainToken, Principal, Team, TeamRepository,
-    TokenRepository,
+    EventId, EventScope, NewTeam, Permission, PermissionSet, PlainToken, Principal, Team,
+    TeamRepository, TokenRepository,
 };
 use crate::error::RepositoryError;
 use crate::pagination::{Page, Window};
@@ -38,6 +38,14 @@ pub trait OrganizerRepository: Send + Sync {
 
     /// Creates an organizer. Must return `RepositoryError::Conflict` when the slug is taken.
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError>;
+
+    /// The ids of the organizer's events with these slugs; slugs that name no event of
+    /// this organizer are left out.
+    async fn event_ids(
+        &self,
+        organizer: OrganizerId,
+        slugs: Vec<String>,
+    ) -> Result<Vec<(String, EventId)>, RepositoryError>;
 
     /// Whether the database answers at all (for readiness checks).
     async fn ping(&self) -> Result<(), RepositoryError>;
@@ -133,6 +141,14 @@ async fn existing_organizer(
         .ok_or_else(|| AdminError::UnknownOrganizer(slug.to_owned()))
 }
 
+/// The events a new team may see, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventSelection {
+    All,
+    /// Event slugs of the organizer.
+    Slugs(Vec<String>),
+}
+
 /// Creates a team in an organizer (for the command line). Team names are unique per
 /// organizer here so that tokens can be created by team name.
 pub async fn create_team(
@@ -141,12 +157,28 @@ pub async fn create_team(
     organizer: &str,
     name: &str,
     permissions: PermissionSet,
-    events: EventScope,
+    events: EventSelection,
 ) -> Result<Team, AdminError> {
     let org = existing_organizer(organizers, organizer).await?;
     if name.trim().is_empty() {
         return Err(AdminError::BlankName);
     }
+    let events = match events {
+        EventSelection::All => EventScope::All,
+        EventSelection::Slugs(slugs) => {
+            let found = organizers.event_ids(org.id, slugs.clone()).await?;
+            let mut ids = Vec::with_capacity(slugs.len());
+            for slug in slugs {
+                match found.iter().find(|(s, _)| *s == slug) {
+                    Some((_, id)) => ids.push(*id),
+                    None => return Err(AdminError::UnknownEvent(slug)),
+                }
+            }
+            ids.sort();
+            ids.dedup();
+            EventScope::Limited(ids)
+        }
+    };
     if !teams.find_by_name(org.id, name).await?.is_empty() {
         return Err(AdminError::TeamExists(name.to_owned()));
     }

@@ -1,1 +1,19 @@
+//! # presale-http-actix
+//!
+//! The pretix REST API v1 on actix-web: routes, authentication, pagination and the pretix
+//! error shapes. It talks to storage only through the `presale-domain` ports held in
+//! [`AppState`], so any adapter (or a mock) can stand behind it.
 
+mod auth;
+mod body;
+mod error;
+mod fallback;
+mod logging;
+mod pagination;
+mod routes;
+mod state;
+
+pub use error::ApiError;
+pub use logging::request_log;
+pub use routes::configure;
+pub use state::{AppState, Ports, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};

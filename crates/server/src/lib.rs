@@ -1,1 +1,10 @@
+//! # presale (server)
+//!
+//! Configuration, command line, tracing and the wiring of the storage adapter into the HTTP
+//! endpoints. The `presale` binary is a thin `main` over this library, which the end-to-end
+//! tests also use to start the real server.
 
+pub mod cli;
+pub mod config;
+pub mod server;
+pub mod telemetry;

@@ -1,8 +1,9 @@
 use super::Database;
 use crate::error::from_diesel;
-use crate::schema::organizers;
+use crate::schema::{events, organizers};
 use async_trait::async_trait;
 use diesel::prelude::*;
+use presale_domain::auth::EventId;
 use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
 use presale_domain::pagination::{Page, Window};
 use presale_domain::values::Slug;
@@ -96,6 +97,23 @@ impl OrganizerRepository for Database {
                 .get_result::<OrganizerRow>(conn)
                 .map_err(from_diesel)?
                 .try_into()
+        })
+        .await
+    }
+
+    async fn event_ids(
+        &self,
+        organizer: OrganizerId,
+        slugs: Vec<String>,
+    ) -> Result<Vec<(String, EventId)>, RepositoryError> {
+        self.run(move |conn| {
+            let rows = events::table
+                .filter(events::organizer_id.eq(organizer.0))
+                .filter(events::slug.eq_any(&slugs))
+                .select((events::slug, events::id))
+                .load::<(String, i64)>(conn)
+                .map_err(from_diesel)?;
+            Ok(rows.into_iter().map(|(s, id)| (s, EventId(id))).collect())
         })
         .await
     }

@@ -1,0 +1,35 @@
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::Error;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Middleware: one span per request and one log line when it is answered, with method,
+/// path, status and latency.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", %method, %path);
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _entered = span.enter();
+    match &result {
+        Ok(resp) => tracing::info!(
+            status = resp.status().as_u16(),
+            latency_ms = format_args!("{latency_ms:.2}"),
+            "{method} {path} {}",
+            resp.status().as_u16()
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            latency_ms = format_args!("{latency_ms:.2}"),
+            "{method} {path} failed"
+        ),
+    }
+    result
+}

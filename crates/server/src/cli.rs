@@ -1,0 +1,300 @@
+//! The `presale` command line.
+
+use crate::config::{database_settings, FileConfig, LogFormat, DEFAULT_BIND};
+use clap::{Args, Parser, Subcommand};
+use presale_domain::auth::{Permission, PermissionSet};
+use presale_domain::organizer::{self, EventSelection};
+use presale_storage_diesel::Database;
+use std::path::PathBuf;
+
+/// Presale: a server for the organizer side of the pretix REST API v1, on SQLite or
+/// PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "presale", version, about, propagate_version = true)]
+pub struct Cli {
+    /// A TOML file with settings (keys as the long options, with underscores).
+    #[arg(long, global = true, env = "PRESALE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives; shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: postgres://..., postgresql://... or sqlite://<path>
+    /// [default: sqlite://<data-dir>/presale.sqlite3]
+    #[arg(long, global = true, env = "PRESALE_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for the default SQLite database [default: ./data]
+    #[arg(long, global = true, env = "PRESALE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Most database connections held open [default: 10]
+    #[arg(long, global = true, env = "PRESALE_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<u32>,
+
+    /// Seconds a request waits for a database connection before it is answered 503
+    /// [default: 5]
+    #[arg(
+        long,
+        global = true,
+        env = "PRESALE_DB_TIMEOUT_SECS",
+        value_name = "SECS"
+    )]
+    pub db_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and serve the API.
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Manage organizers.
+    #[command(subcommand)]
+    Organizer(OrganizerCommand),
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8000]
+    #[arg(long, env = "PRESALE_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// Public base URL for `public_url` and pagination links (e.g. https://tickets.example.org);
+    /// taken from each request when not set.
+    #[arg(long, env = "PRESALE_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Log format [default: text]
+    #[arg(long, env = "PRESALE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// HTTP worker threads [default: one per core]
+    #[arg(long, env = "PRESALE_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Make sure an organizer `demo` with an all-permissions team exists, and print a new API
+    /// token for it with a curl line to try.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrganizerCommand {
+    /// Create an organizer.
+    Create {
+        /// URL slug: letters, digits, dots and dashes.
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team in an organizer.
+    Create(TeamCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TeamCreateArgs {
+    /// Organizer slug.
+    pub organizer: String,
+    /// Team name (unique within the organizer).
+    pub team: String,
+    /// The team may see every event of the organizer.
+    #[arg(long, conflicts_with = "limit_events")]
+    pub all_events: bool,
+    /// The team may see only these events (comma-separated slugs).
+    #[arg(long, value_delimiter = ',', value_name = "SLUGS")]
+    pub limit_events: Vec<String>,
+    /// Grant every permission.
+    #[arg(long, conflicts_with = "permission")]
+    pub all_permissions: bool,
+    /// Grant one permission (repeatable).
+    #[arg(long, value_name = "PERMISSION", value_parser = permission_names())]
+    pub permission: Vec<String>,
+}
+
+fn permission_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(Permission::ALL.map(Permission::name))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a team; prints the token, alone, on stdout.
+    Create {
+        /// Organizer slug.
+        organizer: String,
+        /// Team name.
+        team: String,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+/// A failed command: the message for stderr.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandError(pub String);
+
+fn fail(e: impl std::fmt::Display) -> CommandError {
+    CommandError(e.to_string())
+}
+
+/// Settings merged from the file, the environment and flags.
+struct Resolved {
+    file: FileConfig,
+}
+
+impl Resolved {
+    fn load(cli: &Cli) -> Result<Self, CommandError> {
+        Ok(Resolved {
+            file: FileConfig::load(cli.config.as_deref()).map_err(fail)?,
+        })
+    }
+
+    fn open_database(&self, args: &DatabaseArgs) -> Result<Database, CommandError> {
+        let f = &self.file;
+        let settings = database_settings(
+            args.database_url.clone().or_else(|| f.database_url.clone()),
+            args.data_dir.clone().or_else(|| f.data_dir.clone()),
+            args.db_pool_size.or(f.db_pool_size),
+            args.db_timeout_secs.or(f.db_timeout_secs),
+        )
+        .map_err(fail)?;
+        Database::open(settings.url, settings.pool).map_err(fail)
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CommandError> {
+    let resolved = Resolved::load(&cli)?;
+    let log_format = match &cli.command {
+        Command::Serve(s) => s
+            .log_format
+            .or(resolved.file.log_format)
+            .unwrap_or_default(),
+        _ => resolved.file.log_format.unwrap_or_default(),
+    };
+    crate::telemetry::init(log_format);
+    let db = resolved.open_database(&cli.database)?;
+    match cli.command {
+        Command::Migrate => {
+            tracing::info!(database = %db.url(), "migrations applied");
+            Ok(())
+        }
+        Command::Organizer(OrganizerCommand::Create { slug, name }) => {
+            let org = organizer::create_organizer(&db, &slug, &name)
+                .await
+                .map_err(fail)?;
+            eprintln!("created organizer '{}'", org.slug);
+            Ok(())
+        }
+        Command::Team(TeamCommand::Create(args)) => {
+            let permissions: PermissionSet = if args.all_permissions {
+                PermissionSet::all()
+            } else {
+                args.permission
+                    .iter()
+                    .filter_map(|p| Permission::from_name(p))
+                    .collect()
+            };
+            let events = if args.all_events || args.limit_events.is_empty() {
+                if !args.all_events {
+                    eprintln!("note: neither --all-events nor --limit-events given; the team sees no events");
+                }
+                match args.all_events {
+                    true => EventSelection::All,
+                    false => EventSelection::Slugs(Vec::new()),
+                }
+            } else {
+                EventSelection::Slugs(args.limit_events.clone())
+            };
+            let team =
+                organizer::create_team(&db, &db, &args.organizer, &args.team, permissions, events)
+                    .await
+                    .map_err(fail)?;
+            eprintln!("created team '{}' (id {})", team.name, team.id.0);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            organizer,
+            team,
+            name,
+        }) => {
+            let token = organizer::create_token(&db, &db, &db, &organizer, &team, &name)
+                .await
+                .map_err(fail)?;
+            println!("{}", token.as_str());
+            Ok(())
+        }
+        Command::Serve(args) => serve(&resolved, &db, args).await,
+    }
+}
+
+async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<(), CommandError> {
+    let f = &resolved.file;
+    let bind = args
+        .bind
+        .or_else(|| f.bind.clone())
+        .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+    let base_url = args.base_url.or_else(|| f.base_url.clone());
+    let listener = std::net::TcpListener::bind(&bind)
+        .map_err(|e| CommandError(format!("cannot listen on {bind}: {e}")))?;
+    let local = listener.local_addr().map_err(fail)?;
+    let server = crate::server::start(db, base_url.clone(), listener, args.workers.or(f.workers))
+        .map_err(fail)?;
+    tracing::info!(address = %local, database = %db.url(), "presale is serving");
+    if args.demo {
+        let token = demo_token(db).await?;
+        let url = base_url.unwrap_or_else(|| format!("http://{local}"));
+        println!("Presale is listening on {url}");
+        println!("API token for organizer 'demo': {}", token.as_str());
+        println!(
+            "Try: curl -H \"Authorization: Token {}\" {url}/api/v1/organizers/",
+            token.as_str()
+        );
+    }
+    server.await.map_err(fail)?;
+    tracing::info!("presale stopped");
+    Ok(())
+}
+
+/// The demo organizer and its team, created once; a new token on every start.
+async fn demo_token(db: &Database) -> Result<presale_domain::auth::PlainToken, CommandError> {
+    use presale_domain::organizer::OrganizerRepository;
+    if db.find_by_slug("demo").await.map_err(fail)?.is_none() {
+        organizer::create_organizer(db, "demo", "Demo Organizer")
+            .await
+            .map_err(fail)?;
+        organizer::create_team(
+            db,
+            db,
+            "demo",
+            "Administrators",
+            PermissionSet::all(),
+            EventSelection::All,
+        )
+        .await
+        .map_err(fail)?;
+    }
+    organizer::create_token(db, db, db, "demo", "Administrators", "quickstart")
+        .await
+        .map_err(fail)
+}

@@ -1,0 +1,40 @@
+//! Wiring and serving.
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use presale_http_actix::{configure, request_log, AppState, Ports};
+use presale_storage_diesel::Database;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// The HTTP ports backed by the database.
+pub fn ports(db: &Database) -> Ports {
+    let db = Arc::new(db.clone());
+    Ports {
+        organizers: db.clone(),
+        tokens: db,
+    }
+}
+
+/// Starts serving on `listener`. The returned server stops gracefully on SIGTERM/SIGINT:
+/// in-flight requests finish, then the future resolves.
+pub fn start(
+    db: &Database,
+    base_url: Option<String>,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(AppState::new(ports(db), base_url));
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(request_log))
+            .configure(configure)
+    })
+    .shutdown_timeout(30);
+    if let Some(n) = workers {
+        server = server.workers(n.max(1));
+    }
+    Ok(server.listen(listener)?.run())
+}
