@@ -1,1 +1,258 @@
+//! The end-to-end harness: boots the real server (the same wiring as `presale serve`) on a
+//! fresh SQLite or PostgreSQL database, on a free loopback port, and speaks HTTP to it.
 
+use actix_web::dev::ServerHandle;
+use actix_web::http::header::HeaderMap;
+use actix_web::http::Method;
+use presale_domain::auth::{PermissionSet, Team};
+use presale_domain::organizer::{self, EventSelection, Organizer};
+use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
+use presale_storage_diesel::{Database, PoolOptions};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// Generates `sqlite` and `postgres` test functions in a module named after an async test
+/// body `fn(TestApp)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::TestApp::start($crate::Backend::Sqlite).await;
+                super::$name(app.expect("sqlite always runs")).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::start($crate::Backend::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    )+};
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to start the app.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub base_url: Option<String>,
+    pub pool: PoolOptions,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            base_url: None,
+            pool: PoolOptions {
+                max_size: 4,
+                connection_timeout: Duration::from_secs(2),
+            },
+        }
+    }
+}
+
+/// A running server on its own database.
+pub struct TestApp {
+    pub address: String,
+    pub db: Database,
+    pub backend: Backend,
+    handle: ServerHandle,
+    client: awc::Client,
+    // Dropped last: removes the database.
+    pub testdb: TestDatabase,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+}
+
+fn new_database(backend: Backend) -> Option<TestDatabase> {
+    match backend {
+        Backend::Sqlite => Some(TestDatabase::sqlite().expect("temporary SQLite database")),
+        Backend::Postgres => match TestDatabase::postgres() {
+            Ok(PostgresTestDatabase::Ready(db)) => Some(db),
+            Ok(PostgresTestDatabase::Skipped(why)) => {
+                eprintln!("SKIPPED: {why}");
+                None
+            }
+            Err(e) => panic!("{e}"),
+        },
+    }
+}
+
+impl TestApp {
+    /// Starts the app on a fresh database of `backend`; `None` when PostgreSQL tests are
+    /// skipped (no `TEST_DATABASE_URL`).
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, Options::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, options: Options) -> Option<Self> {
+        let testdb = new_database(backend)?;
+        let db = Database::open(testdb.url().clone(), options.pool).expect("open test database");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let server =
+            presale::server::start(&db, options.base_url, listener, Some(1)).expect("start server");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let client = awc::Client::builder()
+            .disable_redirects()
+            .timeout(Duration::from_secs(30))
+            .finish();
+        Some(TestApp {
+            address,
+            db,
+            backend,
+            handle,
+            client,
+            testdb,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Sends a request; `token` goes in `Authorization: Token <token>`.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut resp = match body {
+            Some(b) => req.send_body(b.to_vec()).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        let body = resp
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .expect("body read");
+        Response {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        let auth = format!("Token {token}");
+        self.request(Method::GET, path, &[("Authorization", &auth)], None)
+            .await
+    }
+
+    /// A JSON request with a token.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> Response {
+        let auth = format!("Token {token}");
+        let bytes = body.to_string();
+        self.request(
+            method,
+            path,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(bytes.as_bytes()),
+        )
+        .await
+    }
+
+    pub async fn organizer(&self, slug: &str, name: &str) -> Organizer {
+        organizer::create_organizer(&self.db, slug, name)
+            .await
+            .expect("create organizer")
+    }
+
+    pub async fn team(
+        &self,
+        organizer: &str,
+        name: &str,
+        permissions: PermissionSet,
+        events: EventSelection,
+    ) -> Team {
+        organizer::create_team(&self.db, &self.db, organizer, name, permissions, events)
+            .await
+            .expect("create team")
+    }
+
+    pub async fn token(&self, organizer: &str, team: &str) -> String {
+        organizer::create_token(&self.db, &self.db, &self.db, organizer, team, "test")
+            .await
+            .expect("create token")
+            .as_str()
+            .to_owned()
+    }
+
+    /// An organizer with an all-permissions, all-events team, and a token for it.
+    pub async fn organizer_with_token(&self, slug: &str) -> String {
+        self.organizer(slug, &format!("{slug} name")).await;
+        self.team(slug, "Admins", PermissionSet::all(), EventSelection::All)
+            .await;
+        self.token(slug, "Admins").await
+    }
+
+    /// Runs SQL on a new connection to the app's database.
+    pub fn sql(&self, statements: &str) {
+        use diesel::connection::SimpleConnection;
+        let mut conn = self.testdb.url().connect().expect("connect for SQL");
+        match &mut conn {
+            presale_storage_diesel::DbConnection::Pg(c) => c.batch_execute(statements),
+            presale_storage_diesel::DbConnection::Sqlite(c) => c.batch_execute(statements),
+        }
+        .expect("SQL runs");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::error::RepositoryError;
 use crate::organizer::OrganizerId;
+use crate::pagination::{Page, Window};
 use async_trait::async_trait;
 use rand::distributions::Uniform;
 use rand::Rng;
@@ -155,6 +156,13 @@ pub struct Team {
     pub events: EventScope,
 }
 
+/// A team with the slugs of the events it is limited to (sorted), as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamWithEvents {
+    pub team: Team,
+    pub limit_events: Vec<String>,
+}
+
 /// A team to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTeam {
@@ -302,6 +310,21 @@ pub trait TeamRepository: Send + Sync {
     /// Creates the team with its event limits. Must return `RepositoryError::Conflict` when an
     /// event in `EventScope::Limited` does not belong to the team's organizer.
     async fn create(&self, team: NewTeam) -> Result<Team, RepositoryError>;
+
+    /// One page of the organizer's teams, ordered by id, each with the slugs of its
+    /// `limit_events`.
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        window: Window,
+    ) -> Result<Page<TeamWithEvents>, RepositoryError>;
+
+    /// The organizer's team with this id; `Ok(None)` if there is none in this organizer.
+    async fn find(
+        &self,
+        organizer: OrganizerId,
+        id: TeamId,
+    ) -> Result<Option<TeamWithEvents>, RepositoryError>;
 
     /// The organizer's teams with exactly this name, ordered by id.
     async fn find_by_name(

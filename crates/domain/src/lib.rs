@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod organizer;
 pub mod pagination;
+pub mod plugins;
 pub mod values;
 
 pub use error::RepositoryError;

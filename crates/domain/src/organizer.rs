@@ -6,6 +6,7 @@ use crate::auth::{
 };
 use crate::error::RepositoryError;
 use crate::pagination::{Page, Window};
+use crate::plugins::PluginError;
 use crate::values::Slug;
 use async_trait::async_trait;
 
@@ -38,6 +39,13 @@ pub trait OrganizerRepository: Send + Sync {
 
     /// Creates an organizer. Must return `RepositoryError::Conflict` when the slug is taken.
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError>;
+
+    /// Replaces the organizer's plugin set (already validated and sorted).
+    async fn set_plugins(
+        &self,
+        id: OrganizerId,
+        plugins: Vec<String>,
+    ) -> Result<Organizer, RepositoryError>;
 
     /// The ids of the organizer's events with these slugs; slugs that name no event of
     /// this organizer are left out.
@@ -78,6 +86,26 @@ pub async fn organizer_access(
         Some(p) if !principal.has_permission(p) => Err(AccessError::Denied),
         _ => Ok(organizer),
     }
+}
+
+/// Why an organizer's plugins were not changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChangePluginsError {
+    #[error(transparent)]
+    Invalid(#[from] PluginError),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Replaces the organizer-level plugins (`PATCH /organizers/{o}/ {"plugins": [...]}`); every
+/// name must be a known plugin. The caller has checked `can_change_organizer_settings`.
+pub async fn change_plugins(
+    organizers: &dyn OrganizerRepository,
+    organizer: &Organizer,
+    plugins: &[String],
+) -> Result<Organizer, ChangePluginsError> {
+    let plugins = crate::plugins::validate(plugins)?;
+    Ok(organizers.set_plugins(organizer.id, plugins).await?)
 }
 
 /// The organizers a credential can see (a team token: its own), one page of them.

@@ -1,6 +1,7 @@
 //! Reading a request body the way pretix does: JSON, form or multipart; an empty body is `{}`.
 
 use crate::error::ApiError;
+use crate::fields::python_type;
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use serde_json::{Map, Value};
@@ -82,21 +83,12 @@ fn multipart_fields(body: &[u8], boundary: &str) -> Result<Vec<(String, String)>
 
 /// The body as a JSON object, or pretix's error for any other JSON type.
 pub(crate) fn expect_object(value: Value) -> Result<Map<String, Value>, ApiError> {
-    let kind = match &value {
-        Value::Object(_) => None,
-        Value::Array(_) => Some("list"),
-        Value::String(_) => Some("str"),
-        Value::Number(n) if n.is_f64() => Some("float"),
-        Value::Number(_) => Some("int"),
-        Value::Bool(_) => Some("bool"),
-        Value::Null => Some("NoneType"),
-    };
-    match (value, kind) {
-        (Value::Object(map), _) => Ok(map),
-        (_, Some(kind)) => Err(ApiError::non_field(format!(
-            "Invalid data. Expected a dictionary, but got {kind}."
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(ApiError::non_field(format!(
+            "Invalid data. Expected a dictionary, but got {}.",
+            python_type(&other)
         ))),
-        (_, None) => Err(ApiError::Internal("unreachable body kind".into())),
     }
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod error;
 mod fallback;
+mod fields;
 mod logging;
 mod pagination;
 mod routes;

@@ -1,4 +1,4 @@
-use presale_domain::auth::TokenRepository;
+use presale_domain::auth::{TeamRepository, TokenRepository};
 use presale_domain::organizer::OrganizerRepository;
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ pub const PRETIX_VERSION_NUMERIC: u64 = 20_260_080_005_000;
 pub struct Ports {
     pub organizers: Arc<dyn OrganizerRepository>,
     pub tokens: Arc<dyn TokenRepository>,
+    pub teams: Arc<dyn TeamRepository>,
 }
 
 /// Shared per-application state.

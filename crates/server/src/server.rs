@@ -13,7 +13,8 @@ pub fn ports(db: &Database) -> Ports {
     let db = Arc::new(db.clone());
     Ports {
         organizers: db.clone(),
-        tokens: db,
+        tokens: db.clone(),
+        teams: db,
     }
 }
 

@@ -16,3 +16,8 @@ pub mod testdb;
 pub use connection::{Backend, DatabaseUrl, DbConnection, PoolOptions, UrlError};
 pub use migrations::{revert_all, run_pending, MigrationError};
 pub use repo::Database;
+
+/// A count or offset for SQL, saturating at `i64::MAX`.
+pub(crate) fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

@@ -2,10 +2,16 @@
 
 mod meta;
 mod organizers;
+mod teams;
 
+use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::fallback;
+use crate::state::AppState;
+use actix_web::http::Method;
 use actix_web::{guard, web, HttpRequest, HttpResponse, Resource};
+use presale_domain::auth::{Permission, Principal};
+use presale_domain::organizer::{organizer_access, Organizer};
 use std::future::Future;
 
 /// Registers every route and the JSON fallback on an actix `App` (or a scope of one).
@@ -19,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(read().to(meta::version)),
                 )
                 .configure(organizers::configure)
+                .configure(teams::configure)
                 .default_service(web::to(fallback::not_found)),
         )
         .default_service(web::to(fallback::not_found));
@@ -46,4 +53,53 @@ where
             })
         }
     }))
+}
+
+/// The permission a request needs on an organizer resource: `read` for GET/HEAD/OPTIONS,
+/// `write` for anything else (unsupported methods included, as pretix does).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Needs {
+    pub read: Option<Permission>,
+    pub write: Option<Permission>,
+}
+
+impl Needs {
+    pub(crate) fn for_method(self, method: &Method) -> Option<Permission> {
+        match *method {
+            Method::GET | Method::HEAD | Method::OPTIONS => self.read,
+            _ => self.write,
+        }
+    }
+}
+
+pub(crate) fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))
+}
+
+/// Authenticates the request and checks access to the `{organizer}` in its path with the
+/// permission `needs` asks for this method.
+pub(crate) async fn organizer_context(
+    req: &HttpRequest,
+    needs: Needs,
+) -> Result<(Principal, Organizer), ApiError> {
+    let principal = authenticate(req).await?;
+    let state = state_of(req)?;
+    let slug = req.match_info().get("organizer").unwrap_or_default();
+    let organizer = organizer_access(
+        state.ports.organizers.as_ref(),
+        &principal,
+        slug,
+        needs.for_method(req.method()),
+    )
+    .await?;
+    Ok((principal, organizer))
+}
+
+/// A resource below `/organizers/{organizer}/` whose 405 comes after the access check.
+pub(crate) fn organizer_resource(path: &str, allow: &'static str, needs: Needs) -> Resource {
+    checked_resource(path, allow, move |req| async move {
+        organizer_context(&req, needs).await.map(drop)
+    })
 }

@@ -1,13 +1,23 @@
 //! `/api/v1/organizers/` and `/api/v1/organizers/{organizer}/`.
 
-use super::{checked_resource, read};
+use super::{checked_resource, organizer_context, organizer_resource, read, Needs};
 use crate::auth::{authenticate, Authenticated};
+use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, ApiError};
+use crate::fields::string_list;
 use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::organizer::{organizer_access, visible_organizers, Organizer};
+use presale_domain::auth::Permission;
+use presale_domain::organizer::{
+    change_plugins, visible_organizers, ChangePluginsError, Organizer,
+};
 use serde::Serialize;
+
+const DETAIL: Needs = Needs {
+    read: None,
+    write: Some(Permission::ChangeOrganizerSettings),
+};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -17,25 +27,11 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route(read().to(list)),
     )
     .service(
-        checked_resource("/organizers/{organizer}/", "GET, HEAD", |req| async move {
-            let slug = req
-                .match_info()
-                .get("organizer")
-                .unwrap_or_default()
-                .to_owned();
-            let principal = authenticate(&req).await?;
-            let state = state_of(&req)?;
-            organizer_access(state.ports.organizers.as_ref(), &principal, &slug, None).await?;
-            Ok(())
-        })
-        .route(read().to(detail)),
+        organizer_resource("/organizers/{organizer}/", "GET, PUT, PATCH, HEAD", DETAIL)
+            .route(read().to(detail))
+            .route(web::patch().to(update))
+            .route(web::put().to(update)),
     );
-}
-
-fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))
 }
 
 /// The organizer resource, fields in pretix's order.
@@ -75,13 +71,30 @@ async fn list(
     json_ok(&envelope)
 }
 
-async fn detail(
+async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (_, organizer) = organizer_context(&req, DETAIL).await?;
+    json_ok(&render(&state.base_url_for(&req), &organizer))
+}
+
+/// PUT and PATCH: only `plugins` is writable (`name` and `slug` are read-only, as in pretix).
+async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<String>,
-    Authenticated(principal): Authenticated,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let organizer =
-        organizer_access(state.ports.organizers.as_ref(), &principal, &path, None).await?;
+    let (_, organizer) = organizer_context(&req, DETAIL).await?;
+    let fields = expect_object(parse_body(&req, &body)?)?;
+    let organizer = match fields.get("plugins") {
+        None => organizer,
+        Some(value) => {
+            let plugins = string_list(value).map_err(|msg| ApiError::field("plugins", msg))?;
+            change_plugins(state.ports.organizers.as_ref(), &organizer, &plugins)
+                .await
+                .map_err(|e| match e {
+                    ChangePluginsError::Invalid(p) => ApiError::field("plugins", p.to_string()),
+                    ChangePluginsError::Repository(r) => r.into(),
+                })?
+        }
+    };
     json_ok(&render(&state.base_url_for(&req), &organizer))
 }

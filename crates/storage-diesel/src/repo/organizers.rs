@@ -1,6 +1,7 @@
 use super::Database;
 use crate::error::from_diesel;
 use crate::schema::{events, organizers};
+use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::auth::EventId;
@@ -68,8 +69,8 @@ impl OrganizerRepository for Database {
             let rows = organizers::table
                 .filter(organizers::id.eq_any(&ids))
                 .order((organizers::slug.asc(), organizers::id.asc()))
-                .offset(i64::try_from(window.offset).unwrap_or(i64::MAX))
-                .limit(i64::try_from(window.limit).unwrap_or(i64::MAX))
+                .offset(to_i64(window.offset))
+                .limit(to_i64(window.limit))
                 .select(OrganizerRow::as_select())
                 .load(conn)
                 .map_err(from_diesel)?;
@@ -93,6 +94,24 @@ impl OrganizerRepository for Database {
                     organizers::name.eq(name),
                     organizers::plugins.eq("[]"),
                 ))
+                .returning(organizers::all_columns)
+                .get_result::<OrganizerRow>(conn)
+                .map_err(from_diesel)?
+                .try_into()
+        })
+        .await
+    }
+
+    async fn set_plugins(
+        &self,
+        id: OrganizerId,
+        plugins: Vec<String>,
+    ) -> Result<Organizer, RepositoryError> {
+        let text = serde_json::to_string(&plugins)
+            .map_err(|e| RepositoryError::Internal(e.to_string()))?;
+        self.run(move |conn| {
+            diesel::update(organizers::table.find(id.0))
+                .set(organizers::plugins.eq(text))
                 .returning(organizers::all_columns)
                 .get_result::<OrganizerRow>(conn)
                 .map_err(from_diesel)?

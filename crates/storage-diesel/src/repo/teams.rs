@@ -5,13 +5,15 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::auth::{
     ApiToken, EventId, EventScope, NewTeam, Permission, PermissionSet, Team, TeamId,
-    TeamRepository, TokenHash, TokenId, TokenRepository,
+    TeamRepository, TeamWithEvents, TokenHash, TokenId, TokenRepository,
 };
 use presale_domain::organizer::OrganizerId;
+use presale_domain::pagination::{Page, Window};
 use presale_domain::RepositoryError;
 
 use crate::connection::DbConnection;
 use crate::dialect::per_backend;
+use crate::to_i64;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = teams)]
@@ -120,22 +122,56 @@ impl<'a> NewTeamRow<'a> {
     }
 }
 
+/// The limit events (id, slug) of these teams, in one query, ordered by slug then id.
+fn limit_events_of(
+    conn: &mut DbConnection,
+    team_ids: &[i64],
+) -> Result<Vec<(i64, i64, String)>, RepositoryError> {
+    if team_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    team_limit_events::table
+        .inner_join(events::table)
+        .filter(team_limit_events::team_id.eq_any(team_ids))
+        .order((events::slug.asc(), events::id.asc()))
+        .select((team_limit_events::team_id, events::id, events::slug))
+        .load(conn)
+        .map_err(from_diesel)
+}
+
+/// Teams from their rows, with their event limits loaded for all of them at once.
+fn load_teams(
+    conn: &mut DbConnection,
+    rows: Vec<TeamRow>,
+) -> Result<Vec<TeamWithEvents>, RepositoryError> {
+    let limited: Vec<i64> = rows
+        .iter()
+        .filter(|r| !r.all_events)
+        .map(|r| r.id)
+        .collect();
+    let limits = limit_events_of(conn, &limited)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mine: Vec<_> = limits.iter().filter(|(t, _, _)| *t == row.id).collect();
+            let mut ids: Vec<EventId> = mine.iter().map(|(_, e, _)| EventId(*e)).collect();
+            ids.sort();
+            let slugs = mine.iter().map(|(_, _, s)| s.clone()).collect();
+            TeamWithEvents {
+                team: row.into_team(ids),
+                limit_events: slugs,
+            }
+        })
+        .collect())
+}
+
 /// Loads the event limits of a team whose row is already read.
 fn load_team(conn: &mut DbConnection, row: TeamRow) -> Result<Team, RepositoryError> {
-    let limits = if row.all_events {
-        Vec::new()
-    } else {
-        team_limit_events::table
-            .filter(team_limit_events::team_id.eq(row.id))
-            .order(team_limit_events::event_id.asc())
-            .select(team_limit_events::event_id)
-            .load::<i64>(conn)
-            .map_err(from_diesel)?
-            .into_iter()
-            .map(EventId)
-            .collect()
-    };
-    Ok(row.into_team(limits))
+    let mut teams = load_teams(conn, vec![row])?;
+    teams
+        .pop()
+        .map(|t| t.team)
+        .ok_or_else(|| RepositoryError::Internal("team vanished while loading".into()))
 }
 
 #[async_trait]
@@ -174,6 +210,50 @@ impl TeamRepository for Database {
                 Ok(Ok(row.into_team(ids_of(&team.events))))
             })
             .map_err(from_diesel)?
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        window: Window,
+    ) -> Result<Page<TeamWithEvents>, RepositoryError> {
+        self.run(move |conn| {
+            let total: i64 = teams::table
+                .filter(teams::organizer_id.eq(organizer.0))
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            let rows = teams::table
+                .filter(teams::organizer_id.eq(organizer.0))
+                .order(teams::id.asc())
+                .offset(to_i64(window.offset))
+                .limit(to_i64(window.limit))
+                .select(TeamRow::as_select())
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(Page {
+                total: u64::try_from(total).unwrap_or(0),
+                items: load_teams(conn, rows)?,
+            })
+        })
+        .await
+    }
+
+    async fn find(
+        &self,
+        organizer: OrganizerId,
+        id: TeamId,
+    ) -> Result<Option<TeamWithEvents>, RepositoryError> {
+        self.run(move |conn| {
+            let rows = teams::table
+                .filter(teams::organizer_id.eq(organizer.0))
+                .filter(teams::id.eq(id.0))
+                .select(TeamRow::as_select())
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(load_teams(conn, rows)?.pop())
         })
         .await
     }
