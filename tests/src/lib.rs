@@ -1,3 +1,6 @@
+// Test harness: a failed setup step is a test failure, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! The end-to-end harness: boots the real server (the same wiring as `presale serve`) on a
 //! fresh SQLite or PostgreSQL database, on a free loopback port, and speaks HTTP to it.
 

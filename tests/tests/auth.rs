@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Every authentication case of BEHAVIOUR.md §2, over HTTP, on both backends.
 
 use actix_web::http::Method;

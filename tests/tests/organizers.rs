@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/`: what a token sees, 403 for unknown and foreign organizers, and the
 //! organizer-level plugin list.
 

@@ -178,38 +178,48 @@ fn load_team(conn: &mut DbConnection, row: TeamRow) -> Result<Team, RepositoryEr
 impl TeamRepository for Database {
     async fn create(&self, team: NewTeam) -> Result<Team, RepositoryError> {
         self.run(move |conn| {
-            conn.transaction(|conn| {
-                let row = diesel::insert_into(teams::table)
-                    .values(NewTeamRow::new(&team))
-                    .returning(teams::all_columns)
-                    .get_result::<TeamRow>(conn)?;
-                if let EventScope::Limited(ids) = &team.events {
-                    let raw: Vec<i64> = ids.iter().map(|e| e.0).collect();
-                    let own: i64 = events::table
-                        .filter(events::organizer_id.eq(team.organizer.0))
-                        .filter(events::id.eq_any(&raw))
-                        .count()
-                        .get_result(conn)?;
-                    if usize::try_from(own).ok() != Some(raw.len()) {
-                        return Ok(Err(RepositoryError::Conflict(
-                            "limit_events names another organizer's event".into(),
-                        )));
+            let mut limit: Vec<i64> = match &team.events {
+                EventScope::All => Vec::new(),
+                EventScope::Limited(ids) => ids.iter().map(|e| e.0).collect(),
+            };
+            limit.sort_unstable();
+            limit.dedup();
+            // Checked before anything is written, so a refused team leaves no row behind;
+            // an event deleted meanwhile fails the foreign key and rolls everything back.
+            let own: i64 = events::table
+                .filter(events::organizer_id.eq(team.organizer.0))
+                .filter(events::id.eq_any(&limit))
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            if usize::try_from(own).ok() != Some(limit.len()) {
+                return Err(RepositoryError::Conflict(
+                    "limit_events names an event of another organizer".into(),
+                ));
+            }
+            let row = conn
+                .transaction(|conn| {
+                    let row = diesel::insert_into(teams::table)
+                        .values(NewTeamRow::new(&team))
+                        .returning(teams::all_columns)
+                        .get_result::<TeamRow>(conn)?;
+                    if !limit.is_empty() {
+                        let links: Vec<_> = limit
+                            .iter()
+                            .map(|e| {
+                                (
+                                    team_limit_events::team_id.eq(row.id),
+                                    team_limit_events::event_id.eq(*e),
+                                )
+                            })
+                            .collect();
+                        let insert = diesel::insert_into(team_limit_events::table).values(links);
+                        per_backend!(conn, |c| insert.execute(c))?;
                     }
-                    let links: Vec<_> = raw
-                        .iter()
-                        .map(|e| {
-                            (
-                                team_limit_events::team_id.eq(row.id),
-                                team_limit_events::event_id.eq(*e),
-                            )
-                        })
-                        .collect();
-                    let insert = diesel::insert_into(team_limit_events::table).values(links);
-                    per_backend!(conn, |c| insert.execute(c))?;
-                }
-                Ok(Ok(row.into_team(ids_of(&team.events))))
-            })
-            .map_err(from_diesel)?
+                    Ok(row)
+                })
+                .map_err(from_diesel)?;
+            Ok(row.into_team(limit.into_iter().map(EventId).collect()))
         })
         .await
     }
@@ -275,13 +285,6 @@ impl TeamRepository for Database {
             rows.into_iter().map(|r| load_team(conn, r)).collect()
         })
         .await
-    }
-}
-
-fn ids_of(scope: &EventScope) -> Vec<EventId> {
-    match scope {
-        EventScope::All => Vec::new(),
-        EventScope::Limited(ids) => ids.clone(),
     }
 }
 

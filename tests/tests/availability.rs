@@ -1,0 +1,105 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+//! A database that goes away answers 503 with a JSON detail (never a panic), `/readyz`
+//! follows, and the server recovers by itself when the database is back.
+
+use actix_web::http::Method;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use presale_storage_diesel::DatabaseUrl;
+use presale_tests::{Backend, TestApp};
+use serde_json::json;
+
+const UNAVAILABLE: &str = r#"{"detail":"The database is unavailable. Please try again later."}"#;
+
+async fn assert_up(app: &TestApp, token: &str) {
+    assert_eq!(app.get("/api/v1/organizers/", token).await.status, 200);
+    let ready = app.get("/readyz", token).await;
+    assert_eq!((ready.status, ready.json()), (200, json!({"status": "ok"})));
+}
+
+async fn assert_down(app: &TestApp, token: &str) {
+    let resp = app.get("/api/v1/organizers/", token).await;
+    assert_eq!((resp.status, resp.text()), (503, UNAVAILABLE.to_owned()));
+    assert_eq!(resp.header("retry-after").as_deref(), Some("5"));
+    let ready = app.get("/readyz", token).await;
+    assert_eq!((ready.status, ready.text()), (503, UNAVAILABLE.to_owned()));
+    // The process itself is still up.
+    assert_eq!(app.get("/healthz", token).await.status, 200);
+}
+
+#[actix_web::test]
+async fn postgres_outage_is_503_and_recovers() {
+    let Some(app) = TestApp::start(Backend::Postgres).await else {
+        return;
+    };
+    let token = app.organizer_with_token("bigevents").await;
+    assert_up(&app, &token).await;
+
+    let (admin_url, name) = app.testdb.postgres_admin().expect("postgres database");
+    let mut admin = PgConnection::establish(admin_url).expect("admin connection");
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .expect("cut the database off");
+    assert_down(&app, &token).await;
+
+    admin
+        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .expect("let it back");
+    assert_up(&app, &token).await;
+}
+
+/// SQLite cannot vanish under open connections, but another process can hold its write lock
+/// (a backup, a migration): writes then wait `busy_timeout` and answer 503, not 500, write
+/// nothing, and succeed again once the lock is released.
+#[actix_web::test]
+async fn sqlite_write_lock_is_503_and_recovers() {
+    let app = TestApp::start(Backend::Sqlite).await.expect("sqlite");
+    let token = app.organizer_with_token("bigevents").await;
+    assert_up(&app, &token).await;
+    let patch = |plugins: serde_json::Value| {
+        let app = &app;
+        let token = &token;
+        async move {
+            app.send_json(
+                Method::PATCH,
+                "/api/v1/organizers/bigevents/",
+                token,
+                &json!({ "plugins": plugins }),
+            )
+            .await
+        }
+    };
+
+    let DatabaseUrl::Sqlite(path) = app.testdb.url() else {
+        panic!("not sqlite");
+    };
+    let mut holder = SqliteConnection::establish(&path.to_string_lossy()).expect("open");
+    holder
+        .batch_execute(
+            "PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; UPDATE organizers SET name = name;",
+        )
+        .expect("take the write lock");
+    let resp = patch(json!(["pretix.plugins.badges"])).await;
+    assert_eq!((resp.status, resp.text()), (503, UNAVAILABLE.to_owned()));
+    // Reads go on meanwhile.
+    assert_up(&app, &token).await;
+
+    holder.batch_execute("COMMIT;").expect("release");
+    drop(holder);
+    let plugins = app
+        .get("/api/v1/organizers/bigevents/", &token)
+        .await
+        .json()["plugins"]
+        .clone();
+    assert_eq!(plugins, json!([]), "the refused write left nothing behind");
+    let resp = patch(json!(["pretix.plugins.badges"])).await;
+    assert_eq!(
+        (resp.status, resp.json()["plugins"].clone()),
+        (200, json!(["pretix.plugins.badges"]))
+    );
+}

@@ -1,0 +1,201 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+//! Error shapes, routing and the trailing-slash rule (BEHAVIOUR.md §1, §2), over HTTP.
+
+use actix_web::http::Method;
+use presale_tests::{both_backends, TestApp};
+use serde_json::json;
+
+both_backends!(
+    malformed_json_is_a_parse_error,
+    wrong_content_type_is_415,
+    body_must_be_an_object,
+    form_and_multipart_bodies_are_accepted,
+    unknown_routes_are_json_404,
+    trailing_slash_redirects_reads_only,
+    unknown_team_is_404_with_model_name,
+    head_has_no_body,
+);
+
+const ORG: &str = "/api/v1/organizers/bigevents/";
+
+async fn malformed_json_is_a_parse_error(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let resp = app
+        .request(
+            Method::PATCH,
+            ORG,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(b"{\"plugins\": [}"),
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    let detail = resp.json()["detail"].as_str().expect("detail").to_owned();
+    assert!(detail.starts_with("JSON parse error - "), "{detail}");
+    assert_eq!(resp.json().as_object().map(|o| o.len()), Some(1));
+}
+
+async fn wrong_content_type_is_415(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let resp = app
+        .request(
+            Method::PATCH,
+            ORG,
+            &[("Authorization", &auth), ("Content-Type", "text/plain")],
+            Some(b"{}"),
+        )
+        .await;
+    assert_eq!(resp.status, 415);
+    assert_eq!(
+        resp.text(),
+        r#"{"detail":"Unsupported media type \"text/plain\" in request."}"#
+    );
+    // An empty body needs no content type: it is `{}`.
+    let resp = app
+        .request(Method::PATCH, ORG, &[("Authorization", &auth)], None)
+        .await;
+    assert_eq!(resp.status, 200);
+}
+
+async fn body_must_be_an_object(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    for (body, kind) in [(json!([1]), "list"), (json!("x"), "str"), (json!(3), "int")] {
+        let resp = app.send_json(Method::PATCH, ORG, &token, &body).await;
+        assert_eq!(resp.status, 400);
+        assert_eq!(
+            resp.json(),
+            json!({"non_field_errors": [format!("Invalid data. Expected a dictionary, but got {kind}.")]})
+        );
+    }
+}
+
+async fn form_and_multipart_bodies_are_accepted(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let resp = app
+        .request(
+            Method::PATCH,
+            ORG,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(b"name=x"),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    let multipart = b"--b1\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--b1--\r\n";
+    let resp = app
+        .request(
+            Method::PATCH,
+            ORG,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "multipart/form-data; boundary=b1"),
+            ],
+            Some(multipart),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+}
+
+async fn unknown_routes_are_json_404(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    for path in [
+        "/api/v1/nope/",
+        "/nope",
+        "/api/v2/organizers/",
+        "/api/v1/organizers/bigevents/nope/",
+    ] {
+        let resp = app.get(path, &token).await;
+        assert_eq!(resp.status, 404, "{path}");
+        assert_eq!(resp.text(), r#"{"detail":"Not found."}"#, "{path}");
+        assert_eq!(
+            resp.header("content-type").as_deref(),
+            Some("application/json")
+        );
+    }
+}
+
+async fn trailing_slash_redirects_reads_only(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let h = [("Authorization", auth.as_str())];
+    for method in [Method::GET, Method::HEAD, Method::DELETE] {
+        let resp = app
+            .request(
+                method.clone(),
+                "/api/v1/organizers/bigevents?x=1&y=2",
+                &h,
+                None,
+            )
+            .await;
+        assert_eq!(resp.status, 301, "{method}");
+        assert_eq!(
+            resp.header("location").as_deref(),
+            Some("/api/v1/organizers/bigevents/?x=1&y=2")
+        );
+    }
+    let resp = app
+        .request(Method::GET, "/api/v1/organizers", &h, None)
+        .await;
+    assert_eq!(
+        resp.header("location").as_deref(),
+        Some("/api/v1/organizers/")
+    );
+    for method in [Method::POST, Method::PUT, Method::PATCH] {
+        let resp = app
+            .request(method.clone(), "/api/v1/organizers/bigevents", &h, None)
+            .await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (404, r#"{"detail":"Not found."}"#.to_owned()),
+            "{method}"
+        );
+    }
+    // No redirect towards a URL that does not exist either.
+    let resp = app.request(Method::GET, "/api/v1/nothing", &h, None).await;
+    assert_eq!(resp.status, 404);
+    // The version route has no trailing slash.
+    assert_eq!(app.get("/api/v1/version", &token).await.status, 200);
+}
+
+async fn unknown_team_is_404_with_model_name(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let resp = app
+        .get("/api/v1/organizers/bigevents/teams/999999/", &token)
+        .await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (
+            404,
+            r#"{"detail":"No Team matches the given query."}"#.to_owned()
+        )
+    );
+    let resp = app
+        .get("/api/v1/organizers/bigevents/teams/abc/", &token)
+        .await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (404, r#"{"detail":"Not found."}"#.to_owned())
+    );
+}
+
+async fn head_has_no_body(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let resp = app
+        .request(
+            Method::HEAD,
+            "/api/v1/organizers/",
+            &[("Authorization", &auth)],
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    assert!(resp.body.is_empty());
+}
