@@ -1,0 +1,39 @@
+# The few commands people use. `make help` lists them.
+CARGO ?= cargo
+
+.PHONY: help deps run build test lint check-domain ci clean
+
+help:
+	@echo "make run    build and start Presale on ./data/presale.sqlite3 with a demo organizer and token"
+	@echo "make test   run every test (PostgreSQL too when TEST_DATABASE_URL is set)"
+	@echo "make lint   rustfmt, clippy, and the domain crate's dependency check"
+	@echo "make ci     lint + test, as CI runs them"
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --release -p presale
+
+run: build
+	./target/release/presale serve --demo
+
+test: deps
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  echo "note: TEST_DATABASE_URL is not set: PostgreSQL tests are SKIPPED, SQLite tests run"; \
+	fi
+	$(CARGO) test --workspace --no-fail-fast
+
+check-domain:
+	@if $(CARGO) tree -p presale-domain -e normal,build --prefix none | grep -E '^(diesel|actix|tokio)'; then \
+	  echo "presale-domain must not depend on a database or web crate" >&2; exit 1; \
+	else echo "presale-domain: no database, web or runtime crate in its tree"; fi
+
+lint: deps check-domain
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+ci: lint test
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,270 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+//! The `presale` binary as a user runs it: exit codes, stdout/stderr, configuration
+//! precedence, serving and graceful shutdown.
+
+use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn presale(db_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_presale"))
+        .args(args)
+        .env("PRESALE_DATABASE_URL", db_url)
+        .env_remove("PRESALE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run presale")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Creates an organizer, a team and a token with the CLI; returns the token.
+fn bootstrap(url: &str) -> String {
+    let o = presale(url, &["organizer", "create", "bigevents", "--name", "Big Events"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = presale(url, &["team", "create", "bigevents", "API", "--all-events", "--all-permissions"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = presale(url, &["token", "create", "bigevents", "API", "--name", "ci"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let token = out.strip_suffix('\n').expect("one line");
+    assert!(!token.contains('\n'), "only the token on stdout: {out:?}");
+    assert_eq!(token.len(), 64);
+    assert!(token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    token.to_owned()
+}
+
+fn run_admin_commands(url: &str) {
+    bootstrap(url);
+    let o = presale(url, &["organizer", "create", "bigevents", "--name", "Again"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "error: organizer 'bigevents' already exists\n");
+
+    let o = presale(url, &["team", "create", "nope", "API", "--all-events"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "error: organizer 'nope' does not exist\n");
+
+    let o = presale(url, &["token", "create", "bigevents", "Nobody"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "error: team 'Nobody' does not exist in this organizer\n");
+    assert_eq!(stdout(&o), "");
+
+    let o = presale(url, &["team", "create", "bigevents", "Scanners", "--limit-events", "conf,expo"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "error: unknown event 'conf' in this organizer\n");
+
+    let o = presale(url, &["team", "create", "bigevents", "API", "--all-events"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "error: team 'API' already exists in this organizer\n");
+
+    let o = presale(url, &["migrate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn admin_commands_on_sqlite() {
+    let db = TestDatabase::sqlite().unwrap();
+    run_admin_commands(&db.url_string());
+}
+
+#[test]
+fn admin_commands_on_postgres() {
+    match TestDatabase::postgres().unwrap() {
+        PostgresTestDatabase::Ready(db) => run_admin_commands(&db.url_string()),
+        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
+    }
+}
+
+#[test]
+fn bad_arguments_exit_non_zero_with_a_message() {
+    let db = TestDatabase::sqlite().unwrap();
+    let url = db.url_string();
+    let o = presale(&url, &["team", "create", "bigevents"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("required arguments were not provided"), "{}", stderr(&o));
+
+    let o = presale(&url, &["team", "create", "o", "t", "--permission", "can_fly"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid value 'can_fly'"), "{}", stderr(&o));
+
+    let o = presale(&url, &["team", "create", "o", "t", "--all-events", "--limit-events", "a"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = presale("mysql://localhost/x", &["migrate"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: unsupported database URL 'mysql://localhost/x': use postgres://..., postgresql://... or sqlite://<path>\n"
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["organizer", "create", "--help"],
+        vec!["team", "create", "--help"],
+        vec!["token", "create", "--help"],
+    ] {
+        let o = presale("sqlite:///nonexistent/never-opened.sqlite3", &args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(stdout(&o).contains("Usage: presale"), "{args:?}");
+    }
+}
+
+#[test]
+fn environment_overrides_the_config_file() {
+    let db_file = TestDatabase::sqlite().unwrap();
+    let db_env = TestDatabase::sqlite().unwrap();
+    let dir = std::env::temp_dir().join(format!("presale-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("presale.toml");
+    std::fs::write(&config, format!("database_url = \"{}\"\n", db_file.url_string())).unwrap();
+
+    let run = |env_url: Option<&str>, slug: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_presale"));
+        cmd.args(["--config", config.to_str().unwrap(), "organizer", "create", slug, "--name", "x"])
+            .env_remove("PRESALE_DATABASE_URL");
+        if let Some(u) = env_url {
+            cmd.env("PRESALE_DATABASE_URL", u);
+        }
+        cmd.output().unwrap()
+    };
+    assert!(run(None, "fromfile").status.success());
+    assert!(run(Some(&db_env.url_string()), "fromenv").status.success());
+    // Each organizer landed in the database its source named.
+    assert_eq!(run(None, "fromfile").status.code(), Some(1));
+    assert!(run(None, "fromenv").status.success());
+    assert_eq!(run(Some(&db_env.url_string()), "fromenv").status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn http_get(addr: &str, path: &str, token: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Token {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Starts `presale serve --demo` on a free port; returns the child, its address and token.
+fn serve_demo(data_dir: &Path) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_presale"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("PRESALE_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.next().unwrap().unwrap();
+    let url = listening.strip_prefix("Presale is listening on ").unwrap().to_owned();
+    let token_line = lines.next().unwrap().unwrap();
+    let token = token_line.rsplit(' ').next().unwrap().to_owned();
+    let curl = lines.next().unwrap().unwrap();
+    assert_eq!(curl, format!("Try: curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/"));
+    (child, url.trim_start_matches("http://").to_owned(), token)
+}
+
+fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn demo_server_answers_with_its_token_and_stops_cleanly_on_signals() {
+    let db = TestDatabase::sqlite().unwrap();
+    let presale_test_db::Dir(data_dir) = presale_test_db::dir_of(&db);
+    for signal in ["TERM", "INT"] {
+        let (mut child, addr, token) = serve_demo(&data_dir);
+        let resp = http_get(&addr, "/api/v1/organizers/", &token);
+        assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+        assert!(resp.contains(r#""slug":"demo""#), "{resp}");
+        let killed = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let status = wait_for_exit(&mut child);
+        assert_eq!(status.code(), Some(0), "SIG{signal}");
+        assert!(TcpStream::connect(&addr).is_err(), "port closed after SIG{signal}");
+    }
+    // The default database was created in the data directory, once.
+    assert!(data_dir.join("presale.sqlite3").exists());
+}
+
+/// The directory of a SQLite test database.
+mod presale_test_db {
+    use presale_storage_diesel::testdb::TestDatabase;
+    use presale_storage_diesel::DatabaseUrl;
+    use std::path::PathBuf;
+
+    pub struct Dir(pub PathBuf);
+
+    pub fn dir_of(db: &TestDatabase) -> Dir {
+        match db.url() {
+            DatabaseUrl::Sqlite(p) => Dir(p.parent().unwrap().to_path_buf()),
+            DatabaseUrl::Postgres(_) => panic!("not sqlite"),
+        }
+    }
+}
+
+/// A request being handled when SIGTERM arrives still gets its answer before the process
+/// exits 0. The request is held in flight by another connection's SQLite write lock.
+#[test]
+fn request_in_flight_during_sigterm_is_answered() {
+    use diesel::connection::SimpleConnection;
+    use presale_storage_diesel::DbConnection;
+
+    let db = TestDatabase::sqlite().unwrap();
+    let presale_test_db::Dir(data_dir) = presale_test_db::dir_of(&db);
+    let (mut child, addr, token) = serve_demo(&data_dir);
+    let mut holder = presale_storage_diesel::DatabaseUrl::Sqlite(data_dir.join("presale.sqlite3"))
+        .connect()
+        .unwrap();
+    let DbConnection::Sqlite(lock) = &mut holder else { panic!("sqlite") };
+    lock.batch_execute("BEGIN IMMEDIATE; UPDATE organizers SET name = name;").unwrap();
+
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    let body = r#"{"plugins":["pretix.plugins.badges"]}"#;
+    write!(
+        stream,
+        "PATCH /api/v1/organizers/demo/ HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Token {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "still finishing the request");
+    lock.batch_execute("COMMIT;").unwrap();
+    drop(holder);
+
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.ends_with(r#""plugins":["pretix.plugins.badges"]}"#), "{out}");
+    assert_eq!(wait_for_exit(&mut child).code(), Some(0));
+}
