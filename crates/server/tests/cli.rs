@@ -29,23 +29,44 @@ fn stderr(o: &Output) -> String {
 
 /// Creates an organizer, a team and a token with the CLI; returns the token.
 fn bootstrap(url: &str) -> String {
-    let o = presale(url, &["organizer", "create", "bigevents", "--name", "Big Events"]);
+    let o = presale(
+        url,
+        &["organizer", "create", "bigevents", "--name", "Big Events"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = presale(url, &["team", "create", "bigevents", "API", "--all-events", "--all-permissions"]);
+    let o = presale(
+        url,
+        &[
+            "team",
+            "create",
+            "bigevents",
+            "API",
+            "--all-events",
+            "--all-permissions",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = presale(url, &["token", "create", "bigevents", "API", "--name", "ci"]);
+    let o = presale(
+        url,
+        &["token", "create", "bigevents", "API", "--name", "ci"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let token = out.strip_suffix('\n').expect("one line");
     assert!(!token.contains('\n'), "only the token on stdout: {out:?}");
     assert_eq!(token.len(), 64);
-    assert!(token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    assert!(token
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     token.to_owned()
 }
 
 fn run_admin_commands(url: &str) {
     bootstrap(url);
-    let o = presale(url, &["organizer", "create", "bigevents", "--name", "Again"]);
+    let o = presale(
+        url,
+        &["organizer", "create", "bigevents", "--name", "Again"],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o), "error: organizer 'bigevents' already exists\n");
 
@@ -55,16 +76,35 @@ fn run_admin_commands(url: &str) {
 
     let o = presale(url, &["token", "create", "bigevents", "Nobody"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stderr(&o), "error: team 'Nobody' does not exist in this organizer\n");
+    assert_eq!(
+        stderr(&o),
+        "error: team 'Nobody' does not exist in this organizer\n"
+    );
     assert_eq!(stdout(&o), "");
 
-    let o = presale(url, &["team", "create", "bigevents", "Scanners", "--limit-events", "conf,expo"]);
+    let o = presale(
+        url,
+        &[
+            "team",
+            "create",
+            "bigevents",
+            "Scanners",
+            "--limit-events",
+            "conf,expo",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stderr(&o), "error: unknown event 'conf' in this organizer\n");
+    assert_eq!(
+        stderr(&o),
+        "error: unknown event 'conf' in this organizer\n"
+    );
 
     let o = presale(url, &["team", "create", "bigevents", "API", "--all-events"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stderr(&o), "error: team 'API' already exists in this organizer\n");
+    assert_eq!(
+        stderr(&o),
+        "error: team 'API' already exists in this organizer\n"
+    );
 
     let o = presale(url, &["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -90,13 +130,35 @@ fn bad_arguments_exit_non_zero_with_a_message() {
     let url = db.url_string();
     let o = presale(&url, &["team", "create", "bigevents"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("required arguments were not provided"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("required arguments were not provided"),
+        "{}",
+        stderr(&o)
+    );
 
-    let o = presale(&url, &["team", "create", "o", "t", "--permission", "can_fly"]);
+    let o = presale(
+        &url,
+        &["team", "create", "o", "t", "--permission", "can_fly"],
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("invalid value 'can_fly'"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("invalid value 'can_fly'"),
+        "{}",
+        stderr(&o)
+    );
 
-    let o = presale(&url, &["team", "create", "o", "t", "--all-events", "--limit-events", "a"]);
+    let o = presale(
+        &url,
+        &[
+            "team",
+            "create",
+            "o",
+            "t",
+            "--all-events",
+            "--limit-events",
+            "a",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
 
     let o = presale("mysql://localhost/x", &["migrate"]);
@@ -130,12 +192,24 @@ fn environment_overrides_the_config_file() {
     let dir = std::env::temp_dir().join(format!("presale-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("presale.toml");
-    std::fs::write(&config, format!("database_url = \"{}\"\n", db_file.url_string())).unwrap();
+    std::fs::write(
+        &config,
+        format!("database_url = \"{}\"\n", db_file.url_string()),
+    )
+    .unwrap();
 
     let run = |env_url: Option<&str>, slug: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_presale"));
-        cmd.args(["--config", config.to_str().unwrap(), "organizer", "create", slug, "--name", "x"])
-            .env_remove("PRESALE_DATABASE_URL");
+        cmd.args([
+            "--config",
+            config.to_str().unwrap(),
+            "organizer",
+            "create",
+            slug,
+            "--name",
+            "x",
+        ])
+        .env_remove("PRESALE_DATABASE_URL");
         if let Some(u) = env_url {
             cmd.env("PRESALE_DATABASE_URL", u);
         }
@@ -146,7 +220,10 @@ fn environment_overrides_the_config_file() {
     // Each organizer landed in the database its source named.
     assert_eq!(run(None, "fromfile").status.code(), Some(1));
     assert!(run(None, "fromenv").status.success());
-    assert_eq!(run(Some(&db_env.url_string()), "fromenv").status.code(), Some(1));
+    assert_eq!(
+        run(Some(&db_env.url_string()), "fromenv").status.code(),
+        Some(1)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -175,11 +252,17 @@ fn serve_demo(data_dir: &Path) -> (Child, String, String) {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let listening = lines.next().unwrap().unwrap();
-    let url = listening.strip_prefix("Presale is listening on ").unwrap().to_owned();
+    let url = listening
+        .strip_prefix("Presale is listening on ")
+        .unwrap()
+        .to_owned();
     let token_line = lines.next().unwrap().unwrap();
     let token = token_line.rsplit(' ').next().unwrap().to_owned();
     let curl = lines.next().unwrap().unwrap();
-    assert_eq!(curl, format!("Try: curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/"));
+    assert_eq!(
+        curl,
+        format!("Try: curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/")
+    );
     (child, url.trim_start_matches("http://").to_owned(), token)
 }
 
@@ -203,11 +286,17 @@ fn demo_server_answers_with_its_token_and_stops_cleanly_on_signals() {
         let resp = http_get(&addr, "/api/v1/organizers/", &token);
         assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
         assert!(resp.contains(r#""slug":"demo""#), "{resp}");
-        let killed = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(killed.success());
         let status = wait_for_exit(&mut child);
         assert_eq!(status.code(), Some(0), "SIG{signal}");
-        assert!(TcpStream::connect(&addr).is_err(), "port closed after SIG{signal}");
+        assert!(
+            TcpStream::connect(&addr).is_err(),
+            "port closed after SIG{signal}"
+        );
     }
     // The default database was created in the data directory, once.
     assert!(data_dir.join("presale.sqlite3").exists());
@@ -242,8 +331,11 @@ fn request_in_flight_during_sigterm_is_answered() {
     let mut holder = presale_storage_diesel::DatabaseUrl::Sqlite(data_dir.join("presale.sqlite3"))
         .connect()
         .unwrap();
-    let DbConnection::Sqlite(lock) = &mut holder else { panic!("sqlite") };
-    lock.batch_execute("BEGIN IMMEDIATE; UPDATE organizers SET name = name;").unwrap();
+    let DbConnection::Sqlite(lock) = &mut holder else {
+        panic!("sqlite")
+    };
+    lock.batch_execute("BEGIN IMMEDIATE; UPDATE organizers SET name = name;")
+        .unwrap();
 
     let mut stream = TcpStream::connect(&addr).unwrap();
     let body = r#"{"plugins":["pretix.plugins.badges"]}"#;
@@ -255,16 +347,25 @@ fn request_in_flight_during_sigterm_is_answered() {
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     std::thread::sleep(Duration::from_millis(500));
-    assert!(child.try_wait().unwrap().is_none(), "still finishing the request");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still finishing the request"
+    );
     lock.batch_execute("COMMIT;").unwrap();
     drop(holder);
 
     let mut out = String::new();
     stream.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
-    assert!(out.ends_with(r#""plugins":["pretix.plugins.badges"]}"#), "{out}");
+    assert!(
+        out.ends_with(r#""plugins":["pretix.plugins.badges"]}"#),
+        "{out}"
+    );
     assert_eq!(wait_for_exit(&mut child).code(), Some(0));
 }
