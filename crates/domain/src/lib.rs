@@ -20,9 +20,13 @@
 
 pub mod auth;
 pub mod error;
+pub mod meta;
 pub mod organizer;
 pub mod pagination;
 pub mod plugins;
+pub mod sales_channel;
+pub mod settings;
+pub mod validation;
 pub mod values;
 
 pub use error::RepositoryError;

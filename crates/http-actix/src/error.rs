@@ -2,6 +2,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use presale_domain::organizer::AccessError;
+use presale_domain::validation::FieldErrors;
 use presale_domain::RepositoryError;
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -136,6 +137,16 @@ impl From<AccessError> for ApiError {
             AccessError::Denied => ApiError::PermissionDenied,
             AccessError::Repository(r) => r.into(),
         }
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        let mut map = Map::new();
+        for (field, message) in errors.iter() {
+            map.insert(field.to_owned(), json!([message]));
+        }
+        ApiError::Validation(map)
     }
 }
 

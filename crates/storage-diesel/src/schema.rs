@@ -10,10 +10,94 @@ diesel::table! {
 }
 
 diesel::table! {
+    meta_properties (id) {
+        id -> BigInt,
+        organizer_id -> BigInt,
+        name -> Text,
+        default_value -> Text,
+        required -> Bool,
+        allowed_values -> Nullable<Text>,
+        protected -> Bool,
+        filter_allowed -> Bool,
+    }
+}
+
+diesel::table! {
+    sales_channels (id) {
+        id -> BigInt,
+        organizer_id -> BigInt,
+        identifier -> Text,
+        label -> Text,
+        kind -> Text,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> BigInt,
         organizer_id -> BigInt,
         slug -> Text,
+        name -> Text,
+        live -> Bool,
+        testmode -> Bool,
+        currency -> Text,
+        date_from -> Timestamp,
+        date_to -> Nullable<Timestamp>,
+        date_admission -> Nullable<Timestamp>,
+        is_public -> Bool,
+        presale_start -> Nullable<Timestamp>,
+        presale_end -> Nullable<Timestamp>,
+        location -> Nullable<Text>,
+        geo_lat -> Nullable<Double>,
+        geo_lon -> Nullable<Double>,
+        has_subevents -> Bool,
+        timezone -> Text,
+        plugins -> Text,
+        all_sales_channels -> Bool,
+        signing_private_key -> Text,
+        signing_public_key -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_meta_values (event_id, property_id) {
+        event_id -> BigInt,
+        property_id -> BigInt,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    event_sales_channels (event_id, channel_id) {
+        event_id -> BigInt,
+        channel_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    item_meta_properties (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+        default_value -> Text,
+    }
+}
+
+diesel::table! {
+    organizer_settings (organizer_id, key) {
+        organizer_id -> BigInt,
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    event_settings (event_id, key) {
+        event_id -> BigInt,
+        key -> Text,
+        value -> Text,
     }
 }
 
@@ -61,11 +145,27 @@ diesel::joinable!(teams -> organizers (organizer_id));
 diesel::joinable!(team_limit_events -> teams (team_id));
 diesel::joinable!(team_limit_events -> events (event_id));
 diesel::joinable!(api_tokens -> teams (team_id));
+diesel::joinable!(meta_properties -> organizers (organizer_id));
+diesel::joinable!(sales_channels -> organizers (organizer_id));
+diesel::joinable!(event_meta_values -> events (event_id));
+diesel::joinable!(event_meta_values -> meta_properties (property_id));
+diesel::joinable!(event_sales_channels -> events (event_id));
+diesel::joinable!(event_sales_channels -> sales_channels (channel_id));
+diesel::joinable!(item_meta_properties -> events (event_id));
+diesel::joinable!(organizer_settings -> organizers (organizer_id));
+diesel::joinable!(event_settings -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizers,
     events,
     teams,
     team_limit_events,
-    api_tokens
+    api_tokens,
+    meta_properties,
+    sales_channels,
+    event_meta_values,
+    event_sales_channels,
+    item_meta_properties,
+    organizer_settings,
+    event_settings,
 );

@@ -53,6 +53,22 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// Every table the migrations create.
+const TABLES: [&str; 12] = [
+    "organizers",
+    "teams",
+    "api_tokens",
+    "meta_properties",
+    "sales_channels",
+    "events",
+    "event_meta_values",
+    "event_sales_channels",
+    "item_meta_properties",
+    "organizer_settings",
+    "event_settings",
+    "team_limit_events",
+];
+
 on_both_backends! {
     migrations_up_down_up => migrations_sqlite, migrations_postgres;
     organizers_create_and_find => organizers_sqlite, organizers_postgres;
@@ -137,13 +153,7 @@ async fn migrations_up_down_up(db: &Database) {
         run_pending(&mut conn).expect("run_pending"),
         Vec::<String>::new()
     );
-    for table in [
-        "organizers",
-        "events",
-        "teams",
-        "team_limit_events",
-        "api_tokens",
-    ] {
+    for table in TABLES {
         assert_eq!(count(&mut conn, table, "1 = 1"), 0, "table {table}");
     }
 
@@ -158,13 +168,7 @@ async fn migrations_up_down_up(db: &Database) {
         ),
         vec![0]
     );
-    for table in [
-        "organizers",
-        "events",
-        "teams",
-        "team_limit_events",
-        "api_tokens",
-    ] {
+    for table in TABLES {
         let result = support::try_execute(&mut conn, &format!("SELECT 1 FROM {table}"));
         assert!(
             result.is_err(),

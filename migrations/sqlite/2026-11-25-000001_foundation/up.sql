@@ -5,13 +5,6 @@ CREATE TABLE organizers (
     plugins TEXT NOT NULL DEFAULT '[]'
 );
 
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    organizer_id BIGINT NOT NULL REFERENCES organizers (id) ON DELETE CASCADE,
-    slug TEXT NOT NULL,
-    UNIQUE (organizer_id, slug)
-);
-
 CREATE TABLE teams (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     organizer_id BIGINT NOT NULL REFERENCES organizers (id) ON DELETE CASCADE,
@@ -32,13 +25,6 @@ CREATE TABLE teams (
     can_manage_reusable_media BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX teams_organizer_id ON teams (organizer_id);
-
-CREATE TABLE team_limit_events (
-    team_id BIGINT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
-    event_id BIGINT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
-    PRIMARY KEY (team_id, event_id)
-);
-CREATE INDEX team_limit_events_event_id ON team_limit_events (event_id);
 
 CREATE TABLE api_tokens (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

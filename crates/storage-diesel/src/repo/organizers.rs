@@ -1,11 +1,12 @@
 use super::Database;
 use crate::error::from_diesel;
-use crate::schema::{events, organizers};
+use crate::schema::{events, organizers, sales_channels};
 use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::auth::EventId;
 use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
+use presale_domain::sales_channel::WEB;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
@@ -88,16 +89,30 @@ impl OrganizerRepository for Database {
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError> {
         let name = name.to_owned();
         self.run(move |conn| {
-            diesel::insert_into(organizers::table)
-                .values((
-                    organizers::slug.eq(slug.as_str()),
-                    organizers::name.eq(name),
-                    organizers::plugins.eq("[]"),
-                ))
-                .returning(organizers::all_columns)
-                .get_result::<OrganizerRow>(conn)
-                .map_err(from_diesel)?
-                .try_into()
+            let row = conn
+                .transaction(|conn| {
+                    let row = diesel::insert_into(organizers::table)
+                        .values((
+                            organizers::slug.eq(slug.as_str()),
+                            organizers::name.eq(name),
+                            organizers::plugins.eq("[]"),
+                        ))
+                        .returning(organizers::all_columns)
+                        .get_result::<OrganizerRow>(conn)?;
+                    // Every organizer sells on the web shop from the start.
+                    diesel::insert_into(sales_channels::table)
+                        .values((
+                            sales_channels::organizer_id.eq(row.id),
+                            sales_channels::identifier.eq(WEB),
+                            sales_channels::label.eq(r#"{"en":"Online shop"}"#),
+                            sales_channels::kind.eq(WEB),
+                            sales_channels::position.eq(0),
+                        ))
+                        .execute(conn)?;
+                    Ok(row)
+                })
+                .map_err(from_diesel)?;
+            row.try_into()
         })
         .await
     }

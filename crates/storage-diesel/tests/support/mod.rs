@@ -109,10 +109,13 @@ pub fn count(conn: &mut DbConnection, table: &str, filter: &str) -> i64 {
     }
 }
 
-/// Inserts an event row (there is no event repository yet) and returns its id.
+/// Inserts a minimal event row directly and returns its id.
 pub fn insert_event(conn: &mut DbConnection, organizer: OrganizerId, slug: &str) -> EventId {
     let sql = format!(
-        "INSERT INTO events (organizer_id, slug) VALUES ({}, '{slug}') RETURNING id AS v",
+        "INSERT INTO events (organizer_id, slug, name, currency, date_from, timezone, \
+         signing_private_key, signing_public_key, created) \
+         VALUES ({}, '{slug}', '{{\"en\":\"{slug}\"}}', 'EUR', '2030-01-01 10:00:00', 'UTC', \
+         'k', 'k', '2030-01-01 00:00:00') RETURNING id AS v",
         organizer.0
     );
     match query_i64s(conn, &sql).as_slice() {

@@ -1,0 +1,9 @@
+DROP TABLE team_limit_events;
+DROP TABLE event_settings;
+DROP TABLE organizer_settings;
+DROP TABLE item_meta_properties;
+DROP TABLE event_sales_channels;
+DROP TABLE event_meta_values;
+DROP TABLE events;
+DROP TABLE sales_channels;
+DROP TABLE meta_properties;
