@@ -157,8 +157,8 @@ async fn plugins_are_set_validated_and_sorted(app: TestApp) {
 
     for (body, error) in [
         (
-            json!({"plugins": ["pretix.plugins.paypal"]}),
-            json!({"plugins": ["Unknown plugin: 'pretix.plugins.paypal'."]}),
+            json!({"plugins": ["pretix.plugins.paypal3"]}),
+            json!({"plugins": ["Unknown plugin: 'pretix.plugins.paypal3'."]}),
         ),
         (
             json!({"plugins": "pretix.plugins.stripe"}),

@@ -20,6 +20,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod event;
 pub mod meta;
 pub mod organizer;
 pub mod pagination;

@@ -27,7 +27,11 @@ pub const REGISTRY: &[Plugin] = &[
     plugin("pretix.plugins.banktransfer", true),
     plugin("pretix.plugins.checkinlists", false),
     plugin("pretix.plugins.manualpayment", true),
+    // The module name PayPal had before `paypal2`; the API documentation's examples use it.
+    plugin("pretix.plugins.paypal", true),
     plugin("pretix.plugins.paypal2", true),
+    // The former check-in app plugin, named in the API documentation's examples.
+    plugin("pretix.plugins.pretixdroid", false),
     plugin("pretix.plugins.returnurl", false),
     plugin("pretix.plugins.sendmail", false),
     plugin("pretix.plugins.statistics", false),
@@ -89,6 +93,7 @@ mod tests {
             [
                 "pretix.plugins.banktransfer",
                 "pretix.plugins.manualpayment",
+                "pretix.plugins.paypal",
                 "pretix.plugins.paypal2",
                 "pretix.plugins.stripe"
             ]
@@ -110,8 +115,8 @@ mod tests {
             ])
         );
         assert_eq!(
-            validate(&["pretix.plugins.paypal".to_owned()]).map_err(|e| e.to_string()),
-            Err("Unknown plugin: 'pretix.plugins.paypal'.".to_owned())
+            validate(&["pretix.plugins.paypal3".to_owned()]).map_err(|e| e.to_string()),
+            Err("Unknown plugin: 'pretix.plugins.paypal3'.".to_owned())
         );
     }
 }

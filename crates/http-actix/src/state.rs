@@ -1,5 +1,9 @@
 use presale_domain::auth::{TeamRepository, TokenRepository};
+use presale_domain::event::EventRepository;
+use presale_domain::meta::MetaPropertyRepository;
 use presale_domain::organizer::OrganizerRepository;
+use presale_domain::sales_channel::SalesChannelRepository;
+use presale_domain::settings::SettingsRepository;
 use std::sync::Arc;
 
 /// The pretix version whose API Presale speaks, as `GET /api/v1/version` reports it.
@@ -13,6 +17,10 @@ pub struct Ports {
     pub organizers: Arc<dyn OrganizerRepository>,
     pub tokens: Arc<dyn TokenRepository>,
     pub teams: Arc<dyn TeamRepository>,
+    pub events: Arc<dyn EventRepository>,
+    pub meta_properties: Arc<dyn MetaPropertyRepository>,
+    pub sales_channels: Arc<dyn SalesChannelRepository>,
+    pub settings: Arc<dyn SettingsRepository>,
 }
 
 /// Shared per-application state.

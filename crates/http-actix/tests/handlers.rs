@@ -6,8 +6,11 @@ use presale_domain::auth::{
     ApiToken, EventScope, MockTeamRepository, MockTokenRepository, PermissionSet, Team, TeamId,
     TokenId,
 };
+use presale_domain::event::MockEventRepository;
+use presale_domain::meta::MockMetaPropertyRepository;
 use presale_domain::organizer::{MockOrganizerRepository, Organizer, OrganizerId};
 use presale_domain::pagination::Page;
+use presale_domain::sales_channel::MockSalesChannelRepository;
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
 use presale_http_actix::{configure, AppState, Ports};
@@ -59,6 +62,10 @@ async fn call(
             organizers: Arc::new(organizers),
             tokens: Arc::new(tokens_accepting_any()),
             teams: Arc::new(teams),
+            events: Arc::new(MockEventRepository::new()),
+            meta_properties: Arc::new(MockMetaPropertyRepository::new()),
+            sales_channels: Arc::new(MockSalesChannelRepository::new()),
+            settings: Arc::new(presale_domain::settings::MockSettingsRepository::new()),
         },
         Some("https://pretix.example".into()),
     );

@@ -14,7 +14,11 @@ pub fn ports(db: &Database) -> Ports {
     Ports {
         organizers: db.clone(),
         tokens: db.clone(),
-        teams: db,
+        teams: db.clone(),
+        events: db.clone(),
+        meta_properties: db.clone(),
+        settings: db.clone(),
+        sales_channels: db,
     }
 }
 

@@ -1,10 +1,12 @@
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One connection to either backend; queries are written once against both.
@@ -96,16 +98,27 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// An r2d2 manager that opens connections of the URL's backend.
+/// An r2d2 manager that opens connections of the URL's backend and counts the statements
+/// they run (for tests that bound the queries of a request).
 #[derive(Debug, Clone)]
-pub(crate) struct Manager(pub DatabaseUrl);
+pub(crate) struct Manager {
+    pub url: DatabaseUrl,
+    pub queries: Arc<AtomicU64>,
+}
 
 impl ManageConnection for Manager {
     type Connection = DbConnection;
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.0.connect().map_err(r2d2::Error::ConnectionError)
+        let mut conn = self.url.connect().map_err(r2d2::Error::ConnectionError)?;
+        let queries = self.queries.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                queries.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {

@@ -1,7 +1,11 @@
 //! The route table: one module per resource, all under `/api/v1`.
 
+mod events;
 mod meta;
+mod meta_properties;
 mod organizers;
+mod sales_channels;
+mod settings;
 mod teams;
 
 use crate::auth::authenticate;
@@ -11,6 +15,7 @@ use crate::state::AppState;
 use actix_web::http::Method;
 use actix_web::{guard, web, HttpRequest, HttpResponse, Resource};
 use presale_domain::auth::{Permission, Principal};
+use presale_domain::event::Event;
 use presale_domain::organizer::{organizer_access, Organizer};
 use std::future::Future;
 
@@ -26,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .configure(organizers::configure)
                 .configure(teams::configure)
+                .configure(events::configure)
+                .configure(meta_properties::configure)
+                .configure(sales_channels::configure)
+                .configure(settings::configure)
                 .default_service(web::to(fallback::not_found)),
         )
         .default_service(web::to(fallback::not_found));
@@ -95,6 +104,34 @@ pub(crate) async fn organizer_context(
     )
     .await?;
     Ok((principal, organizer))
+}
+
+/// Authenticates the request and checks access to the `{organizer}` and `{event}` of its
+/// path: an unknown event, or one outside the credential's events, is a 403 like a foreign
+/// organizer.
+pub(crate) async fn event_context(
+    req: &HttpRequest,
+    needs: Needs,
+) -> Result<(Principal, Organizer, Event), ApiError> {
+    let (principal, organizer) = organizer_context(req, needs).await?;
+    let state = state_of(req)?;
+    let slug = req.match_info().get("event").unwrap_or_default();
+    let event = state
+        .ports
+        .events
+        .find_by_slug(organizer.id, slug)
+        .await?
+        .filter(|e| principal.can_access_event(e.id))
+        .ok_or(ApiError::PermissionDenied)?;
+    Ok((principal, organizer, event))
+}
+
+/// A resource below `/organizers/{organizer}/events/{event}/` whose 405 comes after the
+/// access checks.
+pub(crate) fn event_resource(path: &str, allow: &'static str, needs: Needs) -> Resource {
+    checked_resource(path, allow, move |req| async move {
+        event_context(&req, needs).await.map(drop)
+    })
 }
 
 /// A resource below `/organizers/{organizer}/` whose 405 comes after the access check.

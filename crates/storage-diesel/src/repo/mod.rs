@@ -1,6 +1,10 @@
 //! The port implementations. One [`Database`] implements every repository trait.
 
+mod events;
+mod meta_properties;
 mod organizers;
+mod sales_channels;
+mod settings;
 mod teams;
 
 use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions};
@@ -8,12 +12,15 @@ use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
 use diesel::r2d2::Pool;
 use presale_domain::RepositoryError;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// The database behind every port: an r2d2 pool of connections to one backend.
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
     url: DatabaseUrl,
+    queries: Arc<AtomicU64>,
 }
 
 /// Opening the database failed.
@@ -48,13 +55,22 @@ impl Database {
             .max_size(options.max_size)
             .min_idle(Some(0))
             .connection_timeout(options.connection_timeout)
-            .test_on_check_out(true)
-            .build_unchecked(Manager(url.clone()));
-        Ok(Database { pool, url })
+            .test_on_check_out(true);
+        let queries = Arc::new(AtomicU64::new(0));
+        let pool = pool.build_unchecked(Manager {
+            url: url.clone(),
+            queries: queries.clone(),
+        });
+        Ok(Database { pool, url, queries })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    /// How many SQL statements this pool's connections have started so far.
+    pub fn queries_run(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's

@@ -1,0 +1,409 @@
+//! The event use cases and their rules (BEHAVIOUR.md §5).
+
+use super::{Event, EventChanges, EventData, EventKeys, EventRepository, KeyError, EVENT_FIELDS};
+use crate::auth::{Permission, Principal};
+use crate::error::RepositoryError;
+use crate::meta::{MetaProperty, MetaPropertyRepository};
+use crate::organizer::Organizer;
+use crate::plugins::{self, PluginError};
+use crate::sales_channel::SalesChannelRepository;
+use crate::settings::SettingsRepository;
+use crate::validation::FieldErrors;
+use crate::values::{Currency, TimeZone};
+
+/// The ports the event use cases read and write.
+pub struct EventPorts<'a> {
+    pub events: &'a dyn EventRepository,
+    pub meta: &'a dyn MetaPropertyRepository,
+    pub channels: &'a dyn SalesChannelRepository,
+    pub settings: &'a dyn SettingsRepository,
+}
+
+/// Why an event was not created, changed or deleted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EventError {
+    /// 400 with these field errors (or `non_field_errors`).
+    #[error("invalid event")]
+    Invalid(FieldErrors),
+    /// 403 with this detail.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+impl From<FieldErrors> for EventError {
+    fn from(e: FieldErrors) -> Self {
+        EventError::Invalid(e)
+    }
+}
+
+const LIVE_ON_CREATE: &str = "Events cannot be created as 'live'. Quotas and payment must be added to the event before sales can go live.";
+const SLUG_TAKEN: &str = "This slug has already been used for a different event.";
+const REQUIRED: &str = "This field is required.";
+/// The message pretix shows for an event that cannot be deleted.
+pub const NOT_DELETABLE: &str = "The event can not be deleted as it already contains orders. Please set 'live' to false to hide the event and take the shop offline instead.";
+
+/// PUT replaces the writable state (omitted optional fields get their defaults); PATCH
+/// changes only what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMode {
+    Replace,
+    Partial,
+}
+
+/// The checks that need the organizer's configuration, for the fields that were sent and
+/// parsed; errors go into `errors` under their field.
+async fn check_references(
+    ports: &EventPorts<'_>,
+    principal: &Principal,
+    organizer: &Organizer,
+    changes: &EventChanges,
+    previous_meta: &[(String, String)],
+    errors: &mut FieldErrors,
+) -> Result<(), RepositoryError> {
+    if let Some(meta) = &changes.meta_data {
+        let properties = ports.meta.all(organizer.id).await?;
+        if let Err(msg) = check_meta(&properties, meta, previous_meta, principal) {
+            errors.add("meta_data", msg);
+        }
+    }
+    if let Some(list) = &changes.plugins {
+        if let Err(e) = check_plugins(organizer, list) {
+            errors.add("plugins", e.to_string());
+        }
+    }
+    let wants_channels = changes.limit_sales_channels.is_some() || changes.sales_channels.is_some();
+    if wants_channels {
+        let known: Vec<String> = ports
+            .channels
+            .all(organizer.id)
+            .await?
+            .into_iter()
+            .map(|c| c.identifier)
+            .collect();
+        for (field, list) in [
+            ("limit_sales_channels", &changes.limit_sales_channels),
+            ("sales_channels", &changes.sales_channels),
+        ] {
+            if let Some(missing) = list.iter().flatten().find(|i| !known.contains(i)) {
+                errors.add(field, format!("Object with identifier={missing} does not exist."));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_meta(
+    properties: &[MetaProperty],
+    values: &[(String, String)],
+    previous: &[(String, String)],
+    principal: &Principal,
+) -> Result<(), String> {
+    for (key, value) in values {
+        let Some(p) = properties.iter().find(|p| &p.name == key) else {
+            return Err(format!("Meta data property '{key}' does not exist."));
+        };
+        if let Some(allowed) = &p.allowed_values {
+            if !allowed.contains(value) {
+                return Err(format!("Meta data property '{key}' does not allow value '{value}'."));
+            }
+        }
+    }
+    if principal.has_permission(Permission::ChangeOrganizerSettings) {
+        return Ok(());
+    }
+    // A protected value may only be changed with organizer settings permission.
+    for p in properties.iter().filter(|p| p.protected) {
+        let old = previous.iter().find(|(k, _)| *k == p.name).map(|(_, v)| v);
+        let new = values.iter().find(|(k, _)| *k == p.name).map(|(_, v)| v);
+        if old != new {
+            return Err(format!(
+                "Meta data property '{}' is protected and can only be changed with the permission to change organizer settings.",
+                p.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_plugins(organizer: &Organizer, list: &[String]) -> Result<(), PluginError> {
+    let list = plugins::validate(list)?;
+    match list.iter().find(|m| {
+        plugins::find(m).is_some_and(|p| p.needs_organizer) && !organizer.plugins.contains(m)
+    }) {
+        Some(m) => Err(PluginError::NotOnOrganizer(m.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Object-level date checks, for the values sent in this request only (as pretix does).
+fn check_dates(changes: &EventChanges) -> Result<(), FieldErrors> {
+    if let (Some(from), Some(Some(to))) = (changes.date_from, changes.date_to) {
+        if to < from {
+            return Err(FieldErrors::non_field("The event cannot end before it starts."));
+        }
+    }
+    if let (Some(Some(start)), Some(Some(end))) = (changes.presale_start, changes.presale_end) {
+        if end < start {
+            return Err(FieldErrors::non_field("The event's presale cannot end before it starts."));
+        }
+    }
+    Ok(())
+}
+
+/// The channel selection after applying the legacy `sales_channels` input if it came alone.
+fn channel_selection(changes: &EventChanges, all_identifiers: &[String]) -> Option<(bool, Vec<String>)> {
+    if changes.all_sales_channels.is_some() || changes.limit_sales_channels.is_some() {
+        let all = changes.all_sales_channels.unwrap_or(false);
+        let limit = changes.limit_sales_channels.clone().unwrap_or_default();
+        return Some(normalise_channels(all, limit));
+    }
+    changes.sales_channels.as_ref().map(|legacy| {
+        let all = all_identifiers.iter().all(|i| legacy.contains(i));
+        normalise_channels(all, legacy.clone())
+    })
+}
+
+fn normalise_channels(all: bool, mut limit: Vec<String>) -> (bool, Vec<String>) {
+    if all {
+        return (true, Vec::new());
+    }
+    limit.sort();
+    limit.dedup();
+    (false, limit)
+}
+
+fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs.dedup_by(|a, b| a.0 == b.0);
+    pairs
+}
+
+/// The organizer's default time zone: its `timezone` setting, else UTC.
+async fn organizer_timezone(ports: &EventPorts<'_>, organizer: &Organizer) -> Result<TimeZone, RepositoryError> {
+    let values = ports.settings.organizer_values(organizer.id).await?;
+    Ok(values
+        .iter()
+        .find(|(k, _)| k == "timezone")
+        .and_then(|(_, v)| v.as_str())
+        .and_then(|name| TimeZone::parse(name).ok())
+        .unwrap_or(TimeZone::UTC))
+}
+
+async fn organizer_channel_identifiers(ports: &EventPorts<'_>, organizer: &Organizer, changes: &EventChanges) -> Result<Vec<String>, RepositoryError> {
+    if changes.sales_channels.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(ports.channels.all(organizer.id).await?.into_iter().map(|c| c.identifier).collect())
+}
+
+/// `POST /events/`: validates everything, applies the defaults, generates the signing key
+/// and stores the event. `errors` holds what the edge already found while parsing.
+pub async fn create_event(
+    ports: &EventPorts<'_>,
+    principal: &Principal,
+    organizer: &Organizer,
+    changes: EventChanges,
+    mut errors: FieldErrors,
+) -> Result<Event, EventError> {
+    for (field, sent) in [
+        ("name", changes.name.is_some()),
+        ("slug", changes.slug.is_some()),
+        ("date_from", changes.date_from.is_some()),
+    ] {
+        if !sent {
+            errors.add(field, REQUIRED);
+        }
+    }
+    if let Some(slug) = &changes.slug {
+        if ports.events.find_by_slug(organizer.id, slug.as_str()).await?.is_some() {
+            errors.add("slug", SLUG_TAKEN);
+        }
+    }
+    if changes.live == Some(true) {
+        errors.add("live", LIVE_ON_CREATE);
+    }
+    check_references(ports, principal, organizer, &changes, &[], &mut errors).await?;
+    errors.sort_by_order(EVENT_FIELDS);
+    errors.into_result()?;
+    check_dates(&changes)?;
+
+    let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
+    let (all_sales_channels, limit_sales_channels) =
+        channel_selection(&changes, &identifiers).unwrap_or((true, Vec::new()));
+    let timezone = match changes.timezone {
+        Some(tz) => tz,
+        None => organizer_timezone(ports, organizer).await?,
+    };
+    let (Some(slug), Some(name), Some(date_from)) = (changes.slug, changes.name, changes.date_from) else {
+        return Err(FieldErrors::single("non_field_errors", REQUIRED).into());
+    };
+    let plugins = match changes.plugins {
+        Some(list) => plugins::validate(&list).unwrap_or(list),
+        None => {
+            let mut defaults: Vec<String> = plugins::EVENT_DEFAULTS.iter().map(|s| (*s).to_owned()).collect();
+            defaults.sort();
+            defaults
+        }
+    };
+    let data = EventData {
+        slug,
+        name,
+        live: false,
+        testmode: changes.testmode.unwrap_or(false),
+        currency: changes.currency.unwrap_or(Currency::EUR),
+        date_from,
+        date_to: changes.date_to.flatten(),
+        date_admission: changes.date_admission.flatten(),
+        is_public: changes.is_public.unwrap_or(true),
+        presale_start: changes.presale_start.flatten(),
+        presale_end: changes.presale_end.flatten(),
+        location: changes.location.flatten(),
+        geo_lat: changes.geo_lat.flatten(),
+        geo_lon: changes.geo_lon.flatten(),
+        has_subevents: changes.has_subevents.unwrap_or(false),
+        meta_data: sorted(changes.meta_data.unwrap_or_default()),
+        plugins,
+        timezone,
+        item_meta_properties: sorted(changes.item_meta_properties.unwrap_or_default()),
+        all_sales_channels,
+        limit_sales_channels,
+    };
+    let keys = EventKeys::generate()?;
+    ports
+        .events
+        .create(organizer.id, data, keys)
+        .await
+        .map_err(|e| match e {
+            RepositoryError::Conflict(_) => FieldErrors::single("slug", SLUG_TAKEN).into(),
+            other => other.into(),
+        })
+}
+
+/// `PUT`/`PATCH /events/{e}/`: the immutability rules, the references, the date checks and,
+/// when `live` turns true, the go-live checks.
+pub async fn update_event(
+    ports: &EventPorts<'_>,
+    principal: &Principal,
+    organizer: &Organizer,
+    event: &Event,
+    changes: EventChanges,
+    mode: UpdateMode,
+    mut errors: FieldErrors,
+) -> Result<Event, EventError> {
+    let current = &event.data;
+    if mode == UpdateMode::Replace {
+        for (field, sent) in [
+            ("name", changes.name.is_some()),
+            ("slug", changes.slug.is_some()),
+            ("date_from", changes.date_from.is_some()),
+        ] {
+            if !sent {
+                errors.add(field, REQUIRED);
+            }
+        }
+    }
+    if changes.slug.as_ref().is_some_and(|s| *s != current.slug) {
+        errors.add("slug", "The event slug cannot be changed.");
+    }
+    if changes.has_subevents.is_some_and(|h| h != current.has_subevents) {
+        errors.add(
+            "has_subevents",
+            "Once created an event cannot change between an series and a single event.",
+        );
+    }
+    check_references(ports, principal, organizer, &changes, &current.meta_data, &mut errors).await?;
+    if changes.live == Some(true) && !current.live && !errors.has("live") {
+        let facts = ports.events.facts(event.id).await?;
+        let payment_active = current
+            .plugins
+            .iter()
+            .chain(changes.plugins.iter().flatten())
+            .any(|m| plugins::find(m).is_some_and(|p| p.is_payment));
+        if facts.paid_items > 0 && !payment_active {
+            errors.add(
+                "live",
+                "You have configured at least one paid product but have not enabled any payment methods.",
+            );
+        } else if facts.quotas == 0 {
+            errors.add("live", "You need to configure at least one quota to sell anything.");
+        }
+    }
+    errors.sort_by_order(EVENT_FIELDS);
+    errors.into_result()?;
+    check_dates(&changes)?;
+
+    let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
+    let channels = channel_selection(&changes, &identifiers);
+    let replace = mode == UpdateMode::Replace;
+    let pick = |sent: Option<bool>, now: bool, default: bool| sent.unwrap_or(if replace { default } else { now });
+    let pick_opt = |sent: Option<Option<crate::values::WireDateTime>>, now| match sent {
+        Some(v) => v,
+        None if replace => None,
+        None => now,
+    };
+    let (all_sales_channels, limit_sales_channels) = match channels {
+        Some(c) => c,
+        None if replace => (true, Vec::new()),
+        None => (current.all_sales_channels, current.limit_sales_channels.clone()),
+    };
+    let data = EventData {
+        slug: current.slug.clone(),
+        name: changes.name.unwrap_or_else(|| current.name.clone()),
+        live: pick(changes.live, current.live, false),
+        testmode: pick(changes.testmode, current.testmode, false),
+        currency: changes.currency.unwrap_or(if replace { Currency::EUR } else { current.currency }),
+        date_from: changes.date_from.unwrap_or(current.date_from),
+        date_to: pick_opt(changes.date_to, current.date_to),
+        date_admission: pick_opt(changes.date_admission, current.date_admission),
+        is_public: pick(changes.is_public, current.is_public, true),
+        presale_start: pick_opt(changes.presale_start, current.presale_start),
+        presale_end: pick_opt(changes.presale_end, current.presale_end),
+        location: match changes.location {
+            Some(v) => v,
+            None if replace => None,
+            None => current.location.clone(),
+        },
+        geo_lat: changes.geo_lat.unwrap_or(if replace { None } else { current.geo_lat }),
+        geo_lon: changes.geo_lon.unwrap_or(if replace { None } else { current.geo_lon }),
+        has_subevents: current.has_subevents,
+        meta_data: match changes.meta_data {
+            Some(m) => sorted(m),
+            None if replace => Vec::new(),
+            None => current.meta_data.clone(),
+        },
+        plugins: match changes.plugins {
+            Some(list) => plugins::validate(&list).unwrap_or(list),
+            None if replace => {
+                let mut d: Vec<String> = plugins::EVENT_DEFAULTS.iter().map(|s| (*s).to_owned()).collect();
+                d.sort();
+                d
+            }
+            None => current.plugins.clone(),
+        },
+        timezone: match changes.timezone {
+            Some(tz) => tz,
+            None if replace => organizer_timezone(ports, organizer).await?,
+            None => current.timezone,
+        },
+        item_meta_properties: match changes.item_meta_properties {
+            Some(m) => sorted(m),
+            None if replace => Vec::new(),
+            None => current.item_meta_properties.clone(),
+        },
+        all_sales_channels,
+        limit_sales_channels,
+    };
+    Ok(ports.events.update(event.id, data).await?)
+}
+
+/// `DELETE /events/{e}/`: refused once the event has orders (or used imported secrets).
+pub async fn delete_event(events: &dyn EventRepository, event: &Event) -> Result<(), EventError> {
+    if events.facts(event.id).await?.used_tickets > 0 {
+        return Err(EventError::Refused(NOT_DELETABLE.to_owned()));
+    }
+    Ok(events.delete(event.id).await?)
+}

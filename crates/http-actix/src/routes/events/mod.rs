@@ -1,0 +1,180 @@
+//! `/api/v1/organizers/{organizer}/events/` and `.../events/{event}/`.
+
+mod input;
+mod output;
+mod query;
+
+use super::{event_context, event_resource, organizer_context, organizer_resource, read, Needs};
+use crate::body::{expect_object, parse_body};
+use crate::error::{json_ok, json_response, ApiError};
+use crate::pagination::{paginate, PageRequest};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use output::{render, View};
+use presale_domain::auth::Permission;
+use presale_domain::event::{self, EventError, EventPorts, UpdateMode};
+use presale_domain::organizer::Organizer;
+
+const COLLECTION: Needs = Needs {
+    read: None,
+    write: Some(Permission::CreateEvents),
+};
+const DETAIL: Needs = Needs {
+    read: None,
+    write: Some(Permission::ChangeEventSettings),
+};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        organizer_resource("/organizers/{organizer}/events/", "GET, POST, HEAD", COLLECTION)
+            .route(read().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        event_resource(
+            "/organizers/{organizer}/events/{event}/",
+            "GET, PUT, PATCH, DELETE, HEAD",
+            DETAIL,
+        )
+        .route(read().to(detail))
+        .route(web::put().to(replace))
+        .route(web::patch().to(patch))
+        .route(web::delete().to(delete)),
+    );
+}
+
+pub(crate) fn ports(state: &AppState) -> EventPorts<'_> {
+    EventPorts {
+        events: state.ports.events.as_ref(),
+        meta: state.ports.meta_properties.as_ref(),
+        channels: state.ports.sales_channels.as_ref(),
+        settings: state.ports.settings.as_ref(),
+    }
+}
+
+/// The organizer's sales channel identifiers, sorted, for the legacy `sales_channels` field.
+async fn channel_identifiers(state: &AppState, organizer: &Organizer) -> Result<Vec<String>, ApiError> {
+    let mut ids: Vec<String> = state
+        .ports
+        .sales_channels
+        .all(organizer.id)
+        .await?
+        .into_iter()
+        .map(|c| c.identifier)
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+pub(crate) fn event_error(e: EventError) -> ApiError {
+    match e {
+        EventError::Invalid(errors) => errors.into(),
+        EventError::Refused(detail) => ApiError::Forbidden(detail),
+        EventError::Key(k) => ApiError::Internal(k.to_string()),
+        EventError::Repository(r) => r.into(),
+    }
+}
+
+async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
+    let page = PageRequest::from_request(&req)?;
+    let query = query::ListQuery::parse(req.query_string());
+    let with_availability = match query.get("with_availability_for").filter(|c| !c.is_empty()) {
+        None => false,
+        Some(channel) => {
+            state
+                .ports
+                .sales_channels
+                .find(organizer.id, channel)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            true
+        }
+    };
+    let properties = if req.query_string().contains("attr") {
+        state.ports.meta_properties.all(organizer.id).await?
+    } else {
+        Vec::new()
+    };
+    let filter = query.filter(principal.event_scope().clone(), &properties)?;
+    let channels = channel_identifiers(&state, &organizer).await?;
+    let base = state.base_url_for(&req);
+    let view = View {
+        base_url: &base,
+        organizer_slug: organizer.slug.as_str(),
+        organizer_channels: &channels,
+        with_keys: false,
+        with_availability,
+    };
+    let envelope = paginate(
+        &req,
+        &state,
+        page,
+        |window| state.ports.events.list(organizer.id, filter.clone(), window),
+        |e| render(&e, &view),
+    )
+    .await?;
+    json_ok(&envelope)
+}
+
+async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (_, organizer, event) = event_context(&req, DETAIL).await?;
+    respond(&req, &state, &organizer, &event, StatusCode::OK, true).await
+}
+
+async fn respond(
+    req: &HttpRequest,
+    state: &AppState,
+    organizer: &Organizer,
+    event: &event::Event,
+    status: StatusCode,
+    with_keys: bool,
+) -> Result<HttpResponse, ApiError> {
+    let channels = channel_identifiers(state, organizer).await?;
+    let base = state.base_url_for(req);
+    let view = View {
+        base_url: &base,
+        organizer_slug: organizer.slug.as_str(),
+        organizer_channels: &channels,
+        with_keys,
+        with_availability: false,
+    };
+    json_response(status, &render(event, &view))
+}
+
+async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (changes, errors) = input::event_changes(&body);
+    let created = event::create_event(&ports(&state), &principal, &organizer, changes, errors)
+        .await
+        .map_err(event_error)?;
+    respond(&req, &state, &organizer, &created, StatusCode::CREATED, false).await
+}
+
+async fn update(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes, mode: UpdateMode) -> Result<HttpResponse, ApiError> {
+    let (principal, organizer, current) = event_context(&req, DETAIL).await?;
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (changes, errors) = input::event_changes(&body);
+    let updated = event::update_event(&ports(&state), &principal, &organizer, &current, changes, mode, errors)
+        .await
+        .map_err(event_error)?;
+    respond(&req, &state, &organizer, &updated, StatusCode::OK, true).await
+}
+
+async fn replace(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    update(req, state, body, UpdateMode::Replace).await
+}
+
+async fn patch(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    update(req, state, body, UpdateMode::Partial).await
+}
+
+async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (_, _, event) = event_context(&req, DETAIL).await?;
+    event::delete_event(state.ports.events.as_ref(), &event)
+        .await
+        .map_err(event_error)?;
+    Ok(HttpResponse::NoContent().finish())
+}

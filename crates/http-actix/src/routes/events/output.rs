@@ -1,0 +1,96 @@
+//! Events → JSON, fields in pretix's order.
+
+use presale_domain::event::Event;
+use presale_domain::values::{I18nString, WireDateTime};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Where an event is shown, which decides the optional fields.
+pub(super) struct View<'a> {
+    pub base_url: &'a str,
+    pub organizer_slug: &'a str,
+    /// Every sales channel identifier of the organizer, sorted (for the legacy field).
+    pub organizer_channels: &'a [String],
+    /// Detail, update and clone responses show `valid_keys`.
+    pub with_keys: bool,
+    /// `?with_availability_for=` was given.
+    pub with_availability: bool,
+}
+
+fn pairs(p: &[(String, String)]) -> Map<String, Value> {
+    p.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    name: &'a I18nString,
+    slug: &'a str,
+    live: bool,
+    testmode: bool,
+    currency: &'a str,
+    date_from: WireDateTime,
+    date_to: Option<WireDateTime>,
+    date_admission: Option<WireDateTime>,
+    is_public: bool,
+    presale_start: Option<WireDateTime>,
+    presale_end: Option<WireDateTime>,
+    location: Option<&'a I18nString>,
+    geo_lat: Option<f64>,
+    geo_lon: Option<f64>,
+    has_subevents: bool,
+    meta_data: Map<String, Value>,
+    seating_plan: Option<u8>,
+    plugins: &'a [String],
+    seat_category_mapping: Map<String, Value>,
+    timezone: &'a str,
+    item_meta_properties: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_keys: Option<Value>,
+    all_sales_channels: bool,
+    limit_sales_channels: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    best_availability_state: Option<Value>,
+    public_url: String,
+    sales_channels: &'a [String],
+}
+
+pub(super) fn render(event: &Event, view: &View<'_>) -> Value {
+    let d = &event.data;
+    let body = Body {
+        name: &d.name,
+        slug: d.slug.as_str(),
+        live: d.live,
+        testmode: d.testmode,
+        currency: d.currency.code(),
+        date_from: d.date_from,
+        date_to: d.date_to,
+        date_admission: d.date_admission,
+        is_public: d.is_public,
+        presale_start: d.presale_start,
+        presale_end: d.presale_end,
+        location: d.location.as_ref(),
+        geo_lat: d.geo_lat,
+        geo_lon: d.geo_lon,
+        has_subevents: d.has_subevents,
+        meta_data: pairs(&d.meta_data),
+        seating_plan: None,
+        plugins: &d.plugins,
+        seat_category_mapping: Map::new(),
+        timezone: d.timezone.name(),
+        item_meta_properties: pairs(&d.item_meta_properties),
+        valid_keys: view
+            .with_keys
+            .then(|| serde_json::json!({ "pretix_sig1": [event.public_key] })),
+        all_sales_channels: d.all_sales_channels,
+        limit_sales_channels: &d.limit_sales_channels,
+        // No quotas can be evaluated yet: the state is unknown.
+        best_availability_state: view.with_availability.then_some(Value::Null),
+        public_url: format!("{}/{}/{}/", view.base_url, view.organizer_slug, d.slug),
+        sales_channels: if d.all_sales_channels {
+            view.organizer_channels
+        } else {
+            &d.limit_sales_channels
+        },
+    };
+    serde_json::to_value(body).unwrap_or(Value::Null)
+}

@@ -1,0 +1,537 @@
+use super::Database;
+use crate::connection::DbConnection;
+use crate::dialect::per_backend;
+use crate::error::from_diesel;
+use crate::schema::{
+    event_meta_values, event_sales_channels, events, item_meta_properties, meta_properties,
+    sales_channels,
+};
+use crate::to_i64;
+use async_trait::async_trait;
+use chrono::{NaiveDateTime, TimeZone as _, Utc};
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+use presale_domain::auth::{EventId, EventScope};
+use presale_domain::event::{
+    Event, EventData, EventFacts, EventFilter, EventKeys, EventOrder, EventRepository,
+};
+use presale_domain::organizer::OrganizerId;
+use presale_domain::pagination::{Page, Window};
+use presale_domain::values::{Currency, I18nString, Slug, TimeZone, WireDateTime};
+use presale_domain::RepositoryError;
+
+type Db = <DbConnection as Connection>::Backend;
+
+diesel::define_sql_function!(fn lower(x: Text) -> Text);
+diesel::define_sql_function!(#[sql_name = "lower"] fn lower_nullable(x: Nullable<Text>) -> Nullable<Text>);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    id: i64,
+    organizer_id: i64,
+    slug: String,
+    name: String,
+    live: bool,
+    testmode: bool,
+    currency: String,
+    date_from: NaiveDateTime,
+    date_to: Option<NaiveDateTime>,
+    date_admission: Option<NaiveDateTime>,
+    is_public: bool,
+    presale_start: Option<NaiveDateTime>,
+    presale_end: Option<NaiveDateTime>,
+    location: Option<String>,
+    geo_lat: Option<f64>,
+    geo_lon: Option<f64>,
+    has_subevents: bool,
+    timezone: String,
+    plugins: String,
+    all_sales_channels: bool,
+    signing_public_key: String,
+}
+
+fn wire(t: NaiveDateTime) -> WireDateTime {
+    WireDateTime::from_utc(Utc.from_utc_datetime(&t))
+}
+
+fn naive(t: WireDateTime) -> NaiveDateTime {
+    t.utc().naive_utc()
+}
+
+fn corrupt(id: i64, what: &str, e: impl std::fmt::Display) -> RepositoryError {
+    RepositoryError::Internal(format!("event {id}: bad {what}: {e}"))
+}
+
+/// Related rows of a page of events, loaded once for the whole page.
+#[derive(Default)]
+struct Related {
+    meta: Vec<(i64, String, String)>,
+    channels: Vec<(i64, String)>,
+    item_meta: Vec<(i64, String, String)>,
+}
+
+impl Related {
+    fn load(conn: &mut DbConnection, ids: &[i64]) -> Result<Self, RepositoryError> {
+        if ids.is_empty() {
+            return Ok(Related::default());
+        }
+        let meta = event_meta_values::table
+            .inner_join(meta_properties::table)
+            .filter(event_meta_values::event_id.eq_any(ids))
+            .order((event_meta_values::event_id, meta_properties::name))
+            .select((event_meta_values::event_id, meta_properties::name, event_meta_values::value))
+            .load(conn)
+            .map_err(from_diesel)?;
+        let channels = event_sales_channels::table
+            .inner_join(sales_channels::table)
+            .filter(event_sales_channels::event_id.eq_any(ids))
+            .order((event_sales_channels::event_id, sales_channels::identifier))
+            .select((event_sales_channels::event_id, sales_channels::identifier))
+            .load(conn)
+            .map_err(from_diesel)?;
+        let item_meta = item_meta_properties::table
+            .filter(item_meta_properties::event_id.eq_any(ids))
+            .order((item_meta_properties::event_id, item_meta_properties::name))
+            .select((
+                item_meta_properties::event_id,
+                item_meta_properties::name,
+                item_meta_properties::default_value,
+            ))
+            .load(conn)
+            .map_err(from_diesel)?;
+        Ok(Related { meta, channels, item_meta })
+    }
+
+    fn event(&self, row: EventRow) -> Result<Event, RepositoryError> {
+        let id = row.id;
+        let pairs = |rows: &[(i64, String, String)]| -> Vec<(String, String)> {
+            rows.iter()
+                .filter(|(e, _, _)| *e == id)
+                .map(|(_, k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let limit_sales_channels = if row.all_sales_channels {
+            Vec::new()
+        } else {
+            self.channels
+                .iter()
+                .filter(|(e, _)| *e == id)
+                .map(|(_, c)| c.clone())
+                .collect()
+        };
+        let mut plugins: Vec<String> =
+            serde_json::from_str(&row.plugins).map_err(|e| corrupt(id, "plugins", e))?;
+        plugins.sort();
+        let data = EventData {
+            slug: Slug::parse(&row.slug).map_err(|e| corrupt(id, "slug", e))?,
+            name: I18nString::from_json_str(&row.name).map_err(|e| corrupt(id, "name", e))?,
+            live: row.live,
+            testmode: row.testmode,
+            currency: Currency::parse(&row.currency).map_err(|e| corrupt(id, "currency", e))?,
+            date_from: wire(row.date_from),
+            date_to: row.date_to.map(wire),
+            date_admission: row.date_admission.map(wire),
+            is_public: row.is_public,
+            presale_start: row.presale_start.map(wire),
+            presale_end: row.presale_end.map(wire),
+            location: row
+                .location
+                .as_deref()
+                .map(I18nString::from_json_str)
+                .transpose()
+                .map_err(|e| corrupt(id, "location", e))?,
+            geo_lat: row.geo_lat,
+            geo_lon: row.geo_lon,
+            has_subevents: row.has_subevents,
+            meta_data: pairs(&self.meta),
+            plugins,
+            timezone: TimeZone::parse(&row.timezone).map_err(|e| corrupt(id, "timezone", e))?,
+            item_meta_properties: pairs(&self.item_meta),
+            all_sales_channels: row.all_sales_channels,
+            limit_sales_channels,
+        };
+        Ok(Event {
+            id: EventId(id),
+            organizer: OrganizerId(row.organizer_id),
+            data,
+            public_key: row.signing_public_key,
+        })
+    }
+}
+
+fn load_events(conn: &mut DbConnection, rows: Vec<EventRow>) -> Result<Vec<Event>, RepositoryError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let related = Related::load(conn, &ids)?;
+    rows.into_iter().map(|r| related.event(r)).collect()
+}
+
+fn load_one(conn: &mut DbConnection, id: i64) -> Result<Event, RepositoryError> {
+    let row = events::table
+        .find(id)
+        .select(EventRow::as_select())
+        .first(conn)
+        .map_err(from_diesel)?;
+    load_events(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| RepositoryError::Internal(format!("event {id} vanished")))
+}
+
+/// `%text%` for LIKE, with the wildcard characters of `text` escaped.
+fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// The organizer's events matching every condition of `filter` (no ordering).
+fn filtered<'a>(organizer: OrganizerId, filter: &'a EventFilter) -> events::BoxedQuery<'a, Db> {
+    let mut q = events::table
+        .filter(events::organizer_id.eq(organizer.0))
+        .into_boxed::<Db>();
+    if let EventScope::Limited(ids) = &filter.scope {
+        q = q.filter(events::id.eq_any(ids.iter().map(|e| e.0).collect::<Vec<_>>()));
+    }
+    if let Some(v) = filter.is_public {
+        q = q.filter(events::is_public.eq(v));
+    }
+    if let Some(v) = filter.live {
+        q = q.filter(events::live.eq(v));
+    }
+    if let Some(v) = filter.testmode {
+        q = q.filter(events::testmode.eq(v));
+    }
+    if let Some(v) = filter.has_subevents {
+        q = q.filter(events::has_subevents.eq(v));
+    }
+    let now = naive(filter.now);
+    // "Ends at or after t": the end, or the start when there is no end.
+    let ends_at_or_after = |t: NaiveDateTime| {
+        events::date_to
+            .ge(t)
+            .or(events::date_to.is_null().and(events::date_from.ge(t)))
+    };
+    let ends_before = |t: NaiveDateTime| {
+        events::date_to
+            .lt(t)
+            .or(events::date_to.is_null().and(events::date_from.lt(t)))
+    };
+    match filter.is_future {
+        Some(true) => q = q.filter(events::has_subevents.eq(false).and(ends_at_or_after(now))),
+        Some(false) => q = q.filter(events::has_subevents.eq(true).or(ends_before(now))),
+        None => {}
+    }
+    match filter.is_past {
+        Some(true) => q = q.filter(events::has_subevents.eq(false).and(ends_before(now))),
+        Some(false) => q = q.filter(events::has_subevents.eq(true).or(ends_at_or_after(now))),
+        None => {}
+    }
+    if let Some(t) = filter.ends_after {
+        q = q.filter(events::has_subevents.eq(false).and(ends_at_or_after(naive(t))));
+    }
+    if let Some(t) = filter.date_from_after {
+        q = q.filter(events::date_from.ge(naive(t)));
+    }
+    if let Some(t) = filter.date_from_before {
+        q = q.filter(events::date_from.le(naive(t)));
+    }
+    if let Some(t) = filter.date_to_after {
+        q = q.filter(events::date_to.ge(naive(t)));
+    }
+    if let Some(t) = filter.date_to_before {
+        q = q.filter(events::date_to.le(naive(t)));
+    }
+    if let Some(channel) = &filter.sales_channel {
+        let listed = exists(
+            event_sales_channels::table
+                .inner_join(sales_channels::table)
+                .filter(event_sales_channels::event_id.eq(events::id))
+                .filter(sales_channels::identifier.eq(channel.clone())),
+        );
+        q = q.filter(events::all_sales_channels.eq(true).or(listed));
+    }
+    if let Some(text) = &filter.search {
+        let pattern = contains_pattern(text);
+        q = q.filter(
+            lower(events::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(events::slug).like(pattern.clone()).escape('\\'))
+                .or(lower_nullable(events::location).like(pattern).escape('\\')),
+        );
+    }
+    for condition in &filter.meta {
+        let has_value = exists(
+            event_meta_values::table
+                .filter(event_meta_values::event_id.eq(events::id))
+                .filter(event_meta_values::property_id.eq(condition.property.0))
+                .filter(event_meta_values::value.eq(condition.value.clone())),
+        );
+        if condition.matches_default {
+            let has_any = exists(
+                event_meta_values::table
+                    .filter(event_meta_values::event_id.eq(events::id))
+                    .filter(event_meta_values::property_id.eq(condition.property.0)),
+            );
+            q = q.filter(has_value.or(not(has_any)));
+        } else {
+            q = q.filter(has_value);
+        }
+    }
+    q
+}
+
+/// Rows to insert for an event's meta values, sales channels and item meta properties.
+fn write_related(
+    conn: &mut DbConnection,
+    organizer: i64,
+    event: i64,
+    data: &EventData,
+) -> Result<(), diesel::result::Error> {
+    if !data.meta_data.is_empty() {
+        let names: Vec<&str> = data.meta_data.iter().map(|(k, _)| k.as_str()).collect();
+        let ids: Vec<(i64, String)> = meta_properties::table
+            .filter(meta_properties::organizer_id.eq(organizer))
+            .filter(meta_properties::name.eq_any(&names))
+            .select((meta_properties::id, meta_properties::name))
+            .load(conn)?;
+        let rows: Vec<_> = data
+            .meta_data
+            .iter()
+            .filter_map(|(k, v)| {
+                ids.iter().find(|(_, n)| n == k).map(|(id, _)| {
+                    (
+                        event_meta_values::event_id.eq(event),
+                        event_meta_values::property_id.eq(*id),
+                        event_meta_values::value.eq(v.clone()),
+                    )
+                })
+            })
+            .collect();
+        let insert = diesel::insert_into(event_meta_values::table).values(rows);
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+    if !data.all_sales_channels && !data.limit_sales_channels.is_empty() {
+        let ids: Vec<i64> = sales_channels::table
+            .filter(sales_channels::organizer_id.eq(organizer))
+            .filter(sales_channels::identifier.eq_any(&data.limit_sales_channels))
+            .select(sales_channels::id)
+            .load(conn)?;
+        let rows: Vec<_> = ids
+            .into_iter()
+            .map(|c| (event_sales_channels::event_id.eq(event), event_sales_channels::channel_id.eq(c)))
+            .collect();
+        let insert = diesel::insert_into(event_sales_channels::table).values(rows);
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+    Ok(())
+}
+
+/// Item meta properties keep their ids: sent names are updated or inserted, the rest deleted.
+fn write_item_meta(
+    conn: &mut DbConnection,
+    event: i64,
+    wanted: &[(String, String)],
+) -> Result<(), diesel::result::Error> {
+    let names: Vec<&str> = wanted.iter().map(|(k, _)| k.as_str()).collect();
+    diesel::delete(
+        item_meta_properties::table
+            .filter(item_meta_properties::event_id.eq(event))
+            .filter(item_meta_properties::name.ne_all(&names)),
+    )
+    .execute(conn)?;
+    let existing: Vec<String> = item_meta_properties::table
+        .filter(item_meta_properties::event_id.eq(event))
+        .select(item_meta_properties::name)
+        .load(conn)?;
+    for (name, default) in wanted {
+        if existing.contains(name) {
+            diesel::update(
+                item_meta_properties::table
+                    .filter(item_meta_properties::event_id.eq(event))
+                    .filter(item_meta_properties::name.eq(name)),
+            )
+            .set(item_meta_properties::default_value.eq(default))
+            .execute(conn)?;
+        } else {
+            diesel::insert_into(item_meta_properties::table)
+                .values((
+                    item_meta_properties::event_id.eq(event),
+                    item_meta_properties::name.eq(name),
+                    item_meta_properties::default_value.eq(default),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn plugins_json(plugins: &[String]) -> String {
+    serde_json::to_string(plugins).unwrap_or_else(|_| "[]".to_owned())
+}
+
+#[async_trait]
+impl EventRepository for Database {
+    async fn find_by_slug(&self, organizer: OrganizerId, slug: &str) -> Result<Option<Event>, RepositoryError> {
+        let slug = slug.to_owned();
+        self.run(move |conn| {
+            let rows = events::table
+                .filter(events::organizer_id.eq(organizer.0))
+                .filter(events::slug.eq(slug))
+                .select(EventRow::as_select())
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(load_events(conn, rows)?.pop())
+        })
+        .await
+    }
+
+    async fn list(&self, organizer: OrganizerId, filter: EventFilter, window: Window) -> Result<Page<Event>, RepositoryError> {
+        self.run(move |conn| {
+            let total: i64 = filtered(organizer, &filter)
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            let mut q = filtered(organizer, &filter);
+            for (key, descending) in &filter.ordering {
+                q = match (key, descending) {
+                    (EventOrder::DateFrom, false) => q.then_order_by(events::date_from.asc()),
+                    (EventOrder::DateFrom, true) => q.then_order_by(events::date_from.desc()),
+                    (EventOrder::Slug, false) => q.then_order_by(events::slug.asc()),
+                    (EventOrder::Slug, true) => q.then_order_by(events::slug.desc()),
+                };
+            }
+            let rows = q
+                .then_order_by(events::id.desc())
+                .offset(to_i64(window.offset))
+                .limit(to_i64(window.limit))
+                .select(EventRow::as_select())
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(Page {
+                total: u64::try_from(total).unwrap_or(0),
+                items: load_events(conn, rows)?,
+            })
+        })
+        .await
+    }
+
+    async fn create(&self, organizer: OrganizerId, data: EventData, keys: EventKeys) -> Result<Event, RepositoryError> {
+        self.run(move |conn| {
+            let id = conn
+                .transaction(|conn| {
+                    let id: i64 = diesel::insert_into(events::table)
+                        .values((
+                            events::organizer_id.eq(organizer.0),
+                            events::slug.eq(data.slug.as_str()),
+                            events::signing_private_key.eq(&keys.private_pem),
+                            events::signing_public_key.eq(&keys.public_b64),
+                            events::created.eq(Utc::now().naive_utc()),
+                            columns(&data),
+                        ))
+                        .returning(events::id)
+                        .get_result(conn)?;
+                    write_related(conn, organizer.0, id, &data)?;
+                    write_item_meta(conn, id, &data.item_meta_properties)?;
+                    Ok(id)
+                })
+                .map_err(from_diesel)?;
+            load_one(conn, id)
+        })
+        .await
+    }
+
+    async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let organizer: i64 = diesel::update(events::table.find(event.0))
+                    .set(columns(&data))
+                    .returning(events::organizer_id)
+                    .get_result(conn)?;
+                diesel::delete(event_meta_values::table.filter(event_meta_values::event_id.eq(event.0)))
+                    .execute(conn)?;
+                diesel::delete(event_sales_channels::table.filter(event_sales_channels::event_id.eq(event.0)))
+                    .execute(conn)?;
+                write_related(conn, organizer, event.0, &data)?;
+                write_item_meta(conn, event.0, &data.item_meta_properties)
+            })
+            .map_err(from_diesel)?;
+            load_one(conn, event.0)
+        })
+        .await
+    }
+
+    async fn delete(&self, event: EventId) -> Result<(), RepositoryError> {
+        self.run(move |conn| {
+            diesel::delete(events::table.find(event.0))
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn facts(&self, _event: EventId) -> Result<EventFacts, RepositoryError> {
+        // Quotas, products and tickets have no tables yet: an event has none of them.
+        Ok(EventFacts::default())
+    }
+}
+
+/// The writable columns of an event row.
+#[allow(clippy::type_complexity)]
+fn columns(
+    data: &EventData,
+) -> (
+    (
+        diesel::dsl::Eq<events::name, String>,
+        diesel::dsl::Eq<events::live, bool>,
+        diesel::dsl::Eq<events::testmode, bool>,
+        diesel::dsl::Eq<events::currency, &'static str>,
+        diesel::dsl::Eq<events::date_from, NaiveDateTime>,
+        diesel::dsl::Eq<events::date_to, Option<NaiveDateTime>>,
+        diesel::dsl::Eq<events::date_admission, Option<NaiveDateTime>>,
+        diesel::dsl::Eq<events::is_public, bool>,
+    ),
+    (
+        diesel::dsl::Eq<events::presale_start, Option<NaiveDateTime>>,
+        diesel::dsl::Eq<events::presale_end, Option<NaiveDateTime>>,
+        diesel::dsl::Eq<events::location, Option<String>>,
+        diesel::dsl::Eq<events::geo_lat, Option<f64>>,
+        diesel::dsl::Eq<events::geo_lon, Option<f64>>,
+        diesel::dsl::Eq<events::has_subevents, bool>,
+        diesel::dsl::Eq<events::timezone, &'static str>,
+        diesel::dsl::Eq<events::plugins, String>,
+        diesel::dsl::Eq<events::all_sales_channels, bool>,
+    ),
+) {
+    (
+        (
+            events::name.eq(data.name.to_json_string()),
+            events::live.eq(data.live),
+            events::testmode.eq(data.testmode),
+            events::currency.eq(data.currency.code()),
+            events::date_from.eq(naive(data.date_from)),
+            events::date_to.eq(data.date_to.map(naive)),
+            events::date_admission.eq(data.date_admission.map(naive)),
+            events::is_public.eq(data.is_public),
+        ),
+        (
+            events::presale_start.eq(data.presale_start.map(naive)),
+            events::presale_end.eq(data.presale_end.map(naive)),
+            events::location.eq(data.location.as_ref().map(I18nString::to_json_string)),
+            events::geo_lat.eq(data.geo_lat),
+            events::geo_lon.eq(data.geo_lon),
+            events::has_subevents.eq(data.has_subevents),
+            events::timezone.eq(data.timezone.name()),
+            events::plugins.eq(plugins_json(&data.plugins)),
+            events::all_sales_channels.eq(data.all_sales_channels),
+        ),
+    )
+}

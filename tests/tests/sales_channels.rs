@@ -1,0 +1,686 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+//! `/api/v1/organizers/{o}/saleschannels/`: the `web` channel every organizer starts with,
+//! CRUD with exact bodies, every validation error, fixed identifier and type, 404s, the
+//! permission matrix and pagination, on both backends.
+
+use actix_web::http::Method;
+use presale_domain::auth::{Permission, PermissionSet};
+use presale_domain::organizer::EventSelection;
+use presale_tests::{both_backends, TestApp};
+use serde_json::{json, Value};
+
+both_backends!(
+    every_organizer_starts_with_web,
+    create_read_update_delete,
+    create_reports_every_field_error_in_order,
+    duplicate_identifiers_are_refused,
+    identifier_and_type_are_fixed,
+    put_requires_fields_and_patch_is_partial,
+    web_cannot_be_deleted,
+    unknown_identifiers_are_404,
+    permission_matrix,
+    methods_and_trailing_slash,
+    list_is_paginated_by_position_then_identifier,
+);
+
+const LIST: &str = "/api/v1/organizers/bigevents/saleschannels/";
+const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
+const NOT_FOUND: &str = r#"{"detail":"No SalesChannel matches the given query."}"#;
+
+fn web() -> Value {
+    json!({"identifier": "web", "label": {"en": "Online shop"}, "type": "web", "position": 0})
+}
+
+fn detail(identifier: &str) -> String {
+    format!("{LIST}{identifier}/")
+}
+
+async fn post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let resp = app.send_json(Method::POST, LIST, token, &body).await;
+    (resp.status, resp.json())
+}
+
+async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let resp = app.send_json(method, path, token, &body).await;
+    (resp.status, resp.json())
+}
+
+async fn identifiers(app: &TestApp, token: &str) -> Vec<String> {
+    app.get(LIST, token).await.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["identifier"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn every_organizer_starts_with_web(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let other = app.organizer_with_token("other").await;
+    let resp = app.get(LIST, &token).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.text(),
+        r#"{"count":1,"next":null,"previous":null,"results":[{"identifier":"web","label":{"en":"Online shop"},"type":"web","position":0}]}"#
+    );
+    let resp = app.get(&detail("web"), &token).await;
+    assert_eq!((resp.status, resp.json()), (200, web()));
+    let resp = app
+        .get("/api/v1/organizers/other/saleschannels/web/", &other)
+        .await;
+    assert_eq!((resp.status, resp.json()), (200, web()));
+}
+
+async fn create_read_update_delete(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let resp = app
+        .send_json(
+            Method::POST,
+            LIST,
+            &token,
+            &json!({"identifier": "api.box", "label": {"de": "Kasse", "en": "Box office"}, "position": 3}),
+        )
+        .await;
+    assert_eq!(resp.status, 201);
+    assert_eq!(
+        resp.text(),
+        r#"{"identifier":"api.box","label":{"de":"Kasse","en":"Box office"},"type":"api","position":3}"#
+    );
+    let box_office = resp.json();
+    let resp = app.get(&detail("api.box"), &token).await;
+    assert_eq!((resp.status, resp.json()), (200, box_office.clone()));
+    let resp = app.get(LIST, &token).await;
+    assert_eq!(
+        resp.json(),
+        json!({"count": 2, "next": null, "previous": null, "results": [web(), box_office]})
+    );
+
+    // PUT: identifier and label required; type and position left out keep their values.
+    let (status, json) = send(
+        &app,
+        Method::PUT,
+        &detail("api.box"),
+        &token,
+        json!({"identifier": "api.box", "label": "Box"}),
+    )
+    .await;
+    let put =
+        json!({"identifier": "api.box", "label": {"en": "Box"}, "type": "api", "position": 3});
+    assert_eq!((status, json), (200, put));
+
+    let (status, json) = send(
+        &app,
+        Method::PATCH,
+        &detail("api.box"),
+        &token,
+        json!({"position": "0"}),
+    )
+    .await;
+    let patched =
+        json!({"identifier": "api.box", "label": {"en": "Box"}, "type": "api", "position": 0});
+    assert_eq!((status, json), (200, patched.clone()));
+    assert_eq!(app.get(&detail("api.box"), &token).await.json(), patched);
+    // Same position as web: ordered by identifier.
+    assert_eq!(identifiers(&app, &token).await, ["api.box", "web"]);
+
+    let auth = format!("Token {token}");
+    let h = [("Authorization", auth.as_str())];
+    let resp = app
+        .request(Method::DELETE, &detail("api.box"), &h, None)
+        .await;
+    assert_eq!((resp.status, resp.body.len()), (204, 0));
+    let resp = app.get(&detail("api.box"), &token).await;
+    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
+    let resp = app
+        .request(Method::DELETE, &detail("api.box"), &h, None)
+        .await;
+    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
+    assert_eq!(identifiers(&app, &token).await, ["web"]);
+}
+
+async fn create_reports_every_field_error_in_order(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let identifier_pattern =
+        "The identifier may only contain letters, numbers, dots, dashes, and underscores.";
+    let cases = [
+        (
+            json!({}),
+            json!({"identifier": ["This field is required."], "label": ["This field is required."]}),
+        ),
+        (
+            json!({"position": null, "type": null, "label": null, "identifier": null}),
+            json!({
+                "identifier": ["This field may not be null."],
+                "label": ["This field may not be null."],
+                "type": ["This field may not be null."],
+                "position": ["This field may not be null."]
+            }),
+        ),
+        (
+            json!({"identifier": "", "label": "", "type": " ", "position": "x"}),
+            json!({
+                "identifier": ["This field may not be blank."],
+                "type": ["This field may not be blank."],
+                "position": ["A valid integer is required."]
+            }),
+        ),
+        (
+            json!({"identifier": "shop", "label": {"xx": "a"}, "type": "web", "position": -1}),
+            json!({
+                "identifier": ["Your identifier needs to start with 'api.'."],
+                "label": ["Invalid languages included."],
+                "type": ["You can currently only create channels of type 'api' through the API."],
+                "position": ["Ensure this value is greater than or equal to 0."]
+            }),
+        ),
+        (
+            json!({"identifier": "api.a b", "label": 5, "type": true, "position": 1.5}),
+            json!({
+                "identifier": [identifier_pattern],
+                "label": ["Invalid data type."],
+                "type": ["Not a valid string."],
+                "position": ["A valid integer is required."]
+            }),
+        ),
+        (
+            json!({"identifier": true, "label": ["a"], "position": 2_147_483_648_i64}),
+            json!({
+                "identifier": ["Not a valid string."],
+                "label": ["Invalid data type."],
+                "position": ["Ensure this value is less than or equal to 2147483647."]
+            }),
+        ),
+        (
+            json!({"identifier": format!("api.{}", "a".repeat(197)), "label": "L", "position": true}),
+            json!({
+                "identifier": ["Ensure this field has no more than 200 characters."],
+                "position": ["A valid integer is required."]
+            }),
+        ),
+        (
+            json!({"identifier": format!("a b{}", "a".repeat(200)), "label": "L", "type": 5}),
+            json!({
+                "identifier": [identifier_pattern],
+                "type": ["You can currently only create channels of type 'api' through the API."]
+            }),
+        ),
+    ];
+    for (body, errors) in cases {
+        assert_eq!(
+            post(&app, &token, body.clone()).await,
+            (400, errors),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        post(&app, &token, json!([])).await,
+        (
+            400,
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+        )
+    );
+    assert_eq!(identifiers(&app, &token).await, ["web"]);
+
+    // The longest identifier, numbers as positions, and an empty label are fine.
+    let longest = format!("api.{}", "a".repeat(196));
+    let (status, json) = post(
+        &app,
+        &token,
+        json!({"identifier": longest, "label": "", "type": "api", "position": " 7 "}),
+    )
+    .await;
+    assert_eq!(
+        (status, json),
+        (
+            201,
+            json!({"identifier": longest, "label": {"en": ""}, "type": "api", "position": 7})
+        )
+    );
+}
+
+async fn duplicate_identifiers_are_refused(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let other = app.organizer_with_token("other").await;
+    let body = json!({"identifier": "api.box", "label": "Box"});
+    assert_eq!(post(&app, &token, body.clone()).await.0, 201);
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            json!({"identifier": "api.box", "label": "Again", "position": 4})
+        )
+        .await,
+        (
+            400,
+            json!({"identifier": ["A sales channel with the same identifier already exists."]})
+        )
+    );
+    // Another organizer may use the identifier.
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/api/v1/organizers/other/saleschannels/",
+            &other,
+            &body,
+        )
+        .await;
+    assert_eq!(resp.status, 201);
+    assert_eq!(
+        app.get(&detail("api.box"), &token).await.json()["label"],
+        json!({"en": "Box"})
+    );
+    assert_eq!(identifiers(&app, &token).await, ["api.box", "web"]);
+}
+
+async fn identifier_and_type_are_fixed(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let change_identifier = "You cannot change the identifier of a sales channel.";
+    let change_type = "You cannot change the type of a sales channel.";
+    for (method, body, errors) in [
+        (
+            Method::PATCH,
+            json!({"identifier": "web2"}),
+            json!({"identifier": [change_identifier]}),
+        ),
+        (
+            Method::PATCH,
+            json!({"type": "api"}),
+            json!({"type": [change_type]}),
+        ),
+        (
+            Method::PUT,
+            json!({"identifier": "api.web", "label": "X", "type": "api", "position": -5}),
+            json!({
+                "identifier": [change_identifier],
+                "type": [change_type],
+                "position": ["Ensure this value is greater than or equal to 0."]
+            }),
+        ),
+        (
+            Method::PATCH,
+            json!({"identifier": "a b"}),
+            json!({"identifier": ["The identifier may only contain letters, numbers, dots, dashes, and underscores."]}),
+        ),
+    ] {
+        let (status, json) = send(&app, method.clone(), &detail("web"), &token, body.clone()).await;
+        assert_eq!((status, json), (400, errors), "{method} {body}");
+    }
+    assert_eq!(app.get(&detail("web"), &token).await.json(), web());
+
+    // Sending the same identifier and type is fine; web keeps its type.
+    let (status, json) = send(
+        &app,
+        Method::PATCH,
+        &detail("web"),
+        &token,
+        json!({"identifier": "web", "type": "web", "label": {"de": "Shop"}, "position": 5}),
+    )
+    .await;
+    let changed =
+        json!({"identifier": "web", "label": {"de": "Shop"}, "type": "web", "position": 5});
+    assert_eq!((status, json), (200, changed.clone()));
+    let (status, json) = send(
+        &app,
+        Method::PUT,
+        &detail("web"),
+        &token,
+        json!({"identifier": "web", "label": "Online shop"}),
+    )
+    .await;
+    let put =
+        json!({"identifier": "web", "label": {"en": "Online shop"}, "type": "web", "position": 5});
+    assert_eq!((status, json), (200, put.clone()));
+    assert_eq!(app.get(&detail("web"), &token).await.json(), put);
+}
+
+async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let (_, created) = post(
+        &app,
+        &token,
+        json!({"identifier": "api.box", "label": "Box", "position": 2}),
+    )
+    .await;
+    let path = detail("api.box");
+    for (body, errors) in [
+        (
+            json!({}),
+            json!({"identifier": ["This field is required."], "label": ["This field is required."]}),
+        ),
+        (
+            json!({"label": "X"}),
+            json!({"identifier": ["This field is required."]}),
+        ),
+        (
+            json!({"identifier": "api.box", "position": "many"}),
+            json!({"label": ["This field is required."], "position": ["A valid integer is required."]}),
+        ),
+    ] {
+        let (status, json) = send(&app, Method::PUT, &path, &token, body.clone()).await;
+        assert_eq!((status, json), (400, errors), "{body}");
+    }
+    for (body, errors) in [
+        (
+            json!({"label": null}),
+            json!({"label": ["This field may not be null."]}),
+        ),
+        (
+            json!({"label": {"en": 1}, "position": []}),
+            json!({"label": ["Invalid data type."], "position": ["A valid integer is required."]}),
+        ),
+        (
+            json!(["api.box"]),
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+        ),
+    ] {
+        let (status, json) = send(&app, Method::PATCH, &path, &token, body.clone()).await;
+        assert_eq!((status, json), (400, errors), "{body}");
+    }
+    assert_eq!(app.get(&path, &token).await.json(), created);
+    let (status, json) = send(&app, Method::PATCH, &path, &token, json!({})).await;
+    assert_eq!((status, json), (200, created.clone()));
+    let (status, json) = send(
+        &app,
+        Method::PATCH,
+        &path,
+        &token,
+        json!({"label": {"en": "Box", "de": "Kasse"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, json),
+        (
+            200,
+            json!({"identifier": "api.box", "label": {"en": "Box", "de": "Kasse"}, "type": "api", "position": 2})
+        )
+    );
+}
+
+async fn web_cannot_be_deleted(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let h = [("Authorization", auth.as_str())];
+    let resp = app.request(Method::DELETE, &detail("web"), &h, None).await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (
+            403,
+            r#"{"detail":"Can only be deleted if unused."}"#.to_owned()
+        )
+    );
+    assert_eq!(app.get(&detail("web"), &token).await.json(), web());
+}
+
+async fn unknown_identifiers_are_404(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let other = app.organizer_with_token("other").await;
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/api/v1/organizers/other/saleschannels/",
+            &other,
+            &json!({"identifier": "api.theirs", "label": "Theirs"}),
+        )
+        .await;
+    assert_eq!(resp.status, 201);
+    let auth = format!("Token {token}");
+    let h = [("Authorization", auth.as_str())];
+    for path in [detail("nope"), detail("api.theirs")] {
+        let resp = app.get(&path, &token).await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (404, NOT_FOUND.to_owned()),
+            "{path}"
+        );
+        for method in [Method::PUT, Method::PATCH] {
+            let resp = app
+                .send_json(
+                    method.clone(),
+                    &path,
+                    &token,
+                    &json!({"identifier": "api.theirs", "label": "Mine"}),
+                )
+                .await;
+            assert_eq!(
+                (resp.status, resp.text()),
+                (404, NOT_FOUND.to_owned()),
+                "{method} {path}"
+            );
+        }
+        let resp = app.request(Method::DELETE, &path, &h, None).await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (404, NOT_FOUND.to_owned()),
+            "{path}"
+        );
+    }
+    // An unknown channel is looked up before the body is read.
+    let resp = app
+        .request(
+            Method::PUT,
+            &detail("nope"),
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(b"{bad"),
+        )
+        .await;
+    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
+    // Identifiers pretix's router would not match.
+    for path in [detail("a%20b"), detail("a%2Bb"), detail("%C3%A4")] {
+        let resp = app.get(&path, &token).await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (404, r#"{"detail":"Not found."}"#.to_owned()),
+            "{path}"
+        );
+    }
+    let resp = app
+        .get("/api/v1/organizers/other/saleschannels/api.theirs/", &other)
+        .await;
+    assert_eq!(resp.json()["label"], json!({"en": "Theirs"}));
+}
+
+async fn permission_matrix(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let other = app.organizer_with_token("other").await;
+    let everything_else: PermissionSet = Permission::ALL
+        .into_iter()
+        .filter(|p| *p != Permission::ChangeOrganizerSettings)
+        .collect();
+    app.team("bigevents", "Almost", everything_else, EventSelection::All)
+        .await;
+    let almost = app.token("bigevents", "Almost").await;
+    let only: PermissionSet = [Permission::ChangeOrganizerSettings].into_iter().collect();
+    app.team("bigevents", "Settings", only, EventSelection::Slugs(vec![]))
+        .await;
+    let settings_only = app.token("bigevents", "Settings").await;
+
+    let body = json!({"identifier": "api.new", "label": "New"});
+    let foreign_list = "/api/v1/organizers/other/saleschannels/";
+    let foreign = "/api/v1/organizers/other/saleschannels/web/";
+    let unknown = "/api/v1/organizers/nope/saleschannels/";
+    let own = detail("web");
+    let cases: [(&str, &str, &str); 5] = [
+        (&almost, LIST, &own),
+        (&token, foreign_list, foreign),
+        (
+            &token,
+            unknown,
+            "/api/v1/organizers/nope/saleschannels/web/",
+        ),
+        (&other, LIST, &own),
+        (
+            &almost,
+            LIST,
+            "/api/v1/organizers/bigevents/saleschannels/nope/",
+        ),
+    ];
+    for (who, list, one) in cases {
+        let auth = format!("Token {who}");
+        let h = [("Authorization", auth.as_str())];
+        let responses = vec![
+            app.get(list, who).await,
+            app.send_json(Method::POST, list, who, &body).await,
+            app.get(one, who).await,
+            app.send_json(Method::PUT, one, who, &body).await,
+            app.send_json(Method::PATCH, one, who, &body).await,
+            app.request(Method::DELETE, one, &h, None).await,
+            // A wrong method or a malformed body is still a 403 first.
+            app.request(Method::PATCH, list, &h, None).await,
+            app.request(
+                Method::POST,
+                list,
+                &[
+                    ("Authorization", &auth),
+                    ("Content-Type", "application/json"),
+                ],
+                Some(b"{bad"),
+            )
+            .await,
+        ];
+        for resp in responses {
+            assert_eq!(
+                (resp.status, resp.text()),
+                (403, DENIED.to_owned()),
+                "{list} {one}"
+            );
+        }
+    }
+    let resp = app.request(Method::GET, LIST, &[], None).await;
+    assert_eq!(resp.status, 401);
+    let resp = app.get(LIST, "not-a-token").await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (401, r#"{"detail":"Invalid token."}"#.to_owned())
+    );
+
+    // The permission alone suffices, whatever the team's events.
+    let resp = app.get(&own, &settings_only).await;
+    assert_eq!((resp.status, resp.json()), (200, web()));
+    let (status, _) = post(
+        &app,
+        &settings_only,
+        json!({"identifier": "api.mine", "label": "Mine"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Nothing was changed by the refused requests.
+    assert_eq!(identifiers(&app, &token).await, ["api.mine", "web"]);
+    assert_eq!(app.get(&own, &token).await.json(), web());
+    assert_eq!(app.get(foreign, &other).await.json(), web());
+    assert_eq!(
+        app.get(foreign_list, &other).await.json()["count"],
+        json!(1)
+    );
+}
+
+async fn methods_and_trailing_slash(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let auth = format!("Token {token}");
+    let h = [("Authorization", auth.as_str())];
+    for (method, path, allow) in [
+        (Method::DELETE, LIST.to_owned(), "GET, POST, HEAD"),
+        (Method::PATCH, LIST.to_owned(), "GET, POST, HEAD"),
+        (Method::POST, detail("web"), "GET, PUT, PATCH, DELETE, HEAD"),
+        (
+            Method::POST,
+            detail("nope"),
+            "GET, PUT, PATCH, DELETE, HEAD",
+        ),
+    ] {
+        let resp = app.request(method.clone(), &path, &h, None).await;
+        assert_eq!(resp.status, 405, "{method} {path}");
+        assert_eq!(
+            resp.text(),
+            format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#)
+        );
+        assert_eq!(resp.header("allow").as_deref(), Some(allow));
+    }
+    let resp = app
+        .request(
+            Method::GET,
+            "/api/v1/organizers/bigevents/saleschannels/web",
+            &h,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, 301);
+    assert_eq!(
+        resp.header("location").as_deref(),
+        Some("/api/v1/organizers/bigevents/saleschannels/web/")
+    );
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/api/v1/organizers/bigevents/saleschannels",
+            &token,
+            &json!({"identifier": "api.x", "label": "X"}),
+        )
+        .await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (404, r#"{"detail":"Not found."}"#.to_owned())
+    );
+    let resp = app.request(Method::HEAD, LIST, &h, None).await;
+    assert_eq!((resp.status, resp.body.len()), (200, 0));
+    assert_eq!(identifiers(&app, &token).await, ["web"]);
+}
+
+async fn list_is_paginated_by_position_then_identifier(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    for (identifier, position) in [("api.b", 1), ("api.a", 1), ("api.z", 0), ("api.c", 9)] {
+        let (status, json) = post(
+            &app,
+            &token,
+            json!({"identifier": identifier, "label": identifier, "position": position}),
+        )
+        .await;
+        assert_eq!(status, 201, "{json}");
+    }
+    assert_eq!(
+        identifiers(&app, &token).await,
+        ["api.z", "web", "api.a", "api.b", "api.c"]
+    );
+    let page = |json: &Value| -> Vec<String> {
+        json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["identifier"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = app.get(&format!("{LIST}?page_size=2"), &token).await.json();
+    assert_eq!(first["count"], json!(5));
+    assert_eq!(first["previous"], Value::Null);
+    assert_eq!(
+        first["next"],
+        json!(app.url(&format!("{LIST}?page=2&page_size=2")))
+    );
+    assert_eq!(page(&first), ["api.z", "web"]);
+    let second = app
+        .get(&format!("{LIST}?page=2&page_size=2"), &token)
+        .await
+        .json();
+    assert_eq!(page(&second), ["api.a", "api.b"]);
+    assert_eq!(
+        second["previous"],
+        json!(app.url(&format!("{LIST}?page_size=2")))
+    );
+    assert_eq!(
+        second["next"],
+        json!(app.url(&format!("{LIST}?page=3&page_size=2")))
+    );
+    let last = app
+        .get(&format!("{LIST}?page=last&page_size=2"), &token)
+        .await
+        .json();
+    assert_eq!(page(&last), ["api.c"]);
+    assert_eq!(last["next"], Value::Null);
+    let resp = app.get(&format!("{LIST}?page=4&page_size=2"), &token).await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (404, r#"{"detail":"Invalid page."}"#.to_owned())
+    );
+}
