@@ -150,18 +150,29 @@ async fn document_post_example(app: TestApp) {
     let patched = resp.json();
     assert_eq!(
         patched["plugins"],
-        json!(["pretix.plugins.banktransfer", "pretix.plugins.paypal", "pretix.plugins.pretixdroid", "pretix.plugins.stripe"])
+        json!([
+            "pretix.plugins.banktransfer",
+            "pretix.plugins.paypal",
+            "pretix.plugins.pretixdroid",
+            "pretix.plugins.stripe"
+        ])
     );
     let mut expected = response.clone();
     expected["plugins"] = patched["plugins"].clone();
     expected["valid_keys"] = patched["valid_keys"].clone();
     assert_eq!(patched, expected);
-    assert_eq!(app.get(&event_path("sampleconf"), &token).await.json(), expected);
+    assert_eq!(
+        app.get(&event_path("sampleconf"), &token).await.json(),
+        expected
+    );
 
     let list = app.get(EVENTS, &token).await.json();
     let mut listed = expected.clone();
     listed.as_object_mut().unwrap().remove("valid_keys");
-    assert_eq!(list, json!({"count": 1, "next": null, "previous": null, "results": [listed]}));
+    assert_eq!(
+        list,
+        json!({"count": 1, "next": null, "previous": null, "results": [listed]})
+    );
 }
 
 async fn minimal_create_gets_defaults(app: TestApp) {
@@ -208,13 +219,19 @@ async fn minimal_create_gets_defaults(app: TestApp) {
     ] {
         assert_eq!(created[field], value, "{field}");
     }
-    assert_eq!(app.get(&event_path("full"), &token).await.json()["date_to"], json!("2030-06-02T18:00:00.250000Z"));
+    assert_eq!(
+        app.get(&event_path("full"), &token).await.json()["date_to"],
+        json!("2030-06-02T18:00:00.250000Z")
+    );
 }
 
 async fn detail_publishes_a_verifiable_signing_key(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     let created = create(&app, &token, &body("conf")).await;
-    assert!(created.get("valid_keys").is_none(), "not in the create response");
+    assert!(
+        created.get("valid_keys").is_none(),
+        "not in the create response"
+    );
     let detail = app.get(&event_path("conf"), &token).await.json();
     let keys = detail["valid_keys"]["pretix_sig1"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
@@ -222,15 +239,24 @@ async fn detail_publishes_a_verifiable_signing_key(app: TestApp) {
     let public = VerifyingKey::from_public_key_pem(&pem).expect("an Ed25519 SubjectPublicKeyInfo");
 
     let private_pem = stored_private_key(&app, "conf");
-    let stored = EventKeys { private_pem, public_b64: keys[0].as_str().unwrap().to_owned() };
+    let stored = EventKeys {
+        private_pem,
+        public_b64: keys[0].as_str().unwrap().to_owned(),
+    };
     let signature = Signature::from_bytes(&stored.sign(b"secret-123").unwrap());
     assert!(public.verify(b"secret-123", &signature).is_ok());
 
     create(&app, &token, &body("other")).await;
     let other = app.get(&event_path("other"), &token).await.json();
-    assert_ne!(other["valid_keys"], detail["valid_keys"], "each event has its own key");
+    assert_ne!(
+        other["valid_keys"], detail["valid_keys"],
+        "each event has its own key"
+    );
     let list = app.get(EVENTS, &token).await.json();
-    assert!(list["results"][0].get("valid_keys").is_none(), "not in lists");
+    assert!(
+        list["results"][0].get("valid_keys").is_none(),
+        "not in lists"
+    );
 }
 
 fn stored_private_key(app: &TestApp, slug: &str) -> String {
@@ -253,29 +279,79 @@ async fn field_order_is_pretix_order(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create(&app, &token, &body("conf")).await;
     let detail = app.get(&event_path("conf"), &token).await.json();
-    let keys: Vec<&str> = detail.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = detail
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
         [
-            "name", "slug", "live", "testmode", "currency", "date_from", "date_to", "date_admission",
-            "is_public", "presale_start", "presale_end", "location", "geo_lat", "geo_lon",
-            "has_subevents", "meta_data", "seating_plan", "plugins", "seat_category_mapping",
-            "timezone", "item_meta_properties", "valid_keys", "all_sales_channels",
-            "limit_sales_channels", "public_url", "sales_channels"
+            "name",
+            "slug",
+            "live",
+            "testmode",
+            "currency",
+            "date_from",
+            "date_to",
+            "date_admission",
+            "is_public",
+            "presale_start",
+            "presale_end",
+            "location",
+            "geo_lat",
+            "geo_lon",
+            "has_subevents",
+            "meta_data",
+            "seating_plan",
+            "plugins",
+            "seat_category_mapping",
+            "timezone",
+            "item_meta_properties",
+            "valid_keys",
+            "all_sales_channels",
+            "limit_sales_channels",
+            "public_url",
+            "sales_channels"
         ]
     );
-    let listed = app.get(&format!("{EVENTS}?with_availability_for=web"), &token).await.json();
-    let keys: Vec<&str> = listed["results"][0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(&keys[21..], ["all_sales_channels", "limit_sales_channels", "best_availability_state", "public_url", "sales_channels"]);
+    let listed = app
+        .get(&format!("{EVENTS}?with_availability_for=web"), &token)
+        .await
+        .json();
+    let keys: Vec<&str> = listed["results"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        &keys[21..],
+        [
+            "all_sales_channels",
+            "limit_sales_channels",
+            "best_availability_state",
+            "public_url",
+            "sales_channels"
+        ]
+    );
     assert_eq!(listed["results"][0]["best_availability_state"], Value::Null);
-    let unknown = app.get(&format!("{EVENTS}?with_availability_for=nope"), &token).await;
-    assert_eq!((unknown.status, unknown.text()), (404, r#"{"detail":"Not found."}"#.to_owned()));
+    let unknown = app
+        .get(&format!("{EVENTS}?with_availability_for=nope"), &token)
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.text()),
+        (404, r#"{"detail":"Not found."}"#.to_owned())
+    );
 }
 
 async fn field_errors_in_field_order(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     assert_eq!(
-        errors(&app, &token, Method::POST, EVENTS, &json!({})).await.to_string(),
+        errors(&app, &token, Method::POST, EVENTS, &json!({}))
+            .await
+            .to_string(),
         r#"{"name":["This field is required."],"slug":["This field is required."],"date_from":["This field is required."]}"#
     );
     let bad = json!({
@@ -285,7 +361,9 @@ async fn field_errors_in_field_order(app: TestApp) {
     });
     let dt = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].";
     assert_eq!(
-        errors(&app, &token, Method::POST, EVENTS, &bad).await.to_string(),
+        errors(&app, &token, Method::POST, EVENTS, &bad)
+            .await
+            .to_string(),
         json!({
             "name": ["Invalid data type."],
             "slug": ["The slug may only contain letters, numbers, dots and dashes."],
@@ -305,18 +383,46 @@ async fn field_errors_in_field_order(app: TestApp) {
     );
     for (field, value, message) in [
         ("name", json!({"xx": "a"}), "Invalid languages included."),
-        ("geo_lat", json!(-91), "Ensure this value is greater than or equal to -90."),
-        ("geo_lon", json!(181), "Ensure this value is less than or equal to 180."),
+        (
+            "geo_lat",
+            json!(-91),
+            "Ensure this value is greater than or equal to -90.",
+        ),
+        (
+            "geo_lon",
+            json!(181),
+            "Ensure this value is less than or equal to 180.",
+        ),
         ("date_from", json!("2030-01-01"), dt),
         ("date_from", json!(null), "This field may not be null."),
-        ("seating_plan", json!(12), "Reserved seating is not supported by this server."),
-        ("seat_category_mapping", json!({"A": 1}), "Reserved seating is not supported by this server."),
-        ("plugins", json!("pretix.plugins.stripe"), "Expected a list of items but got type \"str\"."),
-        ("meta_data", json!(["a"]), "Expected a dictionary of items but got type \"list\"."),
+        (
+            "seating_plan",
+            json!(12),
+            "Reserved seating is not supported by this server.",
+        ),
+        (
+            "seat_category_mapping",
+            json!({"A": 1}),
+            "Reserved seating is not supported by this server.",
+        ),
+        (
+            "plugins",
+            json!("pretix.plugins.stripe"),
+            "Expected a list of items but got type \"str\".",
+        ),
+        (
+            "meta_data",
+            json!(["a"]),
+            "Expected a dictionary of items but got type \"list\".",
+        ),
     ] {
         let mut e = body("conf");
         e[field] = value;
-        assert_eq!(errors(&app, &token, Method::POST, EVENTS, &e).await, json!({ field: [message] }), "{field}");
+        assert_eq!(
+            errors(&app, &token, Method::POST, EVENTS, &e).await,
+            json!({ field: [message] }),
+            "{field}"
+        );
     }
     // Nothing was created by any of these.
     assert_eq!(app.get(EVENTS, &token).await.json()["count"], json!(0));
@@ -326,13 +432,23 @@ async fn slug_rules(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create(&app, &token, &body("conf")).await;
     for (slug, message) in [
-        ("conf", "This slug has already been used for a different event."),
+        (
+            "conf",
+            "This slug has already been used for a different event.",
+        ),
         ("api", "This field has an invalid value: api."),
-        ("a b", "The slug may only contain letters, numbers, dots and dashes."),
+        (
+            "a b",
+            "The slug may only contain letters, numbers, dots and dashes.",
+        ),
         ("", "This field may not be blank."),
     ] {
         let e = json!({"name": "x", "slug": slug, "date_from": "2030-01-01T10:00:00Z"});
-        assert_eq!(errors(&app, &token, Method::POST, EVENTS, &e).await, json!({"slug": [message]}), "{slug:?}");
+        assert_eq!(
+            errors(&app, &token, Method::POST, EVENTS, &e).await,
+            json!({"slug": [message]}),
+            "{slug:?}"
+        );
     }
     let long = "a".repeat(51);
     let e = json!({"name": "x", "slug": long, "date_from": "2030-01-01T10:00:00Z"});
@@ -342,7 +458,14 @@ async fn slug_rules(app: TestApp) {
     );
     // The same slug in another organizer is fine.
     let other = app.organizer_with_token("other").await;
-    let resp = app.send_json(Method::POST, "/api/v1/organizers/other/events/", &other, &body("conf")).await;
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/api/v1/organizers/other/events/",
+            &other,
+            &body("conf"),
+        )
+        .await;
     assert_eq!(resp.status, 201);
 }
 
@@ -366,7 +489,12 @@ async fn object_level_date_rules(app: TestApp) {
     create(&app, &token, &e).await;
     // Only values sent together are compared.
     let resp = app
-        .send_json(Method::PATCH, &event_path("conf"), &token, &json!({"date_to": "2020-01-01T00:00:00Z"}))
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"date_to": "2020-01-01T00:00:00Z"}),
+        )
         .await;
     assert_eq!(resp.status, 200);
 }
@@ -386,23 +514,60 @@ async fn meta_data_rules(app: TestApp) {
         json!({"meta_data": ["Meta data property 'type' does not allow value 'party'."]})
     );
     e["meta_data"] = json!({"type": "concert", "internal": "x"});
-    assert_eq!(create(&app, &token, &e).await["meta_data"], json!({"internal": "x", "type": "concert"}));
+    assert_eq!(
+        create(&app, &token, &e).await["meta_data"],
+        json!({"internal": "x", "type": "concert"})
+    );
     // PATCH replaces the whole set; {} clears it.
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &token, &json!({"meta_data": {"type": "conference"}})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"meta_data": {"type": "conference"}}),
+        )
+        .await;
     assert_eq!(resp.json()["meta_data"], json!({"type": "conference"}));
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &token, &json!({"meta_data": {}})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"meta_data": {}}),
+        )
+        .await;
     assert_eq!(resp.json()["meta_data"], json!({}));
 
     // Protected values need the organizer settings permission.
-    let perms: PermissionSet = [Permission::CreateEvents, Permission::ChangeEventSettings].into_iter().collect();
-    app.team("bigevents", "Planners", perms, EventSelection::All).await;
+    let perms: PermissionSet = [Permission::CreateEvents, Permission::ChangeEventSettings]
+        .into_iter()
+        .collect();
+    app.team("bigevents", "Planners", perms, EventSelection::All)
+        .await;
     let planner = app.token("bigevents", "Planners").await;
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &planner, &json!({"meta_data": {"internal": "y"}})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &planner,
+            &json!({"meta_data": {"internal": "y"}}),
+        )
+        .await;
     assert_eq!(
         (resp.status, resp.json()),
-        (400, json!({"meta_data": ["Meta data property 'internal' is protected and can only be changed with the permission to change organizer settings."]}))
+        (
+            400,
+            json!({"meta_data": ["Meta data property 'internal' is protected and can only be changed with the permission to change organizer settings."]})
+        )
     );
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &planner, &json!({"meta_data": {"type": "concert"}})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &planner,
+            &json!({"meta_data": {"type": "concert"}}),
+        )
+        .await;
     assert_eq!(resp.status, 200);
 }
 
@@ -414,12 +579,25 @@ async fn plugin_rules(app: TestApp) {
         errors(&app, &token, Method::POST, EVENTS, &e).await,
         json!({"plugins": ["Plugin should be enabled on organizer level first: 'pretix.plugins.banktransfer'."]})
     );
-    app.send_json(Method::PATCH, "/api/v1/organizers/bigevents/", &token, &json!({"plugins": ["pretix.plugins.banktransfer"]}))
-        .await;
-    e["plugins"] = json!(["pretix.plugins.statistics", "pretix.plugins.banktransfer", "pretix.plugins.badges"]);
+    app.send_json(
+        Method::PATCH,
+        "/api/v1/organizers/bigevents/",
+        &token,
+        &json!({"plugins": ["pretix.plugins.banktransfer"]}),
+    )
+    .await;
+    e["plugins"] = json!([
+        "pretix.plugins.statistics",
+        "pretix.plugins.banktransfer",
+        "pretix.plugins.badges"
+    ]);
     assert_eq!(
         create(&app, &token, &e).await["plugins"],
-        json!(["pretix.plugins.badges", "pretix.plugins.banktransfer", "pretix.plugins.statistics"])
+        json!([
+            "pretix.plugins.badges",
+            "pretix.plugins.banktransfer",
+            "pretix.plugins.statistics"
+        ])
     );
 }
 
@@ -434,26 +612,66 @@ async fn sales_channel_rules(app: TestApp) {
     e["limit_sales_channels"] = json!(["pos"]);
     let created = create(&app, &token, &e).await;
     assert_eq!(
-        (created["all_sales_channels"].clone(), created["limit_sales_channels"].clone(), created["sales_channels"].clone()),
+        (
+            created["all_sales_channels"].clone(),
+            created["limit_sales_channels"].clone(),
+            created["sales_channels"].clone()
+        ),
         (json!(false), json!(["pos"]), json!(["pos"]))
     );
     // all_sales_channels forces an empty limit list.
     let resp = app
-        .send_json(Method::PATCH, &event_path("conf"), &token, &json!({"all_sales_channels": true, "limit_sales_channels": ["pos"]}))
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"all_sales_channels": true, "limit_sales_channels": ["pos"]}),
+        )
         .await;
     let j = resp.json();
-    assert_eq!((j["limit_sales_channels"].clone(), j["sales_channels"].clone()), (json!([]), json!(["pos", "web"])));
+    assert_eq!(
+        (
+            j["limit_sales_channels"].clone(),
+            j["sales_channels"].clone()
+        ),
+        (json!([]), json!(["pos", "web"]))
+    );
     // The legacy input.
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &token, &json!({"sales_channels": ["web"]})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"sales_channels": ["web"]}),
+        )
+        .await;
     let j = resp.json();
     assert_eq!(
-        (j["all_sales_channels"].clone(), j["limit_sales_channels"].clone(), j["sales_channels"].clone()),
+        (
+            j["all_sales_channels"].clone(),
+            j["limit_sales_channels"].clone(),
+            j["sales_channels"].clone()
+        ),
         (json!(false), json!(["web"]), json!(["web"]))
     );
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &token, &json!({"sales_channels": ["web", "pos"]})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"sales_channels": ["web", "pos"]}),
+        )
+        .await;
     assert_eq!(resp.json()["all_sales_channels"], json!(true));
     assert_eq!(
-        errors(&app, &token, Method::PATCH, &event_path("conf"), &json!({"sales_channels": ["tv"]})).await,
+        errors(
+            &app,
+            &token,
+            Method::PATCH,
+            &event_path("conf"),
+            &json!({"sales_channels": ["tv"]})
+        )
+        .await,
         json!({"sales_channels": ["Object with identifier=tv does not exist."]})
     );
 }
@@ -464,7 +682,14 @@ async fn patch_changes_only_what_is_sent(app: TestApp) {
     e["location"] = json!({"en": "Hall"});
     e["testmode"] = json!(true);
     let before = create(&app, &token, &e).await;
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &token, &json!({"name": "Renamed"})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"name": "Renamed"}),
+        )
+        .await;
     assert_eq!(resp.status, 200);
     let mut expected = before.clone();
     expected["name"] = json!({"en": "Renamed"});
@@ -480,12 +705,28 @@ async fn put_resets_omitted_fields(app: TestApp) {
     e["testmode"] = json!(true);
     e["currency"] = json!("USD");
     create(&app, &token, &e).await;
-    let resp = app.send_json(Method::PUT, &event_path("conf"), &token, &body("conf")).await;
+    let resp = app
+        .send_json(Method::PUT, &event_path("conf"), &token, &body("conf"))
+        .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     let j = resp.json();
-    assert_eq!((j["location"].clone(), j["testmode"].clone(), j["currency"].clone()), (Value::Null, json!(false), json!("EUR")));
     assert_eq!(
-        errors(&app, &token, Method::PUT, &event_path("conf"), &json!({"name": "x"})).await,
+        (
+            j["location"].clone(),
+            j["testmode"].clone(),
+            j["currency"].clone()
+        ),
+        (Value::Null, json!(false), json!("EUR"))
+    );
+    assert_eq!(
+        errors(
+            &app,
+            &token,
+            Method::PUT,
+            &event_path("conf"),
+            &json!({"name": "x"})
+        )
+        .await,
         json!({"slug": ["This field is required."], "date_from": ["This field is required."]})
     );
 }
@@ -494,13 +735,27 @@ async fn immutable_fields(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create(&app, &token, &body("conf")).await;
     assert_eq!(
-        errors(&app, &token, Method::PATCH, &event_path("conf"), &json!({"slug": "other", "has_subevents": true})).await,
+        errors(
+            &app,
+            &token,
+            Method::PATCH,
+            &event_path("conf"),
+            &json!({"slug": "other", "has_subevents": true})
+        )
+        .await,
         json!({
             "slug": ["The event slug cannot be changed."],
             "has_subevents": ["Once created an event cannot change between an series and a single event."]
         })
     );
-    let resp = app.send_json(Method::PATCH, &event_path("conf"), &token, &json!({"slug": "conf", "has_subevents": false})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("conf"),
+            &token,
+            &json!({"slug": "conf", "has_subevents": false}),
+        )
+        .await;
     assert_eq!(resp.status, 200);
 }
 
@@ -508,16 +763,33 @@ async fn going_live_needs_a_quota(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create(&app, &token, &body("conf")).await;
     assert_eq!(
-        errors(&app, &token, Method::PATCH, &event_path("conf"), &json!({"live": true})).await,
+        errors(
+            &app,
+            &token,
+            Method::PATCH,
+            &event_path("conf"),
+            &json!({"live": true})
+        )
+        .await,
         json!({"live": ["You need to configure at least one quota to sell anything."]})
     );
-    assert_eq!(app.get(&event_path("conf"), &token).await.json()["live"], json!(false));
+    assert_eq!(
+        app.get(&event_path("conf"), &token).await.json()["live"],
+        json!(false)
+    );
 }
 
 async fn delete_removes_the_event(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create(&app, &token, &body("conf")).await;
-    let resp = app.request(Method::DELETE, &event_path("conf"), &[("Authorization", &format!("Token {token}"))], None).await;
+    let resp = app
+        .request(
+            Method::DELETE,
+            &event_path("conf"),
+            &[("Authorization", &format!("Token {token}"))],
+            None,
+        )
+        .await;
     assert_eq!((resp.status, resp.body.len()), (204, 0));
     let resp = app.get(&event_path("conf"), &token).await;
     assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
@@ -528,7 +800,13 @@ async fn delete_removes_the_event(app: TestApp) {
 async fn permissions(app: TestApp) {
     let admin = app.organizer_with_token("bigevents").await;
     create(&app, &admin, &body("conf")).await;
-    app.team("bigevents", "Readers", PermissionSet::none(), EventSelection::All).await;
+    app.team(
+        "bigevents",
+        "Readers",
+        PermissionSet::none(),
+        EventSelection::All,
+    )
+    .await;
     let reader = app.token("bigevents", "Readers").await;
     assert_eq!(app.get(EVENTS, &reader).await.json()["count"], json!(1));
     assert_eq!(app.get(&event_path("conf"), &reader).await.status, 200);
@@ -538,22 +816,37 @@ async fn permissions(app: TestApp) {
         (Method::PUT, event_path("conf"), body("conf")),
         (Method::DELETE, event_path("conf"), json!({})),
     ] {
-        let resp = app.send_json(method.clone(), &path, &reader, &payload).await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()), "{method} {path}");
+        let resp = app
+            .send_json(method.clone(), &path, &reader, &payload)
+            .await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (403, DENIED.to_owned()),
+            "{method} {path}"
+        );
     }
     // Another organizer's token sees nothing of this one.
     let other = app.organizer_with_token("other").await;
     for path in [EVENTS.to_owned(), event_path("conf")] {
         let resp = app.get(&path, &other).await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()), "{path}");
+        assert_eq!(
+            (resp.status, resp.text()),
+            (403, DENIED.to_owned()),
+            "{path}"
+        );
     }
     // An unknown event is refused like a foreign one.
     let resp = app.get(&event_path("nope"), &admin).await;
     assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
     // Unsupported methods: 405 after the checks.
-    let resp = app.send_json(Method::POST, &event_path("conf"), &admin, &json!({})).await;
+    let resp = app
+        .send_json(Method::POST, &event_path("conf"), &admin, &json!({}))
+        .await;
     assert_eq!(resp.status, 405);
-    assert_eq!(resp.header("allow").as_deref(), Some("GET, PUT, PATCH, DELETE, HEAD"));
+    assert_eq!(
+        resp.header("allow").as_deref(),
+        Some("GET, PUT, PATCH, DELETE, HEAD")
+    );
 }
 
 async fn limited_tokens_see_only_their_events(app: TestApp) {
@@ -561,20 +854,43 @@ async fn limited_tokens_see_only_their_events(app: TestApp) {
     for slug in ["a", "b", "c"] {
         create(&app, &admin, &body(slug)).await;
     }
-    app.team("bigevents", "Scanners", PermissionSet::all(), EventSelection::Slugs(vec!["b".into(), "c".into()])).await;
+    app.team(
+        "bigevents",
+        "Scanners",
+        PermissionSet::all(),
+        EventSelection::Slugs(vec!["b".into(), "c".into()]),
+    )
+    .await;
     let limited = app.token("bigevents", "Scanners").await;
     let list = app.get(EVENTS, &limited).await.json();
-    let slugs: Vec<&str> = list["results"].as_array().unwrap().iter().map(|e| e["slug"].as_str().unwrap()).collect();
+    let slugs: Vec<&str> = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap())
+        .collect();
     assert_eq!((list["count"].clone(), slugs), (json!(2), vec!["b", "c"]));
     let resp = app.get(&event_path("a"), &limited).await;
     assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    let resp = app.send_json(Method::PATCH, &event_path("a"), &limited, &json!({"name": "x"})).await;
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &event_path("a"),
+            &limited,
+            &json!({"name": "x"}),
+        )
+        .await;
     assert_eq!(resp.status, 403);
     assert_eq!(app.get(&event_path("b"), &limited).await.status, 200);
 }
 
 fn slugs(page: &Value) -> Vec<String> {
-    page["results"].as_array().unwrap().iter().map(|e| e["slug"].as_str().unwrap().to_owned()).collect()
+    page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn list_filters(app: TestApp) {
@@ -598,7 +914,10 @@ async fn list_filters(app: TestApp) {
         ("", vec!["future", "past", "running", "series"]),
         ("is_public=false", vec!["past"]),
         ("is_public=FALSE", vec!["past"]),
-        ("is_public=maybe", vec!["future", "past", "running", "series"]),
+        (
+            "is_public=maybe",
+            vec!["future", "past", "running", "series"],
+        ),
         ("testmode=1", vec!["running"]),
         ("has_subevents=true", vec!["series"]),
         ("live=true", vec![]),
@@ -609,17 +928,26 @@ async fn list_filters(app: TestApp) {
         ("ends_after=2050-01-01T00:00:00Z", vec!["future", "running"]),
         ("ends_after=2099-01-01T10:00:00Z", vec!["future", "running"]),
         ("date_from_after=2099-06-01T10:00:00Z", vec!["future"]),
-        ("date_from_before=2020-01-01T10:00:00Z", vec!["past", "running", "series"]),
+        (
+            "date_from_before=2020-01-01T10:00:00Z",
+            vec!["past", "running", "series"],
+        ),
         ("date_to_after=2021-01-01T00:00:00Z", vec!["running"]),
         ("date_to_before=2020-01-02T10:00:00Z", vec!["past"]),
-        ("sales_channel=pos", vec!["future", "past", "running", "series"]),
+        (
+            "sales_channel=pos",
+            vec!["future", "past", "running", "series"],
+        ),
         ("sales_channel=web", vec!["past", "running", "series"]),
         ("search=HAMBURG", vec!["future"]),
         ("search=runn", vec!["running"]),
         ("attr[format]=workshop", vec!["past"]),
         ("attr[format]=talk", vec!["future", "running", "series"]),
         ("attr[format]=", vec!["future", "past", "running", "series"]),
-        ("attr[unknown]=x", vec!["future", "past", "running", "series"]),
+        (
+            "attr[unknown]=x",
+            vec!["future", "past", "running", "series"],
+        ),
         ("is_future=true&testmode=true", vec!["running"]),
     ] {
         let page = app.get(&format!("{EVENTS}?{query}"), &token).await;
@@ -627,13 +955,29 @@ async fn list_filters(app: TestApp) {
         assert_eq!(slugs(&page.json()), expected, "{query}");
     }
     let resp = app.get(&format!("{EVENTS}?ends_after=soon"), &token).await;
-    assert_eq!((resp.status, resp.text()), (400, r#"{"ends_after":["Enter a valid date/time."]}"#.to_owned()));
+    assert_eq!(
+        (resp.status, resp.text()),
+        (
+            400,
+            r#"{"ends_after":["Enter a valid date/time."]}"#.to_owned()
+        )
+    );
 }
 
 async fn list_ordering_and_search(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    for (slug, date) in [("b", "2030-01-02T00:00:00Z"), ("a", "2030-01-03T00:00:00Z"), ("c", "2030-01-01T00:00:00Z"), ("d", "2030-01-01T00:00:00Z")] {
-        create(&app, &token, &json!({"name": slug, "slug": slug, "date_from": date})).await;
+    for (slug, date) in [
+        ("b", "2030-01-02T00:00:00Z"),
+        ("a", "2030-01-03T00:00:00Z"),
+        ("c", "2030-01-01T00:00:00Z"),
+        ("d", "2030-01-01T00:00:00Z"),
+    ] {
+        create(
+            &app,
+            &token,
+            &json!({"name": slug, "slug": slug, "date_from": date}),
+        )
+        .await;
     }
     for (ordering, expected) in [
         ("", vec!["a", "b", "c", "d"]),
@@ -642,10 +986,16 @@ async fn list_ordering_and_search(app: TestApp) {
         ("ordering=-date_from,slug", vec!["a", "b", "c", "d"]),
         ("ordering=bogus", vec!["a", "b", "c", "d"]),
     ] {
-        let page = app.get(&format!("{EVENTS}?{ordering}"), &token).await.json();
+        let page = app
+            .get(&format!("{EVENTS}?{ordering}"), &token)
+            .await
+            .json();
         assert_eq!(slugs(&page), expected, "{ordering}");
     }
-    let page = app.get(&format!("{EVENTS}?search=%25"), &token).await.json();
+    let page = app
+        .get(&format!("{EVENTS}?search=%25"), &token)
+        .await
+        .json();
     assert_eq!(page["count"], json!(0), "LIKE wildcards are escaped");
 }
 
@@ -668,8 +1018,14 @@ async fn list_page_costs_fixed_queries(app: TestApp) {
         let token = &token;
         async move {
             let before = app.db.queries_run();
-            let page = app.get(&format!("{EVENTS}?page_size={page_size}"), token).await.json();
-            assert_eq!(page["results"].as_array().unwrap().len(), page_size as usize);
+            let page = app
+                .get(&format!("{EVENTS}?page_size={page_size}"), token)
+                .await
+                .json();
+            assert_eq!(
+                page["results"].as_array().unwrap().len(),
+                page_size as usize
+            );
             assert_eq!(page["results"][0]["meta_data"], json!({"format": "talk"}));
             app.db.queries_run() - before
         }

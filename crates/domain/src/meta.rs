@@ -45,18 +45,39 @@ pub trait MetaPropertyRepository: Send + Sync {
     async fn all(&self, organizer: OrganizerId) -> Result<Vec<MetaProperty>, RepositoryError>;
 
     /// One page of the organizer's properties, ordered by id.
-    async fn list(&self, organizer: OrganizerId, window: Window) -> Result<Page<MetaProperty>, RepositoryError>;
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        window: Window,
+    ) -> Result<Page<MetaProperty>, RepositoryError>;
 
-    async fn find(&self, organizer: OrganizerId, id: MetaPropertyId) -> Result<Option<MetaProperty>, RepositoryError>;
+    async fn find(
+        &self,
+        organizer: OrganizerId,
+        id: MetaPropertyId,
+    ) -> Result<Option<MetaProperty>, RepositoryError>;
 
     /// Must return `RepositoryError::Conflict` when the name is taken in the organizer.
-    async fn create(&self, organizer: OrganizerId, fields: MetaPropertyFields) -> Result<MetaProperty, RepositoryError>;
+    async fn create(
+        &self,
+        organizer: OrganizerId,
+        fields: MetaPropertyFields,
+    ) -> Result<MetaProperty, RepositoryError>;
 
     /// Must return `RepositoryError::Conflict` when the new name is taken in the organizer.
-    async fn update(&self, organizer: OrganizerId, id: MetaPropertyId, fields: MetaPropertyFields) -> Result<Option<MetaProperty>, RepositoryError>;
+    async fn update(
+        &self,
+        organizer: OrganizerId,
+        id: MetaPropertyId,
+        fields: MetaPropertyFields,
+    ) -> Result<Option<MetaProperty>, RepositoryError>;
 
     /// Deletes the property and every event value of it; `false` if there was none.
-    async fn delete(&self, organizer: OrganizerId, id: MetaPropertyId) -> Result<bool, RepositoryError>;
+    async fn delete(
+        &self,
+        organizer: OrganizerId,
+        id: MetaPropertyId,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// The longest property name pretix accepts.

@@ -39,19 +39,40 @@ pub trait SalesChannelRepository: Send + Sync {
     async fn all(&self, organizer: OrganizerId) -> Result<Vec<SalesChannel>, RepositoryError>;
 
     /// One page of the organizer's channels, ordered by position then identifier.
-    async fn list(&self, organizer: OrganizerId, window: Window) -> Result<Page<SalesChannel>, RepositoryError>;
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        window: Window,
+    ) -> Result<Page<SalesChannel>, RepositoryError>;
 
-    async fn find(&self, organizer: OrganizerId, identifier: &str) -> Result<Option<SalesChannel>, RepositoryError>;
+    async fn find(
+        &self,
+        organizer: OrganizerId,
+        identifier: &str,
+    ) -> Result<Option<SalesChannel>, RepositoryError>;
 
     /// Must return `RepositoryError::Conflict` when the identifier is taken.
-    async fn create(&self, organizer: OrganizerId, fields: SalesChannelFields) -> Result<SalesChannel, RepositoryError>;
+    async fn create(
+        &self,
+        organizer: OrganizerId,
+        fields: SalesChannelFields,
+    ) -> Result<SalesChannel, RepositoryError>;
 
     /// Updates label, type and position (the identifier is fixed); `None` if not found.
-    async fn update(&self, organizer: OrganizerId, identifier: &str, fields: SalesChannelFields) -> Result<Option<SalesChannel>, RepositoryError>;
+    async fn update(
+        &self,
+        organizer: OrganizerId,
+        identifier: &str,
+        fields: SalesChannelFields,
+    ) -> Result<Option<SalesChannel>, RepositoryError>;
 
     /// Deletes the channel (and removes it from every event's limit list); `false` if
     /// there was none.
-    async fn delete(&self, organizer: OrganizerId, identifier: &str) -> Result<bool, RepositoryError>;
+    async fn delete(
+        &self,
+        organizer: OrganizerId,
+        identifier: &str,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// The only type of channel a client may create, and the prefix its identifier must carry.

@@ -112,7 +112,6 @@ fn integer_text(text: &str) -> Result<i64, &'static str> {
     })
 }
 
-
 /// A datetime in the wire format; `null` only where `nullable`.
 pub(crate) fn datetime(value: &Value, nullable: bool) -> Result<Option<WireDateTime>, String> {
     match value {
@@ -128,7 +127,9 @@ pub(crate) fn i18n(value: &Value, nullable: bool) -> Result<Option<I18nString>, 
     match value {
         Value::Null if nullable => Ok(None),
         Value::Null => Err(NOT_NULL.into()),
-        v => I18nString::from_json(v).map(Some).map_err(|e| e.to_string()),
+        v => I18nString::from_json(v)
+            .map(Some)
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -141,12 +142,24 @@ pub(crate) fn float_in(value: &Value, min: f64, max: f64) -> Result<Option<f64>,
         _ => None,
     }
     .ok_or_else(|| "A valid number is required.".to_owned())?;
-    let show = |f: f64| if f.fract() == 0.0 { format!("{f:.0}") } else { f.to_string() };
+    let show = |f: f64| {
+        if f.fract() == 0.0 {
+            format!("{f:.0}")
+        } else {
+            f.to_string()
+        }
+    };
     if n < min {
-        return Err(format!("Ensure this value is greater than or equal to {}.", show(min)));
+        return Err(format!(
+            "Ensure this value is greater than or equal to {}.",
+            show(min)
+        ));
     }
     if n > max {
-        return Err(format!("Ensure this value is less than or equal to {}.", show(max)));
+        return Err(format!(
+            "Ensure this value is less than or equal to {}.",
+            show(max)
+        ));
     }
     Ok(Some(n))
 }
@@ -176,7 +189,11 @@ pub(crate) fn string_map(value: &Value) -> Result<Vec<(String, String)>, String>
         Value::Null => Err(NOT_NULL.into()),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| string(v, true).map(|s| (k.clone(), s)).map_err(str::to_owned))
+            .map(|(k, v)| {
+                string(v, true)
+                    .map(|s| (k.clone(), s))
+                    .map_err(str::to_owned)
+            })
             .collect(),
         other => Err(format!(
             "Expected a dictionary of items but got type \"{}\".",
@@ -224,12 +241,18 @@ mod tests {
 
     #[test]
     fn string_lists_and_their_errors() {
-        assert_eq!(string_list(&json!(["a", "b"])), Ok(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            string_list(&json!(["a", "b"])),
+            Ok(vec!["a".into(), "b".into()])
+        );
         assert_eq!(
             string_list(&json!("a")),
             Err("Expected a list of items but got type \"str\".".into())
         );
-        assert_eq!(string_list(&json!(null)), Err("This field may not be null.".into()));
+        assert_eq!(
+            string_list(&json!(null)),
+            Err("This field may not be null.".into())
+        );
         assert_eq!(
             string_list(&json!({"a": 1})),
             Err("Expected a list of items but got type \"dict\".".into())
@@ -249,7 +272,10 @@ mod tests {
             float_in(&json!(-181), -180.0, 180.0),
             Err("Ensure this value is greater than or equal to -180.".into())
         );
-        assert_eq!(float_in(&json!("a"), -90.0, 90.0), Err("A valid number is required.".into()));
+        assert_eq!(
+            float_in(&json!("a"), -90.0, 90.0),
+            Err("A valid number is required.".into())
+        );
     }
 
     #[test]

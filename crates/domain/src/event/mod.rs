@@ -195,15 +195,29 @@ pub struct EventFacts {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait EventRepository: Send + Sync {
-    async fn find_by_slug(&self, organizer: OrganizerId, slug: &str) -> Result<Option<Event>, RepositoryError>;
+    async fn find_by_slug(
+        &self,
+        organizer: OrganizerId,
+        slug: &str,
+    ) -> Result<Option<Event>, RepositoryError>;
 
     /// One page of the organizer's events matching `filter`, with the total, in a fixed
     /// number of queries whatever the page size.
-    async fn list(&self, organizer: OrganizerId, filter: EventFilter, window: Window) -> Result<Page<Event>, RepositoryError>;
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        filter: EventFilter,
+        window: Window,
+    ) -> Result<Page<Event>, RepositoryError>;
 
     /// Stores a new event (meta data by property name, sales channels by identifier, both
     /// already validated). Must return `RepositoryError::Conflict` when the slug is taken.
-    async fn create(&self, organizer: OrganizerId, data: EventData, keys: EventKeys) -> Result<Event, RepositoryError>;
+    async fn create(
+        &self,
+        organizer: OrganizerId,
+        data: EventData,
+        keys: EventKeys,
+    ) -> Result<Event, RepositoryError>;
 
     /// Replaces the event's writable state in one transaction.
     async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError>;

@@ -89,7 +89,10 @@ async fn check_references(
             ("sales_channels", &changes.sales_channels),
         ] {
             if let Some(missing) = list.iter().flatten().find(|i| !known.contains(i)) {
-                errors.add(field, format!("Object with identifier={missing} does not exist."));
+                errors.add(
+                    field,
+                    format!("Object with identifier={missing} does not exist."),
+                );
             }
         }
     }
@@ -108,7 +111,9 @@ fn check_meta(
         };
         if let Some(allowed) = &p.allowed_values {
             if !allowed.contains(value) {
-                return Err(format!("Meta data property '{key}' does not allow value '{value}'."));
+                return Err(format!(
+                    "Meta data property '{key}' does not allow value '{value}'."
+                ));
             }
         }
     }
@@ -143,19 +148,26 @@ fn check_plugins(organizer: &Organizer, list: &[String]) -> Result<(), PluginErr
 fn check_dates(changes: &EventChanges) -> Result<(), FieldErrors> {
     if let (Some(from), Some(Some(to))) = (changes.date_from, changes.date_to) {
         if to < from {
-            return Err(FieldErrors::non_field("The event cannot end before it starts."));
+            return Err(FieldErrors::non_field(
+                "The event cannot end before it starts.",
+            ));
         }
     }
     if let (Some(Some(start)), Some(Some(end))) = (changes.presale_start, changes.presale_end) {
         if end < start {
-            return Err(FieldErrors::non_field("The event's presale cannot end before it starts."));
+            return Err(FieldErrors::non_field(
+                "The event's presale cannot end before it starts.",
+            ));
         }
     }
     Ok(())
 }
 
 /// The channel selection after applying the legacy `sales_channels` input if it came alone.
-fn channel_selection(changes: &EventChanges, all_identifiers: &[String]) -> Option<(bool, Vec<String>)> {
+fn channel_selection(
+    changes: &EventChanges,
+    all_identifiers: &[String],
+) -> Option<(bool, Vec<String>)> {
     if changes.all_sales_channels.is_some() || changes.limit_sales_channels.is_some() {
         let all = changes.all_sales_channels.unwrap_or(false);
         let limit = changes.limit_sales_channels.clone().unwrap_or_default();
@@ -183,7 +195,10 @@ fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
 }
 
 /// The organizer's default time zone: its `timezone` setting, else UTC.
-async fn organizer_timezone(ports: &EventPorts<'_>, organizer: &Organizer) -> Result<TimeZone, RepositoryError> {
+async fn organizer_timezone(
+    ports: &EventPorts<'_>,
+    organizer: &Organizer,
+) -> Result<TimeZone, RepositoryError> {
     let values = ports.settings.organizer_values(organizer.id).await?;
     Ok(values
         .iter()
@@ -193,11 +208,21 @@ async fn organizer_timezone(ports: &EventPorts<'_>, organizer: &Organizer) -> Re
         .unwrap_or(TimeZone::UTC))
 }
 
-async fn organizer_channel_identifiers(ports: &EventPorts<'_>, organizer: &Organizer, changes: &EventChanges) -> Result<Vec<String>, RepositoryError> {
+async fn organizer_channel_identifiers(
+    ports: &EventPorts<'_>,
+    organizer: &Organizer,
+    changes: &EventChanges,
+) -> Result<Vec<String>, RepositoryError> {
     if changes.sales_channels.is_none() {
         return Ok(Vec::new());
     }
-    Ok(ports.channels.all(organizer.id).await?.into_iter().map(|c| c.identifier).collect())
+    Ok(ports
+        .channels
+        .all(organizer.id)
+        .await?
+        .into_iter()
+        .map(|c| c.identifier)
+        .collect())
 }
 
 /// `POST /events/`: validates everything, applies the defaults, generates the signing key
@@ -219,7 +244,12 @@ pub async fn create_event(
         }
     }
     if let Some(slug) = &changes.slug {
-        if ports.events.find_by_slug(organizer.id, slug.as_str()).await?.is_some() {
+        if ports
+            .events
+            .find_by_slug(organizer.id, slug.as_str())
+            .await?
+            .is_some()
+        {
             errors.add("slug", SLUG_TAKEN);
         }
     }
@@ -238,13 +268,17 @@ pub async fn create_event(
         Some(tz) => tz,
         None => organizer_timezone(ports, organizer).await?,
     };
-    let (Some(slug), Some(name), Some(date_from)) = (changes.slug, changes.name, changes.date_from) else {
+    let (Some(slug), Some(name), Some(date_from)) = (changes.slug, changes.name, changes.date_from)
+    else {
         return Err(FieldErrors::single("non_field_errors", REQUIRED).into());
     };
     let plugins = match changes.plugins {
         Some(list) => plugins::validate(&list).unwrap_or(list),
         None => {
-            let mut defaults: Vec<String> = plugins::EVENT_DEFAULTS.iter().map(|s| (*s).to_owned()).collect();
+            let mut defaults: Vec<String> = plugins::EVENT_DEFAULTS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
             defaults.sort();
             defaults
         }
@@ -309,13 +343,24 @@ pub async fn update_event(
     if changes.slug.as_ref().is_some_and(|s| *s != current.slug) {
         errors.add("slug", "The event slug cannot be changed.");
     }
-    if changes.has_subevents.is_some_and(|h| h != current.has_subevents) {
+    if changes
+        .has_subevents
+        .is_some_and(|h| h != current.has_subevents)
+    {
         errors.add(
             "has_subevents",
             "Once created an event cannot change between an series and a single event.",
         );
     }
-    check_references(ports, principal, organizer, &changes, &current.meta_data, &mut errors).await?;
+    check_references(
+        ports,
+        principal,
+        organizer,
+        &changes,
+        &current.meta_data,
+        &mut errors,
+    )
+    .await?;
     if changes.live == Some(true) && !current.live && !errors.has("live") {
         let facts = ports.events.facts(event.id).await?;
         let payment_active = current
@@ -329,7 +374,10 @@ pub async fn update_event(
                 "You have configured at least one paid product but have not enabled any payment methods.",
             );
         } else if facts.quotas == 0 {
-            errors.add("live", "You need to configure at least one quota to sell anything.");
+            errors.add(
+                "live",
+                "You need to configure at least one quota to sell anything.",
+            );
         }
     }
     errors.sort_by_order(EVENT_FIELDS);
@@ -339,7 +387,9 @@ pub async fn update_event(
     let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
     let channels = channel_selection(&changes, &identifiers);
     let replace = mode == UpdateMode::Replace;
-    let pick = |sent: Option<bool>, now: bool, default: bool| sent.unwrap_or(if replace { default } else { now });
+    let pick = |sent: Option<bool>, now: bool, default: bool| {
+        sent.unwrap_or(if replace { default } else { now })
+    };
     let pick_opt = |sent: Option<Option<crate::values::WireDateTime>>, now| match sent {
         Some(v) => v,
         None if replace => None,
@@ -348,14 +398,21 @@ pub async fn update_event(
     let (all_sales_channels, limit_sales_channels) = match channels {
         Some(c) => c,
         None if replace => (true, Vec::new()),
-        None => (current.all_sales_channels, current.limit_sales_channels.clone()),
+        None => (
+            current.all_sales_channels,
+            current.limit_sales_channels.clone(),
+        ),
     };
     let data = EventData {
         slug: current.slug.clone(),
         name: changes.name.unwrap_or_else(|| current.name.clone()),
         live: pick(changes.live, current.live, false),
         testmode: pick(changes.testmode, current.testmode, false),
-        currency: changes.currency.unwrap_or(if replace { Currency::EUR } else { current.currency }),
+        currency: changes.currency.unwrap_or(if replace {
+            Currency::EUR
+        } else {
+            current.currency
+        }),
         date_from: changes.date_from.unwrap_or(current.date_from),
         date_to: pick_opt(changes.date_to, current.date_to),
         date_admission: pick_opt(changes.date_admission, current.date_admission),
@@ -367,8 +424,12 @@ pub async fn update_event(
             None if replace => None,
             None => current.location.clone(),
         },
-        geo_lat: changes.geo_lat.unwrap_or(if replace { None } else { current.geo_lat }),
-        geo_lon: changes.geo_lon.unwrap_or(if replace { None } else { current.geo_lon }),
+        geo_lat: changes
+            .geo_lat
+            .unwrap_or(if replace { None } else { current.geo_lat }),
+        geo_lon: changes
+            .geo_lon
+            .unwrap_or(if replace { None } else { current.geo_lon }),
         has_subevents: current.has_subevents,
         meta_data: match changes.meta_data {
             Some(m) => sorted(m),
@@ -378,7 +439,10 @@ pub async fn update_event(
         plugins: match changes.plugins {
             Some(list) => plugins::validate(&list).unwrap_or(list),
             None if replace => {
-                let mut d: Vec<String> = plugins::EVENT_DEFAULTS.iter().map(|s| (*s).to_owned()).collect();
+                let mut d: Vec<String> = plugins::EVENT_DEFAULTS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect();
                 d.sort();
                 d
             }

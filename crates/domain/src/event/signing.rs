@@ -48,7 +48,8 @@ impl EventKeys {
 
     /// Signs `message` with the private key (what ticket secrets are signed with).
     pub fn sign(&self, message: &[u8]) -> Result<[u8; 64], KeyError> {
-        let key = SigningKey::from_pkcs8_pem(&self.private_pem).map_err(|e| KeyError(e.to_string()))?;
+        let key =
+            SigningKey::from_pkcs8_pem(&self.private_pem).map_err(|e| KeyError(e.to_string()))?;
         Ok(key.sign(message).to_bytes())
     }
 }

@@ -67,7 +67,12 @@ impl Mocks {
         });
         let mut settings = MockSettingsRepository::new();
         settings.expect_organizer_values().returning(|_| Ok(vec![]));
-        Mocks { events, meta, channels, settings }
+        Mocks {
+            events,
+            meta,
+            channels,
+            settings,
+        }
     }
 
     fn ports(&self) -> EventPorts<'_> {
@@ -109,8 +114,18 @@ fn invalid(fields: &[(&str, &str)]) -> EventError {
 #[pollster::test]
 async fn events_cannot_be_created_live() {
     let m = Mocks::new();
-    let changes = EventChanges { live: Some(true), ..minimal() };
-    let got = create_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), changes, FieldErrors::new()).await;
+    let changes = EventChanges {
+        live: Some(true),
+        ..minimal()
+    };
+    let got = create_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        changes,
+        FieldErrors::new(),
+    )
+    .await;
     assert_eq!(
         got,
         Err(invalid(&[("live", "Events cannot be created as 'live'. Quotas and payment must be added to the event before sales can go live.")]))
@@ -120,19 +135,38 @@ async fn events_cannot_be_created_live() {
 #[pollster::test]
 async fn create_applies_defaults_and_stores() {
     let mut m = Mocks::new();
-    m.events.expect_create().times(1).returning(|o, data, keys| {
-        Ok(Event { id: EventId(1), organizer: o, data, public_key: keys.public_b64 })
-    });
-    let got = create_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), minimal(), FieldErrors::new())
-        .await
-        .unwrap();
+    m.events
+        .expect_create()
+        .times(1)
+        .returning(|o, data, keys| {
+            Ok(Event {
+                id: EventId(1),
+                organizer: o,
+                data,
+                public_key: keys.public_b64,
+            })
+        });
+    let got = create_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        minimal(),
+        FieldErrors::new(),
+    )
+    .await
+    .unwrap();
     let d = &got.data;
     assert!(!d.live && !d.testmode && d.is_public && !d.has_subevents && d.all_sales_channels);
     assert_eq!(d.currency.code(), "EUR");
     assert_eq!(d.timezone.name(), "UTC");
     assert_eq!(
         d.plugins,
-        ["pretix.plugins.autocheckin", "pretix.plugins.checkinlists", "pretix.plugins.sendmail", "pretix.plugins.statistics"]
+        [
+            "pretix.plugins.autocheckin",
+            "pretix.plugins.checkinlists",
+            "pretix.plugins.sendmail",
+            "pretix.plugins.statistics"
+        ]
     );
     assert!(!got.public_key.is_empty());
 }
@@ -148,7 +182,14 @@ async fn required_fields_and_reference_errors_come_in_field_order() {
     };
     let mut edge = FieldErrors::new();
     edge.add("currency", "\"XYZ\" is not a valid choice.");
-    let got = create_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), changes, edge).await;
+    let got = create_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        changes,
+        edge,
+    )
+    .await;
     assert_eq!(
         got,
         Err(invalid(&[
@@ -156,9 +197,18 @@ async fn required_fields_and_reference_errors_come_in_field_order() {
             ("slug", "This field is required."),
             ("currency", "\"XYZ\" is not a valid choice."),
             ("date_from", "This field is required."),
-            ("meta_data", "Meta data property 'type' does not allow value 'party'."),
-            ("plugins", "Plugin should be enabled on organizer level first: 'pretix.plugins.stripe'."),
-            ("limit_sales_channels", "Object with identifier=pos does not exist."),
+            (
+                "meta_data",
+                "Meta data property 'type' does not allow value 'party'."
+            ),
+            (
+                "plugins",
+                "Plugin should be enabled on organizer level first: 'pretix.plugins.stripe'."
+            ),
+            (
+                "limit_sales_channels",
+                "Object with identifier=pos does not exist."
+            ),
         ]))
     );
 }
@@ -166,9 +216,21 @@ async fn required_fields_and_reference_errors_come_in_field_order() {
 #[pollster::test]
 async fn protected_meta_needs_organizer_settings_permission() {
     let m = Mocks::new();
-    let changes = EventChanges { meta_data: Some(vec![("type".into(), "concert".into())]), ..minimal() };
-    let perms: PermissionSet = [crate::auth::Permission::CreateEvents].into_iter().collect();
-    let got = create_event(&m.ports(), &principal(perms), &organizer(&[]), changes, FieldErrors::new()).await;
+    let changes = EventChanges {
+        meta_data: Some(vec![("type".into(), "concert".into())]),
+        ..minimal()
+    };
+    let perms: PermissionSet = [crate::auth::Permission::CreateEvents]
+        .into_iter()
+        .collect();
+    let got = create_event(
+        &m.ports(),
+        &principal(perms),
+        &organizer(&[]),
+        changes,
+        FieldErrors::new(),
+    )
+    .await;
     assert_eq!(
         got,
         Err(invalid(&[("meta_data", "Meta data property 'type' is protected and can only be changed with the permission to change organizer settings.")]))
@@ -182,17 +244,40 @@ async fn end_before_start_is_an_object_error() {
         date_to: Some(Some(WireDateTime::parse("2029-12-31T10:00:00Z").unwrap())),
         ..minimal()
     };
-    let got = create_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), changes, FieldErrors::new()).await;
-    assert_eq!(got, Err(EventError::Invalid(FieldErrors::non_field("The event cannot end before it starts."))));
+    let got = create_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        changes,
+        FieldErrors::new(),
+    )
+    .await;
+    assert_eq!(
+        got,
+        Err(EventError::Invalid(FieldErrors::non_field(
+            "The event cannot end before it starts."
+        )))
+    );
 }
 
 async fn created(m: &mut Mocks) -> Event {
     m.events.expect_create().returning(|o, data, keys| {
-        Ok(Event { id: EventId(7), organizer: o, data, public_key: keys.public_b64 })
+        Ok(Event {
+            id: EventId(7),
+            organizer: o,
+            data,
+            public_key: keys.public_b64,
+        })
     });
-    create_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), minimal(), FieldErrors::new())
-        .await
-        .unwrap()
+    create_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        minimal(),
+        FieldErrors::new(),
+    )
+    .await
+    .unwrap()
 }
 
 #[pollster::test]
@@ -204,12 +289,24 @@ async fn slug_and_series_flag_are_fixed() {
         has_subevents: Some(true),
         ..EventChanges::default()
     };
-    let got = update_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), &event, changes, UpdateMode::Partial, FieldErrors::new()).await;
+    let got = update_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        &event,
+        changes,
+        UpdateMode::Partial,
+        FieldErrors::new(),
+    )
+    .await;
     assert_eq!(
         got,
         Err(invalid(&[
             ("slug", "The event slug cannot be changed."),
-            ("has_subevents", "Once created an event cannot change between an series and a single event."),
+            (
+                "has_subevents",
+                "Once created an event cannot change between an series and a single event."
+            ),
         ]))
     );
 }
@@ -246,15 +343,43 @@ async fn put_resets_omitted_optional_fields() {
     let mut event = created(&mut m).await;
     event.data.testmode = true;
     event.data.is_public = false;
-    m.events.expect_update().returning(|id, data| Ok(Event { id, organizer: OrganizerId(1), data, public_key: "k".into() }));
-    let got = update_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), &event, minimal(), UpdateMode::Replace, FieldErrors::new())
-        .await
-        .unwrap();
+    m.events.expect_update().returning(|id, data| {
+        Ok(Event {
+            id,
+            organizer: OrganizerId(1),
+            data,
+            public_key: "k".into(),
+        })
+    });
+    let got = update_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        &event,
+        minimal(),
+        UpdateMode::Replace,
+        FieldErrors::new(),
+    )
+    .await
+    .unwrap();
     assert!(!got.data.testmode && got.data.is_public);
-    let missing = update_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), &event, EventChanges::default(), UpdateMode::Replace, FieldErrors::new()).await;
+    let missing = update_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        &event,
+        EventChanges::default(),
+        UpdateMode::Replace,
+        FieldErrors::new(),
+    )
+    .await;
     assert_eq!(
         missing,
-        Err(invalid(&[("name", "This field is required."), ("slug", "This field is required."), ("date_from", "This field is required.")]))
+        Err(invalid(&[
+            ("name", "This field is required."),
+            ("slug", "This field is required."),
+            ("date_from", "This field is required.")
+        ]))
     );
 }
 
@@ -262,7 +387,13 @@ async fn put_resets_omitted_optional_fields() {
 async fn events_with_used_tickets_cannot_be_deleted() {
     let mut m = Mocks::new();
     let event = stored(created(&mut m).await.data);
-    m.events.expect_facts().returning(|_| Ok(EventFacts { quotas: 0, paid_items: 0, used_tickets: 1 }));
+    m.events.expect_facts().returning(|_| {
+        Ok(EventFacts {
+            quotas: 0,
+            paid_items: 0,
+            used_tickets: 1,
+        })
+    });
     m.events.expect_delete().never();
     assert_eq!(
         delete_event(&m.events, &event).await,

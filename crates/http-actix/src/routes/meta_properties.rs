@@ -3,9 +3,9 @@
 
 use super::{organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
-use crate::fields::{self, REQUIRED};
 use crate::error::{json_ok, json_response, ApiError};
 use crate::fields::string_list;
+use crate::fields::{self, REQUIRED};
 use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;

@@ -81,7 +81,11 @@ impl Related {
             .inner_join(meta_properties::table)
             .filter(event_meta_values::event_id.eq_any(ids))
             .order((event_meta_values::event_id, meta_properties::name))
-            .select((event_meta_values::event_id, meta_properties::name, event_meta_values::value))
+            .select((
+                event_meta_values::event_id,
+                meta_properties::name,
+                event_meta_values::value,
+            ))
             .load(conn)
             .map_err(from_diesel)?;
         let channels = event_sales_channels::table
@@ -101,7 +105,11 @@ impl Related {
             ))
             .load(conn)
             .map_err(from_diesel)?;
-        Ok(Related { meta, channels, item_meta })
+        Ok(Related {
+            meta,
+            channels,
+            item_meta,
+        })
     }
 
     fn event(&self, row: EventRow) -> Result<Event, RepositoryError> {
@@ -161,7 +169,10 @@ impl Related {
     }
 }
 
-fn load_events(conn: &mut DbConnection, rows: Vec<EventRow>) -> Result<Vec<Event>, RepositoryError> {
+fn load_events(
+    conn: &mut DbConnection,
+    rows: Vec<EventRow>,
+) -> Result<Vec<Event>, RepositoryError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let related = Related::load(conn, &ids)?;
     rows.into_iter().map(|r| related.event(r)).collect()
@@ -234,7 +245,11 @@ fn filtered<'a>(organizer: OrganizerId, filter: &'a EventFilter) -> events::Boxe
         None => {}
     }
     if let Some(t) = filter.ends_after {
-        q = q.filter(events::has_subevents.eq(false).and(ends_at_or_after(naive(t))));
+        q = q.filter(
+            events::has_subevents
+                .eq(false)
+                .and(ends_at_or_after(naive(t))),
+        );
     }
     if let Some(t) = filter.date_from_after {
         q = q.filter(events::date_from.ge(naive(t)));
@@ -326,7 +341,12 @@ fn write_related(
             .load(conn)?;
         let rows: Vec<_> = ids
             .into_iter()
-            .map(|c| (event_sales_channels::event_id.eq(event), event_sales_channels::channel_id.eq(c)))
+            .map(|c| {
+                (
+                    event_sales_channels::event_id.eq(event),
+                    event_sales_channels::channel_id.eq(c),
+                )
+            })
             .collect();
         let insert = diesel::insert_into(event_sales_channels::table).values(rows);
         per_backend!(conn, |c| insert.execute(c))?;
@@ -379,7 +399,11 @@ fn plugins_json(plugins: &[String]) -> String {
 
 #[async_trait]
 impl EventRepository for Database {
-    async fn find_by_slug(&self, organizer: OrganizerId, slug: &str) -> Result<Option<Event>, RepositoryError> {
+    async fn find_by_slug(
+        &self,
+        organizer: OrganizerId,
+        slug: &str,
+    ) -> Result<Option<Event>, RepositoryError> {
         let slug = slug.to_owned();
         self.run(move |conn| {
             let rows = events::table
@@ -393,7 +417,12 @@ impl EventRepository for Database {
         .await
     }
 
-    async fn list(&self, organizer: OrganizerId, filter: EventFilter, window: Window) -> Result<Page<Event>, RepositoryError> {
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        filter: EventFilter,
+        window: Window,
+    ) -> Result<Page<Event>, RepositoryError> {
         self.run(move |conn| {
             let total: i64 = filtered(organizer, &filter)
                 .count()
@@ -423,7 +452,12 @@ impl EventRepository for Database {
         .await
     }
 
-    async fn create(&self, organizer: OrganizerId, data: EventData, keys: EventKeys) -> Result<Event, RepositoryError> {
+    async fn create(
+        &self,
+        organizer: OrganizerId,
+        data: EventData,
+        keys: EventKeys,
+    ) -> Result<Event, RepositoryError> {
         self.run(move |conn| {
             let id = conn
                 .transaction(|conn| {
@@ -455,10 +489,14 @@ impl EventRepository for Database {
                     .set(columns(&data))
                     .returning(events::organizer_id)
                     .get_result(conn)?;
-                diesel::delete(event_meta_values::table.filter(event_meta_values::event_id.eq(event.0)))
-                    .execute(conn)?;
-                diesel::delete(event_sales_channels::table.filter(event_sales_channels::event_id.eq(event.0)))
-                    .execute(conn)?;
+                diesel::delete(
+                    event_meta_values::table.filter(event_meta_values::event_id.eq(event.0)),
+                )
+                .execute(conn)?;
+                diesel::delete(
+                    event_sales_channels::table.filter(event_sales_channels::event_id.eq(event.0)),
+                )
+                .execute(conn)?;
                 write_related(conn, organizer, event.0, &data)?;
                 write_item_meta(conn, event.0, &data.item_meta_properties)
             })

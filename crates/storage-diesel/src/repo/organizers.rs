@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::auth::EventId;
 use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
-use presale_domain::sales_channel::WEB;
 use presale_domain::pagination::{Page, Window};
+use presale_domain::sales_channel::WEB;
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
 

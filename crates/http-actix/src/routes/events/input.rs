@@ -1,6 +1,8 @@
 //! Event request bodies → `EventChanges`, field by field, with pretix's messages.
 
-use crate::fields::{boolean, datetime, float_in, i18n, string, string_list, string_map, FieldReader, NOT_NULL};
+use crate::fields::{
+    boolean, datetime, float_in, i18n, string, string_list, string_map, FieldReader, NOT_NULL,
+};
 use presale_domain::event::EventChanges;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{Currency, Slug, TimeZone};
@@ -80,9 +82,14 @@ mod tests {
     use serde_json::json;
 
     fn errors(body: Value) -> Vec<(String, String)> {
-        let Value::Object(map) = body else { panic!("object") };
+        let Value::Object(map) = body else {
+            panic!("object")
+        };
         let (_, errors) = event_changes(&map);
-        errors.iter().map(|(f, m)| (f.to_owned(), m.to_owned())).collect()
+        errors
+            .iter()
+            .map(|(f, m)| (f.to_owned(), m.to_owned()))
+            .collect()
     }
 
     #[test]
@@ -95,7 +102,19 @@ mod tests {
         let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(
             fields,
-            ["name", "slug", "live", "currency", "date_from", "geo_lat", "geo_lon", "has_subevents", "seating_plan", "plugins", "timezone"]
+            [
+                "name",
+                "slug",
+                "live",
+                "currency",
+                "date_from",
+                "geo_lat",
+                "geo_lon",
+                "has_subevents",
+                "seating_plan",
+                "plugins",
+                "timezone"
+            ]
         );
         assert_eq!(got[8].1, NO_SEATING);
     }
@@ -103,6 +122,9 @@ mod tests {
     #[test]
     fn seating_accepts_null_and_empty_object() {
         assert!(errors(json!({"seating_plan": null, "seat_category_mapping": {}})).is_empty());
-        assert_eq!(errors(json!({"seat_category_mapping": {"a": 1}}))[0].0, "seat_category_mapping");
+        assert_eq!(
+            errors(json!({"seat_category_mapping": {"a": 1}}))[0].0,
+            "seat_category_mapping"
+        );
     }
 }

@@ -27,9 +27,13 @@ const DETAIL: Needs = Needs {
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        organizer_resource("/organizers/{organizer}/events/", "GET, POST, HEAD", COLLECTION)
-            .route(read().to(list))
-            .route(web::post().to(create)),
+        organizer_resource(
+            "/organizers/{organizer}/events/",
+            "GET, POST, HEAD",
+            COLLECTION,
+        )
+        .route(read().to(list))
+        .route(web::post().to(create)),
     )
     .service(
         event_resource(
@@ -54,7 +58,10 @@ pub(crate) fn ports(state: &AppState) -> EventPorts<'_> {
 }
 
 /// The organizer's sales channel identifiers, sorted, for the legacy `sales_channels` field.
-async fn channel_identifiers(state: &AppState, organizer: &Organizer) -> Result<Vec<String>, ApiError> {
+async fn channel_identifiers(
+    state: &AppState,
+    organizer: &Organizer,
+) -> Result<Vec<String>, ApiError> {
     let mut ids: Vec<String> = state
         .ports
         .sales_channels
@@ -111,7 +118,12 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.events.list(organizer.id, filter.clone(), window),
+        |window| {
+            state
+                .ports
+                .events
+                .list(organizer.id, filter.clone(), window)
+        },
         |e| render(&e, &view),
     )
     .await?;
@@ -143,31 +155,64 @@ async fn respond(
     json_response(status, &render(event, &view))
 }
 
-async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = input::event_changes(&body);
     let created = event::create_event(&ports(&state), &principal, &organizer, changes, errors)
         .await
         .map_err(event_error)?;
-    respond(&req, &state, &organizer, &created, StatusCode::CREATED, false).await
+    respond(
+        &req,
+        &state,
+        &organizer,
+        &created,
+        StatusCode::CREATED,
+        false,
+    )
+    .await
 }
 
-async fn update(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes, mode: UpdateMode) -> Result<HttpResponse, ApiError> {
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+    mode: UpdateMode,
+) -> Result<HttpResponse, ApiError> {
     let (principal, organizer, current) = event_context(&req, DETAIL).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = input::event_changes(&body);
-    let updated = event::update_event(&ports(&state), &principal, &organizer, &current, changes, mode, errors)
-        .await
-        .map_err(event_error)?;
+    let updated = event::update_event(
+        &ports(&state),
+        &principal,
+        &organizer,
+        &current,
+        changes,
+        mode,
+        errors,
+    )
+    .await
+    .map_err(event_error)?;
     respond(&req, &state, &organizer, &updated, StatusCode::OK, true).await
 }
 
-async fn replace(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn replace(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     update(req, state, body, UpdateMode::Replace).await
 }
 
-async fn patch(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn patch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     update(req, state, body, UpdateMode::Partial).await
 }
 

@@ -18,7 +18,9 @@ pub(super) struct View<'a> {
 }
 
 fn pairs(p: &[(String, String)]) -> Map<String, Value> {
-    p.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
+    p.iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
 }
 
 #[derive(Serialize)]

@@ -42,7 +42,11 @@ impl ListQuery {
     }
 
     /// The filter for a credential limited to `scope`; `properties` resolves `attr[...]`.
-    pub(super) fn filter(&self, scope: EventScope, properties: &[MetaProperty]) -> Result<EventFilter, ApiError> {
+    pub(super) fn filter(
+        &self,
+        scope: EventScope,
+        properties: &[MetaProperty],
+    ) -> Result<EventFilter, ApiError> {
         let mut f = EventFilter::new(scope, WireDateTime::now());
         f.is_public = self.get("is_public").and_then(flag);
         f.live = self.get("live").and_then(flag);
@@ -117,10 +121,21 @@ mod tests {
         let f = q.filter(EventScope::All, &[]).unwrap();
         assert_eq!(f.live, Some(true));
         assert_eq!(f.testmode, None);
-        assert_eq!(f.ordering, vec![(EventOrder::DateFrom, true), (EventOrder::Slug, false)]);
+        assert_eq!(
+            f.ordering,
+            vec![(EventOrder::DateFrom, true), (EventOrder::Slug, false)]
+        );
         let q = ListQuery::parse("ordering=nope");
-        assert_eq!(q.filter(EventScope::All, &[]).unwrap().ordering, vec![(EventOrder::Slug, false)]);
-        let err = ListQuery::parse("ends_after=yesterday").filter(EventScope::All, &[]).unwrap_err();
-        assert_eq!(err.to_string(), r#"{"ends_after":["Enter a valid date/time."]}"#);
+        assert_eq!(
+            q.filter(EventScope::All, &[]).unwrap().ordering,
+            vec![(EventOrder::Slug, false)]
+        );
+        let err = ListQuery::parse("ends_after=yesterday")
+            .filter(EventScope::All, &[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"{"ends_after":["Enter a valid date/time."]}"#
+        );
     }
 }
