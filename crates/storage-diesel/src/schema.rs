@@ -140,7 +140,80 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    items (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+        default_price -> Text,
+        active -> Bool,
+        description -> Nullable<Text>,
+        category -> Nullable<BigInt>,
+        admission -> Bool,
+        position -> BigInt,
+        has_variations -> Bool,
+    }
+}
+
+diesel::table! {
+    item_variations (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        value -> Text,
+        default_price -> Nullable<Text>,
+        active -> Bool,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    subevents (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+        active -> Bool,
+        date_from -> Timestamp,
+        date_to -> Nullable<Timestamp>,
+        presale_start -> Nullable<Timestamp>,
+        presale_end -> Nullable<Timestamp>,
+        location -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    quotas (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+        size -> Nullable<BigInt>,
+        subevent_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    quota_items (quota_id, item_id) {
+        quota_id -> BigInt,
+        item_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    quota_variations (quota_id, variation_id) {
+        quota_id -> BigInt,
+        variation_id -> BigInt,
+    }
+}
+
 diesel::joinable!(events -> organizers (organizer_id));
+diesel::joinable!(items -> events (event_id));
+diesel::joinable!(item_variations -> items (item_id));
+diesel::joinable!(subevents -> events (event_id));
+diesel::joinable!(quotas -> events (event_id));
+diesel::joinable!(quotas -> subevents (subevent_id));
+diesel::joinable!(quota_items -> quotas (quota_id));
+diesel::joinable!(quota_items -> items (item_id));
+diesel::joinable!(quota_variations -> quotas (quota_id));
+diesel::joinable!(quota_variations -> item_variations (variation_id));
 diesel::joinable!(teams -> organizers (organizer_id));
 diesel::joinable!(team_limit_events -> teams (team_id));
 diesel::joinable!(team_limit_events -> events (event_id));
@@ -168,4 +241,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     item_meta_properties,
     organizer_settings,
     event_settings,
+    items,
+    item_variations,
+    subevents,
+    quotas,
+    quota_items,
+    quota_variations,
 );

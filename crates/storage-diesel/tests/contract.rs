@@ -54,7 +54,7 @@ macro_rules! on_both_backends {
 }
 
 /// Every table the migrations create.
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 18] = [
     "organizers",
     "teams",
     "api_tokens",
@@ -67,6 +67,12 @@ const TABLES: [&str; 12] = [
     "organizer_settings",
     "event_settings",
     "team_limit_events",
+    "items",
+    "item_variations",
+    "subevents",
+    "quotas",
+    "quota_items",
+    "quota_variations",
 ];
 
 on_both_backends! {
