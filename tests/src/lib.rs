@@ -253,6 +253,27 @@ impl TestApp {
     }
 }
 
+/// One text column of a raw query.
+#[derive(diesel::QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    v: Option<String>,
+}
+
+impl TestApp {
+    /// The values of column `v` of a raw query, as text (`CAST(... AS TEXT) AS v`).
+    pub fn texts(&self, sql: &str) -> Vec<Option<String>> {
+        use diesel::RunQueryDsl;
+        let mut conn = self.testdb.url().connect().expect("connect for SQL");
+        let rows: Vec<TextRow> = match &mut conn {
+            presale_storage_diesel::DbConnection::Pg(c) => diesel::sql_query(sql).load(c),
+            presale_storage_diesel::DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().map(|r| r.v).collect()
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();

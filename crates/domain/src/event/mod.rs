@@ -5,7 +5,10 @@ mod signing;
 #[cfg(test)]
 mod tests;
 
-pub use rules::{create_event, delete_event, update_event, EventError, EventPorts, UpdateMode};
+pub use rules::{
+    best_availability, clone_event, create_event, delete_event, update_event, EventError,
+    EventPorts, UpdateMode,
+};
 pub use signing::{EventKeys, KeyError};
 
 use crate::auth::{EventId, EventScope};
@@ -224,6 +227,23 @@ pub trait EventRepository: Send + Sync {
 
     async fn delete(&self, event: EventId) -> Result<(), RepositoryError>;
 
+    /// Creates an event like `create`, and copies the source event's settings, products,
+    /// variations and quotas without sub-event (with new ids, references remapped), all in
+    /// one transaction: on any failure nothing is left behind.
+    async fn clone_from(
+        &self,
+        source: EventId,
+        organizer: OrganizerId,
+        data: EventData,
+        keys: EventKeys,
+    ) -> Result<Event, RepositoryError>;
+
     /// Counts for the go-live and delete rules.
     async fn facts(&self, event: EventId) -> Result<EventFacts, RepositoryError>;
+
+    /// The sizes of each event's quotas (`None` = unlimited), for the availability state.
+    async fn quota_sizes(
+        &self,
+        events: Vec<EventId>,
+    ) -> Result<Vec<(EventId, Option<i64>)>, RepositoryError>;
 }

@@ -9,7 +9,7 @@ use crate::plugins::{self, PluginError};
 use crate::sales_channel::SalesChannelRepository;
 use crate::settings::SettingsRepository;
 use crate::validation::FieldErrors;
-use crate::values::{Currency, TimeZone};
+use crate::values::{Currency, TimeZone, WireDateTime};
 
 /// The ports the event use cases read and write.
 pub struct EventPorts<'a> {
@@ -225,15 +225,16 @@ async fn organizer_channel_identifiers(
         .collect())
 }
 
-/// `POST /events/`: validates everything, applies the defaults, generates the signing key
-/// and stores the event. `errors` holds what the edge already found while parsing.
-pub async fn create_event(
+/// Validates a new event's fields and applies the defaults. `previous_meta` is what the
+/// protected-meta rule compares with (a clone's source values, else nothing).
+async fn prepare_new_event(
     ports: &EventPorts<'_>,
     principal: &Principal,
     organizer: &Organizer,
     changes: EventChanges,
+    previous_meta: &[(String, String)],
     mut errors: FieldErrors,
-) -> Result<Event, EventError> {
+) -> Result<EventData, EventError> {
     for (field, sent) in [
         ("name", changes.name.is_some()),
         ("slug", changes.slug.is_some()),
@@ -256,7 +257,15 @@ pub async fn create_event(
     if changes.live == Some(true) {
         errors.add("live", LIVE_ON_CREATE);
     }
-    check_references(ports, principal, organizer, &changes, &[], &mut errors).await?;
+    check_references(
+        ports,
+        principal,
+        organizer,
+        &changes,
+        previous_meta,
+        &mut errors,
+    )
+    .await?;
     errors.sort_by_order(EVENT_FIELDS);
     errors.into_result()?;
     check_dates(&changes)?;
@@ -274,16 +283,9 @@ pub async fn create_event(
     };
     let plugins = match changes.plugins {
         Some(list) => plugins::validate(&list).unwrap_or(list),
-        None => {
-            let mut defaults: Vec<String> = plugins::EVENT_DEFAULTS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
-            defaults.sort();
-            defaults
-        }
+        None => default_plugins(),
     };
-    let data = EventData {
+    Ok(EventData {
         slug,
         name,
         live: false,
@@ -305,16 +307,89 @@ pub async fn create_event(
         item_meta_properties: sorted(changes.item_meta_properties.unwrap_or_default()),
         all_sales_channels,
         limit_sales_channels,
-    };
+    })
+}
+
+fn default_plugins() -> Vec<String> {
+    let mut defaults: Vec<String> = plugins::EVENT_DEFAULTS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    defaults.sort();
+    defaults
+}
+
+fn slug_conflict(e: RepositoryError) -> EventError {
+    match e {
+        RepositoryError::Conflict(_) => FieldErrors::single("slug", SLUG_TAKEN).into(),
+        other => other.into(),
+    }
+}
+
+/// `POST /events/`: validates everything, applies the defaults, generates the signing key
+/// and stores the event. `errors` holds what the edge already found while parsing.
+pub async fn create_event(
+    ports: &EventPorts<'_>,
+    principal: &Principal,
+    organizer: &Organizer,
+    changes: EventChanges,
+    errors: FieldErrors,
+) -> Result<Event, EventError> {
+    let data = prepare_new_event(ports, principal, organizer, changes, &[], errors).await?;
     let keys = EventKeys::generate()?;
     ports
         .events
         .create(organizer.id, data, keys)
         .await
-        .map_err(|e| match e {
-            RepositoryError::Conflict(_) => FieldErrors::single("slug", SLUG_TAKEN).into(),
-            other => other.into(),
-        })
+        .map_err(slug_conflict)
+}
+
+/// `POST /events/{e}/clone/` and `POST /events/?clone_from=`: a new event from the body, with
+/// `plugins, is_public, testmode, has_subevents, timezone, meta_data` and the sales channels
+/// and item meta properties taken from `source` unless the body sets them, `date_admission`
+/// at the source's distance from `date_from`, and (in storage, in the same transaction) the
+/// source's settings, products, variations and quotas without sub-event. A fresh signing key.
+pub async fn clone_event(
+    ports: &EventPorts<'_>,
+    principal: &Principal,
+    organizer: &Organizer,
+    source: &Event,
+    mut changes: EventChanges,
+    errors: FieldErrors,
+) -> Result<Event, EventError> {
+    let src = &source.data;
+    changes.plugins.get_or_insert_with(|| src.plugins.clone());
+    changes.is_public.get_or_insert(src.is_public);
+    changes.testmode.get_or_insert(src.testmode);
+    changes.has_subevents.get_or_insert(src.has_subevents);
+    changes.timezone.get_or_insert(src.timezone);
+    changes
+        .meta_data
+        .get_or_insert_with(|| src.meta_data.clone());
+    changes
+        .item_meta_properties
+        .get_or_insert_with(|| src.item_meta_properties.clone());
+    if changes.all_sales_channels.is_none()
+        && changes.limit_sales_channels.is_none()
+        && changes.sales_channels.is_none()
+    {
+        changes.all_sales_channels = Some(src.all_sales_channels);
+        changes.limit_sales_channels = Some(src.limit_sales_channels.clone());
+    }
+    if changes.date_admission.is_none() {
+        if let (Some(admission), Some(date_from)) = (src.date_admission, changes.date_from) {
+            let offset = admission.utc() - src.date_from.utc();
+            changes.date_admission = Some(Some(WireDateTime::from_utc(date_from.utc() + offset)));
+        }
+    }
+    let data =
+        prepare_new_event(ports, principal, organizer, changes, &src.meta_data, errors).await?;
+    let keys = EventKeys::generate()?;
+    ports
+        .events
+        .clone_from(source.id, organizer.id, data, keys)
+        .await
+        .map_err(slug_conflict)
 }
 
 /// `PUT`/`PATCH /events/{e}/`: the immutability rules, the references, the date checks and,
@@ -470,4 +545,18 @@ pub async fn delete_event(events: &dyn EventRepository, event: &Event) -> Result
         return Err(EventError::Refused(NOT_DELETABLE.to_owned()));
     }
     Ok(events.delete(event.id).await?)
+}
+
+/// `best_availability_state` from an event's quota sizes (`None` = unlimited): unknown
+/// without quotas, 100 when some quota has room, else 0 (gone). Without orders or carts no
+/// quota can be reserved (20) or ordered out (10).
+pub fn best_availability(quota_sizes: &[Option<i64>]) -> Option<u8> {
+    if quota_sizes.is_empty() {
+        return None;
+    }
+    if quota_sizes.iter().any(|s| s.is_none_or(|n| n > 0)) {
+        Some(100)
+    } else {
+        Some(0)
+    }
 }

@@ -400,3 +400,64 @@ async fn events_with_used_tickets_cannot_be_deleted() {
         Err(EventError::Refused(super::rules::NOT_DELETABLE.to_owned()))
     );
 }
+
+#[pollster::test]
+async fn clone_copies_configuration_and_shifts_admission() {
+    let mut m = Mocks::new();
+    let mut source = created(&mut m).await;
+    source.data.date_admission = Some(WireDateTime::parse("2030-01-01T09:30:00Z").unwrap());
+    source.data.testmode = true;
+    source.data.is_public = false;
+    source.data.plugins = vec!["pretix.plugins.badges".into()];
+    source.data.all_sales_channels = false;
+    source.data.limit_sales_channels = vec!["web".into()];
+    m.events
+        .expect_clone_from()
+        .withf(|src, _, _, _| *src == EventId(7))
+        .times(1)
+        .returning(|_, o, data, keys| {
+            Ok(Event {
+                id: EventId(8),
+                organizer: o,
+                data,
+                public_key: keys.public_b64,
+            })
+        });
+    let changes = EventChanges {
+        slug: Some(Slug::parse("copy").unwrap()),
+        date_from: Some(WireDateTime::parse("2031-02-01T10:00:00Z").unwrap()),
+        is_public: Some(true),
+        ..minimal()
+    };
+    let copy = clone_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        &source,
+        changes,
+        FieldErrors::new(),
+    )
+    .await
+    .unwrap();
+    let d = &copy.data;
+    assert_eq!(
+        d.date_admission.map(|t| t.to_string()).as_deref(),
+        Some("2031-02-01T09:30:00Z")
+    );
+    assert!(d.testmode, "copied");
+    assert!(d.is_public, "overridden by the body");
+    assert_eq!(d.plugins, ["pretix.plugins.badges"]);
+    assert_eq!(
+        (d.all_sales_channels, d.limit_sales_channels.clone()),
+        (false, vec!["web".to_owned()])
+    );
+    assert_ne!(copy.public_key, source.public_key);
+}
+
+#[test]
+fn availability_from_quota_sizes() {
+    assert_eq!(best_availability(&[]), None);
+    assert_eq!(best_availability(&[Some(0)]), Some(0));
+    assert_eq!(best_availability(&[Some(0), None]), Some(100));
+    assert_eq!(best_availability(&[Some(0), Some(3)]), Some(100));
+}

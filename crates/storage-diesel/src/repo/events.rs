@@ -3,8 +3,8 @@ use crate::connection::DbConnection;
 use crate::dialect::per_backend;
 use crate::error::from_diesel;
 use crate::schema::{
-    event_meta_values, event_sales_channels, events, item_meta_properties, meta_properties,
-    sales_channels,
+    event_meta_values, event_sales_channels, event_settings, events, item_meta_properties,
+    item_variations, items, meta_properties, quota_items, quota_variations, quotas, sales_channels,
 };
 use crate::to_i64;
 use async_trait::async_trait;
@@ -460,22 +460,7 @@ impl EventRepository for Database {
     ) -> Result<Event, RepositoryError> {
         self.run(move |conn| {
             let id = conn
-                .transaction(|conn| {
-                    let id: i64 = diesel::insert_into(events::table)
-                        .values((
-                            events::organizer_id.eq(organizer.0),
-                            events::slug.eq(data.slug.as_str()),
-                            events::signing_private_key.eq(&keys.private_pem),
-                            events::signing_public_key.eq(&keys.public_b64),
-                            events::created.eq(Utc::now().naive_utc()),
-                            columns(&data),
-                        ))
-                        .returning(events::id)
-                        .get_result(conn)?;
-                    write_related(conn, organizer.0, id, &data)?;
-                    write_item_meta(conn, id, &data.item_meta_properties)?;
-                    Ok(id)
-                })
+                .transaction(|conn| insert_event(conn, organizer.0, &data, &keys))
                 .map_err(from_diesel)?;
             load_one(conn, id)
         })
@@ -516,10 +501,248 @@ impl EventRepository for Database {
         .await
     }
 
-    async fn facts(&self, _event: EventId) -> Result<EventFacts, RepositoryError> {
-        // Quotas, products and tickets have no tables yet: an event has none of them.
-        Ok(EventFacts::default())
+    async fn clone_from(
+        &self,
+        source: EventId,
+        organizer: OrganizerId,
+        data: EventData,
+        keys: EventKeys,
+    ) -> Result<Event, RepositoryError> {
+        self.run(move |conn| {
+            let id = conn
+                .transaction(|conn| {
+                    let id = insert_event(conn, organizer.0, &data, &keys)?;
+                    copy_catalog(conn, source.0, id)?;
+                    Ok(id)
+                })
+                .map_err(from_diesel)?;
+            load_one(conn, id)
+        })
+        .await
     }
+
+    async fn facts(&self, event: EventId) -> Result<EventFacts, RepositoryError> {
+        self.run(move |conn| {
+            let quotas: i64 = quotas::table
+                .filter(quotas::event_id.eq(event.0))
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            // Prices are stored normalised with two decimals, so zero is always "0.00".
+            let paid_variation = exists(
+                item_variations::table
+                    .filter(item_variations::item_id.eq(items::id))
+                    .filter(item_variations::active.eq(true))
+                    .filter(item_variations::default_price.ne("0.00")),
+            );
+            let paid_items: i64 = items::table
+                .filter(items::event_id.eq(event.0))
+                .filter(items::active.eq(true))
+                .filter(items::default_price.ne("0.00").or(paid_variation))
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            Ok(EventFacts {
+                quotas: u64::try_from(quotas).unwrap_or(0),
+                paid_items: u64::try_from(paid_items).unwrap_or(0),
+                // Orders and imported secrets have no tables yet: nothing has been used.
+                used_tickets: 0,
+            })
+        })
+        .await
+    }
+
+    async fn quota_sizes(
+        &self,
+        events: Vec<EventId>,
+    ) -> Result<Vec<(EventId, Option<i64>)>, RepositoryError> {
+        let ids: Vec<i64> = events.iter().map(|e| e.0).collect();
+        self.run(move |conn| {
+            let rows: Vec<(i64, Option<i64>)> = quotas::table
+                .filter(quotas::event_id.eq_any(&ids))
+                .select((quotas::event_id, quotas::size))
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(rows.into_iter().map(|(e, s)| (EventId(e), s)).collect())
+        })
+        .await
+    }
+}
+
+/// Inserts the event row and its meta values, sales channels and item meta properties.
+fn insert_event(
+    conn: &mut DbConnection,
+    organizer: i64,
+    data: &EventData,
+    keys: &EventKeys,
+) -> Result<i64, diesel::result::Error> {
+    let id: i64 = diesel::insert_into(events::table)
+        .values((
+            events::organizer_id.eq(organizer),
+            events::slug.eq(data.slug.as_str()),
+            events::signing_private_key.eq(&keys.private_pem),
+            events::signing_public_key.eq(&keys.public_b64),
+            events::created.eq(Utc::now().naive_utc()),
+            columns(data),
+        ))
+        .returning(events::id)
+        .get_result(conn)?;
+    write_related(conn, organizer, id, data)?;
+    write_item_meta(conn, id, &data.item_meta_properties)?;
+    Ok(id)
+}
+
+/// Copies the source event's settings, products with variations, and quotas without
+/// sub-event to the target, with new ids and the quotas' references remapped.
+fn copy_catalog(
+    conn: &mut DbConnection,
+    source: i64,
+    target: i64,
+) -> Result<(), diesel::result::Error> {
+    let settings: Vec<(String, String)> = event_settings::table
+        .filter(event_settings::event_id.eq(source))
+        .select((event_settings::key, event_settings::value))
+        .load(conn)?;
+    if !settings.is_empty() {
+        let rows: Vec<_> = settings
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    event_settings::event_id.eq(target),
+                    event_settings::key.eq(k),
+                    event_settings::value.eq(v),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(event_settings::table).values(rows);
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+
+    type ItemCopy = (
+        i64,
+        String,
+        String,
+        bool,
+        Option<String>,
+        Option<i64>,
+        bool,
+        i64,
+        bool,
+    );
+    let source_items: Vec<ItemCopy> = items::table
+        .filter(items::event_id.eq(source))
+        .order(items::id)
+        .select((
+            items::id,
+            items::name,
+            items::default_price,
+            items::active,
+            items::description,
+            items::category,
+            items::admission,
+            items::position,
+            items::has_variations,
+        ))
+        .load(conn)?;
+    let mut item_map = Vec::with_capacity(source_items.len());
+    for (old, name, price, active, description, category, admission, position, has_variations) in
+        source_items
+    {
+        let new: i64 = diesel::insert_into(items::table)
+            .values((
+                items::event_id.eq(target),
+                items::name.eq(name),
+                items::default_price.eq(price),
+                items::active.eq(active),
+                items::description.eq(description),
+                items::category.eq(category),
+                items::admission.eq(admission),
+                items::position.eq(position),
+                items::has_variations.eq(has_variations),
+            ))
+            .returning(items::id)
+            .get_result(conn)?;
+        item_map.push((old, new));
+    }
+    let old_items: Vec<i64> = item_map.iter().map(|(o, _)| *o).collect();
+    let source_variations: Vec<(i64, i64, String, Option<String>, bool, i64)> =
+        item_variations::table
+            .filter(item_variations::item_id.eq_any(&old_items))
+            .order(item_variations::id)
+            .select((
+                item_variations::id,
+                item_variations::item_id,
+                item_variations::value,
+                item_variations::default_price,
+                item_variations::active,
+                item_variations::position,
+            ))
+            .load(conn)?;
+    let mut variation_map = Vec::with_capacity(source_variations.len());
+    for (old, item, value, price, active, position) in source_variations {
+        let Some((_, new_item)) = item_map.iter().find(|(o, _)| *o == item) else {
+            continue;
+        };
+        let new: i64 = diesel::insert_into(item_variations::table)
+            .values((
+                item_variations::item_id.eq(*new_item),
+                item_variations::value.eq(value),
+                item_variations::default_price.eq(price),
+                item_variations::active.eq(active),
+                item_variations::position.eq(position),
+            ))
+            .returning(item_variations::id)
+            .get_result(conn)?;
+        variation_map.push((old, new));
+    }
+
+    let source_quotas: Vec<(i64, String, Option<i64>)> = quotas::table
+        .filter(quotas::event_id.eq(source))
+        .filter(quotas::subevent_id.is_null())
+        .order(quotas::id)
+        .select((quotas::id, quotas::name, quotas::size))
+        .load(conn)?;
+    let remap = |map: &[(i64, i64)], old: i64| map.iter().find(|(o, _)| *o == old).map(|(_, n)| *n);
+    for (old, name, size) in source_quotas {
+        let new: i64 = diesel::insert_into(quotas::table)
+            .values((
+                quotas::event_id.eq(target),
+                quotas::name.eq(name),
+                quotas::size.eq(size),
+            ))
+            .returning(quotas::id)
+            .get_result(conn)?;
+        let item_rows: Vec<_> = quota_items::table
+            .filter(quota_items::quota_id.eq(old))
+            .select(quota_items::item_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .filter_map(|i| remap(&item_map, i))
+            .map(|i| (quota_items::quota_id.eq(new), quota_items::item_id.eq(i)))
+            .collect();
+        if !item_rows.is_empty() {
+            let insert = diesel::insert_into(quota_items::table).values(item_rows);
+            per_backend!(conn, |c| insert.execute(c))?;
+        }
+        let variation_rows: Vec<_> = quota_variations::table
+            .filter(quota_variations::quota_id.eq(old))
+            .select(quota_variations::variation_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .filter_map(|v| remap(&variation_map, v))
+            .map(|v| {
+                (
+                    quota_variations::quota_id.eq(new),
+                    quota_variations::variation_id.eq(v),
+                )
+            })
+            .collect();
+        if !variation_rows.is_empty() {
+            let insert = diesel::insert_into(quota_variations::table).values(variation_rows);
+            per_backend!(conn, |c| insert.execute(c))?;
+        }
+    }
+    Ok(())
 }
 
 /// The writable columns of an event row.

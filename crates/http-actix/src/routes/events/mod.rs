@@ -15,6 +15,7 @@ use output::{render, View};
 use presale_domain::auth::Permission;
 use presale_domain::event::{self, EventError, EventPorts, UpdateMode};
 use presale_domain::organizer::Organizer;
+use presale_domain::pagination::Page;
 
 const COLLECTION: Needs = Needs {
     read: None,
@@ -45,8 +46,21 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route(web::put().to(replace))
         .route(web::patch().to(patch))
         .route(web::delete().to(delete)),
+    )
+    .service(
+        event_resource(
+            "/organizers/{organizer}/events/{event}/clone/",
+            "POST",
+            CLONE,
+        )
+        .route(web::post().to(clone)),
     );
 }
+
+const CLONE: Needs = Needs {
+    read: None,
+    write: Some(Permission::CreateEvents),
+};
 
 pub(crate) fn ports(state: &AppState) -> EventPorts<'_> {
     EventPorts {
@@ -114,17 +128,40 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         with_keys: false,
         with_availability,
     };
+    let events = state.ports.events.as_ref();
     let envelope = paginate(
         &req,
         &state,
         page,
         |window| {
-            state
-                .ports
-                .events
-                .list(organizer.id, filter.clone(), window)
+            let filter = filter.clone();
+            async move {
+                let page = events.list(organizer.id, filter, window).await?;
+                let sizes = if with_availability {
+                    let ids = page.items.iter().map(|e| e.id).collect();
+                    events.quota_sizes(ids).await?
+                } else {
+                    Vec::new()
+                };
+                let items = page
+                    .items
+                    .into_iter()
+                    .map(|e| {
+                        let mine: Vec<Option<i64>> = sizes
+                            .iter()
+                            .filter(|(id, _)| *id == e.id)
+                            .map(|(_, s)| *s)
+                            .collect();
+                        (e, event::best_availability(&mine))
+                    })
+                    .collect();
+                Ok(Page {
+                    total: page.total,
+                    items,
+                })
+            }
         },
-        |e| render(&e, &view),
+        |(e, availability)| render(&e, &view, availability),
     )
     .await?;
     json_ok(&envelope)
@@ -152,20 +189,46 @@ async fn respond(
         with_keys,
         with_availability: false,
     };
-    json_response(status, &render(event, &view))
+    json_response(status, &render(event, &view, None))
 }
 
+/// `POST /events/`, or a clone with `?clone_from=<event>` (or `<organizer>/<event>`).
 async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
+    let source = match query::ListQuery::parse(req.query_string()).get("clone_from") {
+        None => None,
+        Some(reference) => {
+            let not_found = || ApiError::field("clone_from", "Event to copy from was not found");
+            let slug = match reference.split_once('/') {
+                Some((org, slug)) if org == organizer.slug.as_str() => slug,
+                Some(_) => return Err(not_found()),
+                None => reference,
+            };
+            let found = state
+                .ports
+                .events
+                .find_by_slug(organizer.id, slug)
+                .await?
+                .filter(|e| principal.can_access_event(e.id))
+                .ok_or_else(not_found)?;
+            Some(found)
+        }
+    };
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = input::event_changes(&body);
-    let created = event::create_event(&ports(&state), &principal, &organizer, changes, errors)
-        .await
-        .map_err(event_error)?;
+    let ports = ports(&state);
+    let created = match &source {
+        None => event::create_event(&ports, &principal, &organizer, changes, errors).await,
+        Some(source) => {
+            event::clone_event(&ports, &principal, &organizer, source, changes, errors).await
+        }
+    }
+    .map_err(event_error)?;
+    // The URL names no event here, so no `valid_keys` (as for any create).
     respond(
         &req,
         &state,
@@ -173,6 +236,36 @@ async fn create(
         &created,
         StatusCode::CREATED,
         false,
+    )
+    .await
+}
+
+/// `POST /events/{e}/clone/`: a new event from the body, copying the URL's event.
+async fn clone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (principal, organizer, source) = event_context(&req, CLONE).await?;
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (changes, errors) = input::event_changes(&body);
+    let created = event::clone_event(
+        &ports(&state),
+        &principal,
+        &organizer,
+        &source,
+        changes,
+        errors,
+    )
+    .await
+    .map_err(event_error)?;
+    respond(
+        &req,
+        &state,
+        &organizer,
+        &created,
+        StatusCode::CREATED,
+        true,
     )
     .await
 }

@@ -56,7 +56,7 @@ struct Body<'a> {
     sales_channels: &'a [String],
 }
 
-pub(super) fn render(event: &Event, view: &View<'_>) -> Value {
+pub(super) fn render(event: &Event, view: &View<'_>, availability: Option<u8>) -> Value {
     let d = &event.data;
     let body = Body {
         name: &d.name,
@@ -85,8 +85,7 @@ pub(super) fn render(event: &Event, view: &View<'_>) -> Value {
             .then(|| serde_json::json!({ "pretix_sig1": [event.public_key] })),
         all_sales_channels: d.all_sales_channels,
         limit_sales_channels: &d.limit_sales_channels,
-        // No quotas can be evaluated yet: the state is unknown.
-        best_availability_state: view.with_availability.then_some(Value::Null),
+        best_availability_state: view.with_availability.then(|| availability.into()),
         public_url: format!("{}/{}/{}/", view.base_url, view.organizer_slug, d.slug),
         sales_channels: if d.all_sales_channels {
             view.organizer_channels
