@@ -106,11 +106,21 @@ pub(crate) struct Manager {
     pub queries: Arc<AtomicU64>,
 }
 
+/// A pooled connection, and whether a failure showed it to be unusable (a lost server
+/// connection); such a connection is dropped by the pool instead of being handed out again,
+/// which is what lets the pool skip a test query on every checkout.
+pub(crate) struct PooledDb {
+    pub conn: DbConnection,
+    pub failed: bool,
+    /// When the connection last answered; one idle for longer is tested before use.
+    pub last_used: std::time::Instant,
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = PooledDb;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+    fn connect(&self) -> Result<PooledDb, r2d2::Error> {
         let mut conn = self.url.connect().map_err(r2d2::Error::ConnectionError)?;
         let queries = self.queries.clone();
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
@@ -118,15 +128,19 @@ impl ManageConnection for Manager {
                 queries.fetch_add(1, Ordering::Relaxed);
             }
         });
-        Ok(conn)
+        Ok(PooledDb {
+            conn,
+            failed: false,
+            last_used: std::time::Instant::now(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut PooledDb) -> Result<(), r2d2::Error> {
+        pooled.conn.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, pooled: &mut PooledDb) -> bool {
+        pooled.failed || pooled.conn.is_broken()
     }
 }
 

@@ -12,10 +12,7 @@ pub(crate) fn from_diesel(e: Error) -> RepositoryError {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             info,
         ) => RepositoryError::Unavailable(info.message().to_owned()),
-        Error::DatabaseError(_, info)
-            if info.message().contains("database is locked")
-                || info.message().contains("terminating connection") =>
-        {
+        Error::DatabaseError(_, info) if is_outage(info.message()) => {
             RepositoryError::Unavailable(info.message().to_owned())
         }
         _ => RepositoryError::Internal(e.to_string()),
@@ -24,4 +21,18 @@ pub(crate) fn from_diesel(e: Error) -> RepositoryError {
 
 pub(crate) fn from_pool(e: diesel::r2d2::PoolError) -> RepositoryError {
     RepositoryError::Unavailable(e.to_string())
+}
+
+/// Messages of a lost or refused server connection, and of a busy SQLite file.
+fn is_outage(message: &str) -> bool {
+    const OUTAGE: &[&str] = &[
+        "database is locked",
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+    ];
+    OUTAGE.iter().any(|m| message.contains(m))
 }

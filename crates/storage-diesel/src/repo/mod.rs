@@ -1,19 +1,23 @@
 //! The port implementations. One [`Database`] implements every repository trait.
 
 mod events;
+mod items;
 mod meta_properties;
 mod organizers;
+mod quotas;
 mod sales_channels;
 mod settings;
+mod subevents;
 mod teams;
 
 use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions};
 use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
-use diesel::r2d2::Pool;
+use diesel::r2d2::{Pool, PooledConnection, R2D2Connection};
 use presale_domain::RepositoryError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The database behind every port: an r2d2 pool of connections to one backend.
 #[derive(Clone)]
@@ -21,6 +25,35 @@ pub struct Database {
     pool: Pool<Manager>,
     url: DatabaseUrl,
     queries: Arc<AtomicU64>,
+}
+
+/// How long a pooled connection may sit unused before it is tested before use.
+const TRUSTED_IDLE: Duration = Duration::from_secs(1);
+
+/// A connection from the pool that answered recently or answers a test query now; dead idle
+/// connections (after a database restart) are discarded and the next one is tried.
+fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>, RepositoryError> {
+    let attempts = pool.max_size() + 1;
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let mut pooled = pool.get().map_err(from_pool)?;
+        if pooled.last_used.elapsed() < TRUSTED_IDLE {
+            return Ok(pooled);
+        }
+        match pooled.conn.ping() {
+            Ok(_) => {
+                pooled.last_used = Instant::now();
+                return Ok(pooled);
+            }
+            Err(e) => {
+                pooled.failed = true;
+                last_error = Some(e.to_string());
+            }
+        }
+    }
+    Err(RepositoryError::Unavailable(
+        last_error.unwrap_or_else(|| "no usable database connection".into()),
+    ))
 }
 
 /// Opening the database failed.
@@ -55,7 +88,10 @@ impl Database {
             .max_size(options.max_size)
             .min_idle(Some(0))
             .connection_timeout(options.connection_timeout)
-            .test_on_check_out(true);
+            // No test query on every checkout (a round trip per repository call): busy
+            // connections are trusted, idle ones are tested in `checkout`, and one that failed
+            // is discarded by the pool (see `PooledDb`).
+            .test_on_check_out(false);
         let queries = Arc::new(AtomicU64::new(0));
         let pool = pool.build_unchecked(Manager {
             url: url.clone(),
@@ -85,8 +121,17 @@ impl Database {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(from_pool)?;
-            f(&mut conn)
+            let mut pooled = checkout(&pool)?;
+            let result = f(&mut pooled.conn);
+            if matches!(
+                result,
+                Err(RepositoryError::Unavailable(_) | RepositoryError::Internal(_))
+            ) {
+                pooled.failed = true;
+            } else {
+                pooled.last_used = Instant::now();
+            }
+            result
         })
         .await
         .map_err(|e| {
