@@ -1,5 +1,6 @@
 //! Teams, API tokens, and what a credential may do (BEHAVIOUR.md §4).
 
+use crate::device::{DeviceId, SecurityProfile};
 use crate::error::RepositoryError;
 use crate::organizer::OrganizerId;
 use crate::pagination::{Page, Window};
@@ -244,6 +245,14 @@ pub struct ApiToken {
 pub enum Principal {
     /// A team API token: exactly its team's permissions, on its team's organizer only.
     TeamToken { token: TokenId, team: Team },
+    /// An initialized, not revoked device (BEHAVIOUR.md §8): no permission at all; it reads
+    /// the events of its `all_events`/`limit_events`, on the routes its profile allows.
+    Device {
+        device: DeviceId,
+        organizer: OrganizerId,
+        events: EventScope,
+        profile: SecurityProfile,
+    },
 }
 
 impl Principal {
@@ -251,12 +260,14 @@ impl Principal {
     pub fn organizer(&self) -> OrganizerId {
         match self {
             Principal::TeamToken { team, .. } => team.organizer,
+            Principal::Device { organizer, .. } => *organizer,
         }
     }
 
     pub fn has_permission(&self, permission: Permission) -> bool {
         match self {
             Principal::TeamToken { team, .. } => team.permissions.contains(permission),
+            Principal::Device { .. } => false,
         }
     }
 
@@ -264,11 +275,24 @@ impl Principal {
     pub fn event_scope(&self) -> &EventScope {
         match self {
             Principal::TeamToken { team, .. } => &team.events,
+            Principal::Device { events, .. } => events,
         }
     }
 
     pub fn can_access_event(&self, event: EventId) -> bool {
         self.event_scope().includes(event)
+    }
+
+    pub fn is_device(&self) -> bool {
+        matches!(self, Principal::Device { .. })
+    }
+
+    /// A device's security profile; `None` for other credentials.
+    pub fn device_profile(&self) -> Option<SecurityProfile> {
+        match self {
+            Principal::Device { profile, .. } => Some(*profile),
+            Principal::TeamToken { .. } => None,
+        }
     }
 }
 
@@ -279,6 +303,12 @@ pub enum AuthError {
     InvalidToken,
     #[error("Token inactive or deleted.")]
     Inactive,
+    /// A device token of a device that has not been initialized.
+    #[error("Device has not been initialized.")]
+    NotInitialized,
+    /// A device token of a revoked device.
+    #[error("Device access has been revoked.")]
+    Revoked,
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -301,6 +331,20 @@ pub trait TokenRepository: Send + Sync {
         name: &str,
         hash: TokenHash,
     ) -> Result<ApiToken, RepositoryError>;
+
+    /// One page of the team's tokens, active or not, ordered by name then id.
+    async fn list(&self, team: TeamId, window: Window) -> Result<Page<ApiToken>, RepositoryError>;
+
+    /// The team's token with this id; `Ok(None)` if the team has none.
+    async fn find(&self, team: TeamId, id: TokenId) -> Result<Option<ApiToken>, RepositoryError>;
+
+    /// Deactivates the team's token (it is kept, never deleted); `Ok(None)` if the team has
+    /// no such token.
+    async fn deactivate(
+        &self,
+        team: TeamId,
+        id: TokenId,
+    ) -> Result<Option<ApiToken>, RepositoryError>;
 }
 
 /// Port: organizer teams.
@@ -332,6 +376,16 @@ pub trait TeamRepository: Send + Sync {
         organizer: OrganizerId,
         name: &str,
     ) -> Result<Vec<Team>, RepositoryError>;
+
+    /// Replaces the name, permissions and event scope of the organizer's team `id` (the
+    /// organizer of `team` scopes the lookup); `Ok(None)` if there is no such team. Must
+    /// return `RepositoryError::Conflict`, writing nothing, when an event in
+    /// `EventScope::Limited` does not belong to the organizer.
+    async fn update(&self, id: TeamId, team: NewTeam) -> Result<Option<Team>, RepositoryError>;
+
+    /// Deletes the organizer's team with its tokens and event limits; `false` if there was
+    /// none.
+    async fn delete(&self, organizer: OrganizerId, id: TeamId) -> Result<bool, RepositoryError>;
 }
 
 /// Checks a presented API token: unknown gives [`AuthError::InvalidToken`], deactivated
@@ -416,6 +470,30 @@ mod tests {
         };
         assert!(Permission::ALL.iter().all(|x| all.has_permission(*x)));
         assert!(all.can_access_event(EventId(123)));
+    }
+
+    #[test]
+    fn a_device_has_no_permission_and_only_its_events() {
+        let p = Principal::Device {
+            device: DeviceId(4),
+            organizer: OrganizerId(2),
+            events: EventScope::Limited(vec![EventId(5)]),
+            profile: SecurityProfile::PretixScan,
+        };
+        assert!(Permission::ALL.iter().all(|x| !p.has_permission(*x)));
+        assert!(p.can_access_event(EventId(5)));
+        assert!(!p.can_access_event(EventId(6)));
+        assert_eq!(p.organizer(), OrganizerId(2));
+        assert!(p.is_device());
+        assert_eq!(p.device_profile(), Some(SecurityProfile::PretixScan));
+        let all = Principal::Device {
+            device: DeviceId(4),
+            organizer: OrganizerId(2),
+            events: EventScope::All,
+            profile: SecurityProfile::Full,
+        };
+        assert!(all.can_access_event(EventId(123)));
+        assert!(!all.has_permission(Permission::ChangeOrganizerSettings));
     }
 
     #[pollster::test]

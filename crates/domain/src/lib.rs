@@ -19,14 +19,22 @@
 //! ```
 
 pub mod auth;
+pub mod device;
+pub mod digital_content;
 pub mod error;
 pub mod event;
+pub mod idempotency;
+pub mod imported_secret;
+pub mod item;
 pub mod meta;
 pub mod organizer;
 pub mod pagination;
 pub mod plugins;
+pub mod quota;
 pub mod sales_channel;
 pub mod settings;
+pub mod subevent;
+pub mod team;
 pub mod validation;
 pub mod values;
 

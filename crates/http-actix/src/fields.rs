@@ -2,7 +2,7 @@
 //! messages.
 
 use presale_domain::validation::FieldErrors;
-use presale_domain::values::{I18nString, WireDateTime};
+use presale_domain::values::{I18nString, Money, MoneyError, WireDateTime};
 use serde_json::{Map, Value};
 
 /// The Python type name pretix uses in messages about a JSON value.
@@ -183,6 +183,59 @@ pub(crate) fn string_list(value: &Value) -> Result<Vec<String>, String> {
     }
 }
 
+/// A value as Python's `str()` shows it after JSON parsing (`True`, `None`, `{'a': 1}`), as
+/// pretix's messages quote what was sent.
+pub(crate) fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+fn python_repr(value: &Value) -> String {
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.contains('\'') && !s.contains('"') => {
+            format!("\"{}\"", s.replace('\\', "\\\\"))
+        }
+        Value::String(s) => {
+            let escaped = s.replace('\\', "\\\\").replace('\'', "\\'");
+            format!("'{escaped}'")
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(python_repr).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    let key = python_repr(&Value::String(k.clone()));
+                    format!("{key}: {}", python_repr(v))
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
+/// A list of slugs as DRF's `SlugRelatedField(many=True)` reads it: any element is looked
+/// up by its Python text (so `1` and `true` name the slugs `1` and `True`); the caller
+/// reports one that names nothing with `Object with slug=<text> does not exist.`.
+pub(crate) fn slug_list(value: &Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Null => Err(NOT_NULL.into()),
+        Value::Array(items) => Ok(items.iter().map(python_str).collect()),
+        other => Err(format!(
+            "Expected a list of items but got type \"{}\".",
+            python_type(other)
+        )),
+    }
+}
+
 /// An object of string values, in the order sent.
 pub(crate) fn string_map(value: &Value) -> Result<Vec<(String, String)>, String> {
     match value {
@@ -199,6 +252,85 @@ pub(crate) fn string_map(value: &Value) -> Result<Vec<(String, String)>, String>
             "Expected a dictionary of items but got type \"{}\".",
             python_type(other)
         )),
+    }
+}
+
+/// A primary key as DRF's `PrimaryKeyRelatedField` reads it: an integer, a float without
+/// fraction, or the text of an integer; anything else that is a number or `null` names no
+/// object (`Invalid pk "1.5" - object does not exist.`), other types are refused with their
+/// Python type name. `null` for a nullable field is the caller's business.
+pub(crate) fn pk(value: &Value) -> Result<i64, String> {
+    let unknown = |shown: &str| format!("Invalid pk \"{shown}\" - object does not exist.");
+    match value {
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(i),
+            (None, Some(x)) if x.fract() == 0.0 && x.abs() < 9e15 => Ok(x as i64),
+            _ => Err(unknown(&n.to_string())),
+        },
+        Value::String(s) => {
+            let t = s.trim();
+            if !t.is_empty()
+                && t.strip_prefix('-')
+                    .unwrap_or(t)
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            {
+                t.parse::<i64>().map_err(|_| unknown(t))
+            } else {
+                Err("Incorrect type. Expected pk value, received str.".into())
+            }
+        }
+        Value::Null => Err(unknown("None")),
+        other => Err(format!(
+            "Incorrect type. Expected pk value, received {}.",
+            python_type(other)
+        )),
+    }
+}
+
+/// A list of primary keys (see [`pk`]), as sent; the first bad element gives the message.
+pub(crate) fn pk_list(value: &Value) -> Result<Vec<i64>, String> {
+    match value {
+        Value::Null => Err(NOT_NULL.into()),
+        Value::Array(items) => items.iter().map(pk).collect(),
+        other => Err(format!(
+            "Expected a list of items but got type \"{}\".",
+            python_type(other)
+        )),
+    }
+}
+
+/// A money amount as pretix's decimal fields read it ([`Money::parse`]): the text of a
+/// number, or a JSON number (read as Python prints it).
+pub(crate) fn money(value: &Value) -> Result<Money, String> {
+    match value {
+        Value::Null => Err(NOT_NULL.into()),
+        Value::String(s) => Money::parse(s).map_err(|e| e.to_string()),
+        Value::Number(n) => Money::parse(&n.to_string()).map_err(|e| e.to_string()),
+        _ => Err(MoneyError::NotANumber.to_string()),
+    }
+}
+
+/// A money amount that may be `null`; text that is empty or blank is `null` too, as pretix
+/// reads its nullable prices.
+pub(crate) fn nullable_money(value: &Value) -> Result<Option<Money>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        v => money(v).map(Some),
+    }
+}
+
+/// The text a DRF `ChoiceField` compares with its choices: a string as sent (not trimmed),
+/// a number's or boolean's Python text; the caller reports an unknown one as
+/// `"<text>" is not a valid choice.`.
+pub(crate) fn choice(value: &Value) -> Result<String, &'static str> {
+    match value {
+        Value::Null => Err(NOT_NULL),
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(true) => Ok("True".into()),
+        Value::Bool(false) => Ok("False".into()),
+        other => Ok(other.to_string()),
     }
 }
 
@@ -257,6 +389,68 @@ mod tests {
             string_list(&json!({"a": 1})),
             Err("Expected a list of items but got type \"dict\".".into())
         );
+    }
+
+    #[test]
+    fn primary_keys_as_drf_reads_them() {
+        assert_eq!(pk(&json!(7)), Ok(7));
+        assert_eq!(pk(&json!(7.0)), Ok(7));
+        assert_eq!(pk(&json!(" 7 ")), Ok(7));
+        assert_eq!(pk(&json!(-1)), Ok(-1));
+        assert_eq!(
+            pk(&json!(1.5)),
+            Err("Invalid pk \"1.5\" - object does not exist.".into())
+        );
+        assert_eq!(
+            pk(&json!(null)),
+            Err("Invalid pk \"None\" - object does not exist.".into())
+        );
+        for (v, kind) in [
+            (json!("a"), "str"),
+            (json!(""), "str"),
+            (json!(true), "bool"),
+            (json!({}), "dict"),
+            (json!([]), "list"),
+        ] {
+            assert_eq!(
+                pk(&v),
+                Err(format!(
+                    "Incorrect type. Expected pk value, received {kind}."
+                )),
+                "{v}"
+            );
+        }
+        assert_eq!(pk_list(&json!([3, "4"])), Ok(vec![3, 4]));
+        assert_eq!(
+            pk_list(&json!([3, true])),
+            Err("Incorrect type. Expected pk value, received bool.".into())
+        );
+        assert_eq!(
+            pk_list(&json!("3")),
+            Err("Expected a list of items but got type \"str\".".into())
+        );
+        assert_eq!(pk_list(&json!(null)), Err(NOT_NULL.into()));
+    }
+
+    #[test]
+    fn slug_lists_quote_values_as_python_shows_them() {
+        assert_eq!(
+            slug_list(&json!(["a", 1, 1.5, true, null, {"a": 1}, ["x'"]])),
+            Ok(vec![
+                "a".into(),
+                "1".into(),
+                "1.5".into(),
+                "True".into(),
+                "None".into(),
+                "{'a': 1}".into(),
+                "[\"x'\"]".into(),
+            ])
+        );
+        assert_eq!(
+            slug_list(&json!("min")),
+            Err("Expected a list of items but got type \"str\".".into())
+        );
+        assert_eq!(slug_list(&json!(null)), Err(NOT_NULL.into()));
     }
 
     #[test]
@@ -329,6 +523,41 @@ mod tests {
             assert_eq!(boolean(&v), Err("Must be a valid boolean."), "{v}");
         }
         assert_eq!(boolean(&json!(null)), Err(NOT_NULL));
+    }
+
+    #[test]
+    fn money_as_pretix_reads_it() {
+        let shown = |v: Value| money(&v).map(|m| m.to_string());
+        assert_eq!(shown(json!("23.4")), Ok("23.40".into()));
+        assert_eq!(shown(json!(12.5)), Ok("12.50".into()));
+        assert_eq!(shown(json!(7)), Ok("7.00".into()));
+        assert_eq!(shown(json!(" 5 ")), Ok("5.00".into()));
+        assert_eq!(shown(json!(null)), Err(NOT_NULL.into()));
+        for v in [json!(""), json!(true), json!([]), json!({}), json!("x")] {
+            assert_eq!(
+                shown(v.clone()),
+                Err("A valid number is required.".into()),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            shown(json!(1e20)),
+            Err("Ensure that there are no more than 13 digits in total.".into())
+        );
+        assert_eq!(
+            shown(json!(1.239)),
+            Err("Ensure that there are no more than 2 decimal places.".into())
+        );
+        assert_eq!(nullable_money(&json!(null)), Ok(None));
+        assert_eq!(nullable_money(&json!("  ")), Ok(None));
+        assert_eq!(
+            nullable_money(&json!("2.5")).map(|m| m.map(|m| m.to_string())),
+            Ok(Some("2.50".into()))
+        );
+        assert_eq!(
+            nullable_money(&json!(false)),
+            Err("A valid number is required.".into())
+        );
     }
 
     #[test]

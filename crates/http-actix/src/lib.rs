@@ -9,12 +9,16 @@ mod body;
 mod error;
 mod fallback;
 mod fields;
+mod idempotency;
 mod logging;
 mod pagination;
+mod profiles;
 mod routes;
 mod state;
 
 pub use error::ApiError;
+pub use idempotency::{Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER};
 pub use logging::request_log;
 pub use routes::configure;
+pub use routes::imported_secrets::imported_secret_changes;
 pub use state::{AppState, Ports, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};

@@ -1,9 +1,15 @@
 use presale_domain::auth::{TeamRepository, TokenRepository};
+use presale_domain::device::DeviceRepository;
+use presale_domain::digital_content::DigitalContentRepository;
 use presale_domain::event::EventRepository;
+use presale_domain::imported_secret::ImportedSecretRepository;
+use presale_domain::item::ItemRepository;
 use presale_domain::meta::MetaPropertyRepository;
 use presale_domain::organizer::OrganizerRepository;
+use presale_domain::quota::QuotaRepository;
 use presale_domain::sales_channel::SalesChannelRepository;
 use presale_domain::settings::SettingsRepository;
+use presale_domain::subevent::SubEventRepository;
 use std::sync::Arc;
 
 /// The pretix version whose API Presale speaks, as `GET /api/v1/version` reports it.
@@ -17,10 +23,16 @@ pub struct Ports {
     pub organizers: Arc<dyn OrganizerRepository>,
     pub tokens: Arc<dyn TokenRepository>,
     pub teams: Arc<dyn TeamRepository>,
+    pub devices: Arc<dyn DeviceRepository>,
     pub events: Arc<dyn EventRepository>,
+    pub digital_contents: Arc<dyn DigitalContentRepository>,
+    pub items: Arc<dyn ItemRepository>,
     pub meta_properties: Arc<dyn MetaPropertyRepository>,
     pub sales_channels: Arc<dyn SalesChannelRepository>,
     pub settings: Arc<dyn SettingsRepository>,
+    pub quotas: Arc<dyn QuotaRepository>,
+    pub subevents: Arc<dyn SubEventRepository>,
+    pub imported_secrets: Arc<dyn ImportedSecretRepository>,
 }
 
 /// Shared per-application state.

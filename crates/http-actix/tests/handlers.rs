@@ -62,10 +62,20 @@ async fn call(
             organizers: Arc::new(organizers),
             tokens: Arc::new(tokens_accepting_any()),
             teams: Arc::new(teams),
+            devices: Arc::new(presale_domain::device::MockDeviceRepository::new()),
             events: Arc::new(MockEventRepository::new()),
+            digital_contents: Arc::new(
+                presale_domain::digital_content::MockDigitalContentRepository::new(),
+            ),
+            items: Arc::new(presale_domain::item::MockItemRepository::new()),
             meta_properties: Arc::new(MockMetaPropertyRepository::new()),
             sales_channels: Arc::new(MockSalesChannelRepository::new()),
             settings: Arc::new(presale_domain::settings::MockSettingsRepository::new()),
+            quotas: Arc::new(presale_domain::quota::MockQuotaRepository::new()),
+            subevents: Arc::new(presale_domain::subevent::MockSubEventRepository::new()),
+            imported_secrets: Arc::new(
+                presale_domain::imported_secret::MockImportedSecretRepository::new(),
+            ),
         },
         Some("https://pretix.example".into()),
     );

@@ -65,6 +65,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Import ticket secrets.
+    #[command(subcommand)]
+    Secrets(crate::secrets_import::SecretsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +236,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             eprintln!("created team '{}' (id {})", team.name, team.id.0);
             Ok(())
         }
+        Command::Secrets(command) => crate::secrets_import::run(&db, command).await,
         Command::Token(TokenCommand::Create {
             organizer,
             team,

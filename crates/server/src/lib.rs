@@ -6,5 +6,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod secrets_import;
 pub mod server;
 pub mod telemetry;

@@ -3,7 +3,7 @@
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use presale_http_actix::{configure, request_log, AppState, Ports};
+use presale_http_actix::{configure, request_log, AppState, Idempotency, Ports};
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -15,9 +15,15 @@ pub fn ports(db: &Database) -> Ports {
         organizers: db.clone(),
         tokens: db.clone(),
         teams: db.clone(),
+        devices: db.clone(),
         events: db.clone(),
+        digital_contents: db.clone(),
+        items: db.clone(),
         meta_properties: db.clone(),
         settings: db.clone(),
+        quotas: db.clone(),
+        subevents: db.clone(),
+        imported_secrets: db.clone(),
         sales_channels: db,
     }
 }
@@ -31,9 +37,12 @@ pub fn start(
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(AppState::new(ports(db), base_url));
+    // Inside the request log, so that replayed and refused repeats are logged too.
+    let idempotency = Idempotency::new(Arc::new(db.clone()));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(idempotency.clone())
             .wrap(from_fn(request_log))
             .configure(configure)
     })

@@ -204,7 +204,101 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    digital_contents (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        subevent_id -> Nullable<BigInt>,
+        title -> Text,
+        content_type -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        all_products -> Bool,
+        available_from -> Nullable<Timestamp>,
+        available_until -> Nullable<Timestamp>,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    digital_content_items (content_id, item_id) {
+        content_id -> BigInt,
+        item_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        credential_hash -> Text,
+        key_hash -> Text,
+        request_method -> Text,
+        request_path -> Text,
+        created -> Timestamp,
+        response_status -> Nullable<BigInt>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        organizer_id -> BigInt,
+        device_id -> BigInt,
+        unique_serial -> Text,
+        initialization_token -> Text,
+        api_token_hash -> Nullable<Text>,
+        all_events -> Bool,
+        revoked -> Bool,
+        name -> Text,
+        created -> Timestamp,
+        initialized -> Nullable<Timestamp>,
+        hardware_brand -> Nullable<Text>,
+        hardware_model -> Nullable<Text>,
+        os_name -> Nullable<Text>,
+        os_version -> Nullable<Text>,
+        software_brand -> Nullable<Text>,
+        software_version -> Nullable<Text>,
+        security_profile -> Text,
+        rsa_pubkey -> Nullable<Text>,
+        info -> Nullable<Text>,
+        last_seen -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    device_limit_events (device_pk, event_id) {
+        device_pk -> BigInt,
+        event_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    imported_secrets (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        secret -> Text,
+        used -> Bool,
+        item_id -> Nullable<BigInt>,
+        variation_id -> Nullable<BigInt>,
+        subevent_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    imported_secret_blocks (event_id, block, used) {
+        event_id -> BigInt,
+        block -> BigInt,
+        used -> Bool,
+        secrets -> BigInt,
+    }
+}
+
 diesel::joinable!(events -> organizers (organizer_id));
+diesel::joinable!(devices -> organizers (organizer_id));
+diesel::joinable!(device_limit_events -> devices (device_pk));
+diesel::joinable!(device_limit_events -> events (event_id));
 diesel::joinable!(items -> events (event_id));
 diesel::joinable!(item_variations -> items (item_id));
 diesel::joinable!(subevents -> events (event_id));
@@ -214,6 +308,10 @@ diesel::joinable!(quota_items -> quotas (quota_id));
 diesel::joinable!(quota_items -> items (item_id));
 diesel::joinable!(quota_variations -> quotas (quota_id));
 diesel::joinable!(quota_variations -> item_variations (variation_id));
+diesel::joinable!(digital_contents -> events (event_id));
+diesel::joinable!(digital_contents -> subevents (subevent_id));
+diesel::joinable!(digital_content_items -> digital_contents (content_id));
+diesel::joinable!(digital_content_items -> items (item_id));
 diesel::joinable!(teams -> organizers (organizer_id));
 diesel::joinable!(team_limit_events -> teams (team_id));
 diesel::joinable!(team_limit_events -> events (event_id));
@@ -234,6 +332,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     team_limit_events,
     api_tokens,
+    devices,
+    device_limit_events,
     meta_properties,
     sales_channels,
     event_meta_values,
@@ -247,4 +347,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     quotas,
     quota_items,
     quota_variations,
+    digital_contents,
+    digital_content_items,
 );

@@ -54,7 +54,7 @@ macro_rules! on_both_backends {
 }
 
 /// Every table the migrations create.
-const TABLES: [&str; 18] = [
+const TABLES: &[&str] = &[
     "organizers",
     "teams",
     "api_tokens",
@@ -73,6 +73,13 @@ const TABLES: [&str; 18] = [
     "quotas",
     "quota_items",
     "quota_variations",
+    "devices",
+    "device_limit_events",
+    "digital_contents",
+    "digital_content_items",
+    "idempotency_keys",
+    "imported_secrets",
+    "imported_secret_blocks",
 ];
 
 on_both_backends! {

@@ -228,8 +228,8 @@ pub trait EventRepository: Send + Sync {
     async fn delete(&self, event: EventId) -> Result<(), RepositoryError>;
 
     /// Creates an event like `create`, and copies the source event's settings, products,
-    /// variations and quotas without sub-event (with new ids, references remapped), all in
-    /// one transaction: on any failure nothing is left behind.
+    /// variations, and quotas and digital contents without sub-event (with new ids,
+    /// references remapped), all in one transaction: on any failure nothing is left behind.
     async fn clone_from(
         &self,
         source: EventId,

@@ -18,6 +18,8 @@ mod kinds;
 mod registry;
 mod reldate;
 
+pub(crate) use kinds::is_url;
+
 pub use registry::{
     find, key, keys_for, CrossCheck, DefaultValue, Kind, Level, Rule, Scope, SettingKey, COUNTRIES,
     CROSS_CHECKS, KEYS, NAME_SCHEMES,

@@ -1,6 +1,5 @@
 use rust_decimal::Decimal;
 use std::fmt;
-use std::str::FromStr;
 
 /// An amount of money, exact, shown with two decimals (`"23.40"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -110,7 +109,9 @@ fn python_decimal(text: &str) -> Option<(bool, String, i64)> {
         None => (mantissa, ""),
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part)
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
     {
         return None;
     }
@@ -133,7 +134,11 @@ fn python_decimal(text: &str) -> Option<(bool, String, i64)> {
     let joined = format!("{int_part}{frac_part}");
     let trimmed = joined.trim_start_matches('0');
     let coefficient = if trimmed.is_empty() { "0" } else { trimmed };
-    Some((negative, coefficient.to_owned(), exponent.saturating_sub(frac_len)))
+    Some((
+        negative,
+        coefficient.to_owned(),
+        exponent.saturating_sub(frac_len),
+    ))
 }
 
 impl fmt::Display for Money {
@@ -173,8 +178,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage_and_precision() {
-        for garbage in ["abc", "", " ", "-", ".", "1..2", "1e", "1e+", "NaN", "Infinity", "0x10"] {
-            assert_eq!(Money::parse(garbage), Err(MoneyError::NotANumber), "{garbage}");
+        for garbage in [
+            "abc", "", " ", "-", ".", "1..2", "1e", "1e+", "NaN", "Infinity", "0x10",
+        ] {
+            assert_eq!(
+                Money::parse(garbage),
+                Err(MoneyError::NotANumber),
+                "{garbage}"
+            );
         }
         assert_eq!(Money::parse("1.234"), Err(MoneyError::TooManyDecimals));
         // Digits count as written, as in pretix.
@@ -189,7 +200,10 @@ mod tests {
             Err(MoneyError::TooManyDigits)
         );
         assert_eq!(Money::parse("1e20"), Err(MoneyError::TooManyDigits));
-        assert_eq!(Money::parse("1e999999999999999999999"), Err(MoneyError::TooManyDigits));
+        assert_eq!(
+            Money::parse("1e999999999999999999999"),
+            Err(MoneyError::TooManyDigits)
+        );
         assert_eq!(Money::parse(&"1".repeat(1001)), Err(MoneyError::TooLong));
         assert_eq!(
             MoneyError::TooManyWholeDigits.to_string(),

@@ -1,11 +1,18 @@
 //! The route table: one module per resource, all under `/api/v1`.
 
+mod device_api;
+mod devices;
+mod digital_contents;
 mod events;
+pub(crate) mod imported_secrets;
+mod items;
 mod meta;
 mod meta_properties;
 mod organizers;
+mod quotas;
 mod sales_channels;
 mod settings;
+mod subevents;
 mod teams;
 
 use crate::auth::authenticate;
@@ -31,10 +38,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .configure(organizers::configure)
                 .configure(teams::configure)
+                .configure(devices::configure)
+                .configure(device_api::configure)
                 .configure(events::configure)
+                .configure(digital_contents::configure)
+                .configure(items::configure)
                 .configure(meta_properties::configure)
                 .configure(sales_channels::configure)
                 .configure(settings::configure)
+                .configure(quotas::configure)
+                .configure(subevents::configure)
+                .configure(imported_secrets::configure)
                 .default_service(web::to(fallback::not_found)),
         )
         .default_service(web::to(fallback::not_found));
@@ -70,6 +84,10 @@ where
 pub(crate) struct Needs {
     pub read: Option<Permission>,
     pub write: Option<Permission>,
+    /// Whether a device may read (GET/HEAD) this resource, within its events (BEHAVIOUR.md
+    /// §8). A device holds no permission: it is refused every other method here, and every
+    /// resource without this flag.
+    pub device_read: bool,
 }
 
 impl Needs {
@@ -77,6 +95,24 @@ impl Needs {
         match *method {
             Method::GET | Method::HEAD | Method::OPTIONS => self.read,
             _ => self.write,
+        }
+    }
+
+    /// The permission `principal` needs for `method`, or the 403 of a device outside what it
+    /// may read.
+    pub(crate) fn required(
+        self,
+        principal: &Principal,
+        method: &Method,
+    ) -> Result<Option<Permission>, ApiError> {
+        if !principal.is_device() {
+            return Ok(self.for_method(method));
+        }
+        let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if reading && self.device_read {
+            Ok(None)
+        } else {
+            Err(ApiError::PermissionDenied)
         }
     }
 }
@@ -100,7 +136,7 @@ pub(crate) async fn organizer_context(
         state.ports.organizers.as_ref(),
         &principal,
         slug,
-        needs.for_method(req.method()),
+        needs.required(&principal, req.method())?,
     )
     .await?;
     Ok((principal, organizer))

@@ -17,6 +17,7 @@ use serde::Serialize;
 const DETAIL: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeOrganizerSettings),
+    device_read: false,
 };
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 const NEEDS: Needs = Needs {
     read: Some(Permission::ChangeOrganizerSettings),
     write: Some(Permission::ChangeOrganizerSettings),
+    device_read: false,
 };
 
 const NOT_FOUND: &str = "No SalesChannel matches the given query.";

@@ -18,12 +18,14 @@ use serde_json::{json, Map, Value};
 const ORGANIZER: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeOrganizerSettings),
+    device_read: false,
 };
 
 /// Event settings: `can_change_event_settings` to read and to write (BEHAVIOUR.md §4).
 const EVENT: Needs = Needs {
     read: Some(Permission::ChangeEventSettings),
     write: Some(Permission::ChangeEventSettings),
+    device_read: true,
 };
 
 const ALLOW: &str = "GET, PATCH, HEAD";
@@ -63,7 +65,7 @@ async fn organizer_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let target = organizer_target(&req).await?;
-    get(&req, &state, target).await
+    get(&req, &state, target, false).await
 }
 
 async fn organizer_patch(
@@ -75,9 +77,14 @@ async fn organizer_patch(
     patch(&req, &state, target, &body).await
 }
 
+/// A device reads the reduced set of keys devices get (BEHAVIOUR.md §8).
 async fn event_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let target = event_target(&req).await?;
-    get(&req, &state, target).await
+    let (principal, organizer, event) = event_context(&req, EVENT).await?;
+    let target = Target::Event {
+        organizer: organizer.id,
+        event: event.id,
+    };
+    get(&req, &state, target, principal.is_device()).await
 }
 
 async fn event_patch(
@@ -93,8 +100,12 @@ async fn get(
     req: &HttpRequest,
     state: &AppState,
     target: Target,
+    device: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let values = effective_values(state.ports.settings.as_ref(), target).await?;
+    let mut values = effective_values(state.ports.settings.as_ref(), target).await?;
+    if device {
+        values = values.for_device();
+    }
     if wants_explanation(req) {
         json_ok(&explained(&values))
     } else {

@@ -3,8 +3,9 @@ use crate::connection::DbConnection;
 use crate::dialect::per_backend;
 use crate::error::from_diesel;
 use crate::schema::{
-    event_meta_values, event_sales_channels, event_settings, events, item_meta_properties,
-    item_variations, items, meta_properties, quota_items, quota_variations, quotas, sales_channels,
+    event_meta_values, event_sales_channels, event_settings, events, imported_secrets,
+    item_meta_properties, item_variations, items, meta_properties, quota_items, quota_variations,
+    quotas, sales_channels,
 };
 use crate::to_i64;
 use async_trait::async_trait;
@@ -542,11 +543,17 @@ impl EventRepository for Database {
                 .count()
                 .get_result(conn)
                 .map_err(from_diesel)?;
+            // Orders have no table yet: used imported secrets are the tickets used so far.
+            let used_tickets: i64 = imported_secrets::table
+                .filter(imported_secrets::event_id.eq(event.0))
+                .filter(imported_secrets::used)
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
             Ok(EventFacts {
                 quotas: u64::try_from(quotas).unwrap_or(0),
                 paid_items: u64::try_from(paid_items).unwrap_or(0),
-                // Orders and imported secrets have no tables yet: nothing has been used.
-                used_tickets: 0,
+                used_tickets: u64::try_from(used_tickets).unwrap_or(0),
             })
         })
         .await
@@ -592,8 +599,8 @@ fn insert_event(
     Ok(id)
 }
 
-/// Copies the source event's settings, products with variations, and quotas without
-/// sub-event to the target, with new ids and the quotas' references remapped.
+/// Copies the source event's settings, products with variations, and quotas and digital
+/// contents without sub-event to the target, with new ids and references remapped.
 fn copy_catalog(
     conn: &mut DbConnection,
     source: i64,
@@ -742,6 +749,7 @@ fn copy_catalog(
             per_backend!(conn, |c| insert.execute(c))?;
         }
     }
+    super::digital_contents::copy_contents(conn, source, target, &item_map)?;
     Ok(())
 }
 

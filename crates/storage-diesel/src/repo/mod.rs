@@ -1,6 +1,10 @@
 //! The port implementations. One [`Database`] implements every repository trait.
 
+mod devices;
+mod digital_contents;
 mod events;
+mod idempotency;
+mod imported_secrets;
 mod items;
 mod meta_properties;
 mod organizers;

@@ -77,7 +77,7 @@ impl TeamRow {
     }
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, AsChangeset)]
 #[diesel(table_name = teams)]
 struct NewTeamRow<'a> {
     organizer_id: i64,
@@ -286,6 +286,141 @@ impl TeamRepository for Database {
         })
         .await
     }
+
+    async fn update(&self, id: TeamId, team: NewTeam) -> Result<Option<Team>, RepositoryError> {
+        self.run(move |conn| {
+            let limit = limit_ids(&team.events);
+            check_own_events(conn, team.organizer, &limit)?;
+            let row = conn
+                .transaction(|conn| {
+                    let row = diesel::update(
+                        teams::table
+                            .filter(teams::organizer_id.eq(team.organizer.0))
+                            .filter(teams::id.eq(id.0)),
+                    )
+                    .set(NewTeamRow::new(&team))
+                    .returning(teams::all_columns)
+                    .get_result::<TeamRow>(conn)
+                    .optional()?;
+                    let Some(row) = row else {
+                        return Ok(None);
+                    };
+                    diesel::delete(
+                        team_limit_events::table.filter(team_limit_events::team_id.eq(row.id)),
+                    )
+                    .execute(conn)?;
+                    insert_limits(conn, row.id, &limit)?;
+                    Ok::<_, diesel::result::Error>(Some(row))
+                })
+                .map_err(from_diesel)?;
+            Ok(row.map(|row| row.into_team(limit.into_iter().map(EventId).collect())))
+        })
+        .await
+    }
+
+    async fn delete(&self, organizer: OrganizerId, id: TeamId) -> Result<bool, RepositoryError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let owned = teams::table
+                    .filter(teams::organizer_id.eq(organizer.0))
+                    .filter(teams::id.eq(id.0));
+                // Tokens and event limits go explicitly, not only through the foreign keys'
+                // cascade, so that no token ever outlives its team.
+                diesel::delete(
+                    api_tokens::table.filter(api_tokens::team_id.eq_any(owned.select(teams::id))),
+                )
+                .execute(conn)?;
+                diesel::delete(
+                    team_limit_events::table
+                        .filter(team_limit_events::team_id.eq_any(owned.select(teams::id))),
+                )
+                .execute(conn)?;
+                diesel::delete(owned).execute(conn).map(|n| n > 0)
+            })
+            .map_err(from_diesel)
+        })
+        .await
+    }
+}
+
+/// The distinct event ids of a scope, sorted (none for all events).
+fn limit_ids(events: &EventScope) -> Vec<i64> {
+    let mut limit: Vec<i64> = match events {
+        EventScope::All => Vec::new(),
+        EventScope::Limited(ids) => ids.iter().map(|e| e.0).collect(),
+    };
+    limit.sort_unstable();
+    limit.dedup();
+    limit
+}
+
+/// `Conflict` unless every event in `limit` belongs to `organizer`.
+fn check_own_events(
+    conn: &mut DbConnection,
+    organizer: OrganizerId,
+    limit: &[i64],
+) -> Result<(), RepositoryError> {
+    if limit.is_empty() {
+        return Ok(());
+    }
+    let own: i64 = events::table
+        .filter(events::organizer_id.eq(organizer.0))
+        .filter(events::id.eq_any(limit))
+        .count()
+        .get_result(conn)
+        .map_err(from_diesel)?;
+    if usize::try_from(own).ok() == Some(limit.len()) {
+        Ok(())
+    } else {
+        Err(RepositoryError::Conflict(
+            "limit_events names an event of another organizer".into(),
+        ))
+    }
+}
+
+/// Links the team to the events in `limit`, in one statement.
+fn insert_limits(
+    conn: &mut DbConnection,
+    team: i64,
+    limit: &[i64],
+) -> Result<(), diesel::result::Error> {
+    if limit.is_empty() {
+        return Ok(());
+    }
+    let links: Vec<_> = limit
+        .iter()
+        .map(|e| {
+            (
+                team_limit_events::team_id.eq(team),
+                team_limit_events::event_id.eq(*e),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(team_limit_events::table).values(links);
+    per_backend!(conn, |c| insert.execute(c)).map(drop)
+}
+
+type TokenColumns = (
+    api_tokens::id,
+    api_tokens::team_id,
+    api_tokens::name,
+    api_tokens::active,
+);
+
+const TOKEN_COLUMNS: TokenColumns = (
+    api_tokens::id,
+    api_tokens::team_id,
+    api_tokens::name,
+    api_tokens::active,
+);
+
+fn api_token((id, team, name, active): (i64, i64, String, bool)) -> ApiToken {
+    ApiToken {
+        id: TokenId(id),
+        team: TeamId(team),
+        name,
+        active,
+    }
 }
 
 #[async_trait]
@@ -348,6 +483,64 @@ impl TokenRepository for Database {
                 name,
                 active,
             })
+        })
+        .await
+    }
+
+    async fn list(&self, team: TeamId, window: Window) -> Result<Page<ApiToken>, RepositoryError> {
+        self.run(move |conn| {
+            let total: i64 = api_tokens::table
+                .filter(api_tokens::team_id.eq(team.0))
+                .count()
+                .get_result(conn)
+                .map_err(from_diesel)?;
+            let rows = api_tokens::table
+                .filter(api_tokens::team_id.eq(team.0))
+                .order((api_tokens::name.asc(), api_tokens::id.asc()))
+                .offset(to_i64(window.offset))
+                .limit(to_i64(window.limit))
+                .select(TOKEN_COLUMNS)
+                .load::<(i64, i64, String, bool)>(conn)
+                .map_err(from_diesel)?;
+            Ok(Page {
+                total: u64::try_from(total).unwrap_or(0),
+                items: rows.into_iter().map(api_token).collect(),
+            })
+        })
+        .await
+    }
+
+    async fn find(&self, team: TeamId, id: TokenId) -> Result<Option<ApiToken>, RepositoryError> {
+        self.run(move |conn| {
+            api_tokens::table
+                .filter(api_tokens::team_id.eq(team.0))
+                .filter(api_tokens::id.eq(id.0))
+                .select(TOKEN_COLUMNS)
+                .first::<(i64, i64, String, bool)>(conn)
+                .optional()
+                .map(|row| row.map(api_token))
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn deactivate(
+        &self,
+        team: TeamId,
+        id: TokenId,
+    ) -> Result<Option<ApiToken>, RepositoryError> {
+        self.run(move |conn| {
+            diesel::update(
+                api_tokens::table
+                    .filter(api_tokens::team_id.eq(team.0))
+                    .filter(api_tokens::id.eq(id.0)),
+            )
+            .set(api_tokens::active.eq(false))
+            .returning(TOKEN_COLUMNS)
+            .get_result::<(i64, i64, String, bool)>(conn)
+            .optional()
+            .map(|row| row.map(api_token))
+            .map_err(from_diesel)
         })
         .await
     }

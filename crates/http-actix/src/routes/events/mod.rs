@@ -20,10 +20,12 @@ use presale_domain::pagination::Page;
 const COLLECTION: Needs = Needs {
     read: None,
     write: Some(Permission::CreateEvents),
+    device_read: true,
 };
 const DETAIL: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeEventSettings),
+    device_read: true,
 };
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -60,6 +62,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 const CLONE: Needs = Needs {
     read: None,
     write: Some(Permission::CreateEvents),
+    device_read: false,
 };
 
 pub(crate) fn ports(state: &AppState) -> EventPorts<'_> {

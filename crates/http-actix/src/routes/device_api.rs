@@ -1,0 +1,147 @@
+//! `/api/v1/device/*`: what a device calls itself (BEHAVIOUR.md §8). `initialize` takes no
+//! credential; the others take only `Authorization: Device <token>`. No trailing slashes.
+
+use super::{checked_resource, read};
+use crate::auth::authenticate_device_request;
+use crate::body::{expect_object, parse_body};
+use crate::error::{json_ok, ApiError};
+use crate::fields::{self, FieldReader};
+use crate::state::{AppState, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
+use actix_web::{web, HttpRequest, HttpResponse};
+use presale_domain::device::{
+    initialize_device, revoke_device, roll_token, update_device_info, Device, DeviceReport,
+    Hardware,
+};
+use presale_domain::validation::FieldErrors;
+use serde_json::{json, Map, Value};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        checked_resource("/device/initialize", "POST", |_req| async {
+            Ok::<(), ApiError>(())
+        })
+        .route(web::post().to(initialize)),
+    )
+    .service(
+        checked_resource("/device/update", "POST", device_access).route(web::post().to(update)),
+    )
+    .service(checked_resource("/device/roll", "POST", device_access).route(web::post().to(roll)))
+    .service(
+        checked_resource("/device/revoke", "POST", device_access).route(web::post().to(revoke)),
+    )
+    .service(checked_resource("/device/info", "GET, HEAD", device_access).route(read().to(info)));
+}
+
+/// The 405 of a device route comes after the device is authenticated.
+async fn device_access(req: HttpRequest) -> Result<(), ApiError> {
+    authenticate_device_request(&req).await.map(drop)
+}
+
+/// The device as the device API shows it, with its current API token.
+fn render(d: &Device, api_token: &str) -> Value {
+    json!({
+        "organizer": d.organizer_slug,
+        "device_id": d.device_id,
+        "unique_serial": d.unique_serial,
+        "api_token": api_token,
+        "name": d.name,
+        "security_profile": d.security_profile,
+        "gate": null,
+    })
+}
+
+/// A string field a device must send (`null` is refused).
+fn required_text(v: &Value) -> Result<String, &'static str> {
+    fields::string(v, false)
+}
+
+/// A string field a device may leave out or send as `null`.
+fn optional_text(v: &Value) -> Result<Option<String>, &'static str> {
+    match v {
+        Value::Null => Ok(None),
+        v => fields::string(v, false).map(Some),
+    }
+}
+
+/// The fields of an initialize (`with_token`) or update body, read with pretix's messages.
+fn read_report(body: &Map<String, Value>, with_token: bool) -> (DeviceReport, FieldErrors) {
+    let mut r = FieldReader::new(body);
+    let token = if with_token {
+        r.read("token", required_text)
+    } else {
+        None
+    };
+    let hardware = Hardware {
+        hardware_brand: r.read("hardware_brand", required_text),
+        hardware_model: r.read("hardware_model", required_text),
+        os_name: r.read("os_name", optional_text).flatten(),
+        os_version: r.read("os_version", optional_text).flatten(),
+        software_brand: r.read("software_brand", required_text),
+        software_version: r.read("software_version", required_text),
+    };
+    let info = body.get("info").filter(|v| !v.is_null()).cloned();
+    let rsa_pubkey = r.read("rsa_pubkey", optional_text).flatten();
+    let report = DeviceReport {
+        token,
+        hardware,
+        info,
+        rsa_pubkey,
+    };
+    (report, r.errors)
+}
+
+/// `POST /device/initialize`: no credential; the response carries the new API token, the
+/// only time it is shown.
+async fn initialize(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (report, errors) = read_report(&body, true);
+    let (device, token) = initialize_device(state.ports.devices.as_ref(), report, errors).await?;
+    json_ok(&render(&device, token.as_str()))
+}
+
+/// `POST /device/update`: what the device reports about itself.
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (device, token) = authenticate_device_request(&req).await?;
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (report, errors) = read_report(&body, false);
+    let device = update_device_info(state.ports.devices.as_ref(), &device, report, errors).await?;
+    json_ok(&render(&device, &token))
+}
+
+/// `POST /device/roll`: a new API token; the one used for this request is dead from now on.
+async fn roll(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (device, _) = authenticate_device_request(&req).await?;
+    let (device, token) = roll_token(state.ports.devices.as_ref(), &device).await?;
+    json_ok(&render(&device, token.as_str()))
+}
+
+/// `POST /device/revoke`: the device is refused from now on, for good.
+async fn revoke(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (device, token) = authenticate_device_request(&req).await?;
+    let device = revoke_device(state.ports.devices.as_ref(), &device).await?;
+    json_ok(&render(&device, &token))
+}
+
+/// `GET /device/info`: the device, the server's version, and no medium key sets (reusable
+/// media are not served).
+async fn info(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (device, token) = authenticate_device_request(&req).await?;
+    json_ok(&json!({
+        "device": render(&device, &token),
+        "server": {
+            "version": {
+                "pretix": PRETIX_VERSION,
+                "pretix_numeric": PRETIX_VERSION_NUMERIC,
+            }
+        },
+        "medium_key_sets": [],
+    }))
+}

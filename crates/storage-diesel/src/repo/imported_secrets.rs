@@ -1,0 +1,577 @@
+//! Imported secrets. The list never counts or skips secrets one by one: the triggers of the
+//! migration keep per-block counts in `imported_secret_blocks`, from which a page's count
+//! and the block it starts in are read; only the rows of that block before the page are
+//! skipped (docs/performance.md).
+
+use super::{checkout, Database};
+use crate::connection::{DbConnection, Manager};
+use crate::dialect::per_backend;
+use crate::error::from_diesel;
+use crate::schema::{imported_secret_blocks, imported_secrets, item_variations, items, subevents};
+use crate::to_i64;
+use async_trait::async_trait;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::dsl::not;
+use diesel::prelude::*;
+use diesel::r2d2::PooledConnection;
+use presale_domain::auth::EventId;
+use presale_domain::imported_secret::{
+    CatalogMatches, ImportedSecret, ImportedSecretId, ImportedSecretRepository,
+    ImportedSecretTransaction, SecretData, SecretFilter,
+};
+use presale_domain::item::{ItemId, VariationId};
+use presale_domain::pagination::{Page, Window};
+use presale_domain::subevent::SubEventId;
+use presale_domain::RepositoryError;
+use std::sync::Mutex;
+
+type Db = <DbConnection as Connection>::Backend;
+
+/// Ids per row of `imported_secret_blocks`: the migration's triggers count by `id / 1024`.
+pub(crate) const IMPORTED_SECRET_BLOCK: i64 = 1024;
+
+/// Rows per multi-row `INSERT` (6 parameters each, well within both backends' limits).
+const INSERT_CHUNK: usize = 500;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = imported_secrets)]
+struct ImportedSecretRow {
+    id: i64,
+    event_id: i64,
+    secret: String,
+    used: bool,
+    item_id: Option<i64>,
+    variation_id: Option<i64>,
+    subevent_id: Option<i64>,
+}
+
+impl From<ImportedSecretRow> for ImportedSecret {
+    fn from(row: ImportedSecretRow) -> Self {
+        ImportedSecret {
+            id: ImportedSecretId(row.id),
+            event: EventId(row.event_id),
+            data: SecretData {
+                secret: row.secret,
+                used: row.used,
+                item: row.item_id.map(ItemId),
+                variation: row.variation_id.map(VariationId),
+                subevent: row.subevent_id.map(SubEventId),
+            },
+        }
+    }
+}
+
+/// A row to insert; `None` is NULL, never the column default, so that SQLite takes a whole
+/// chunk in one statement.
+#[derive(Insertable)]
+#[diesel(table_name = imported_secrets, treat_none_as_default_value = false)]
+struct NewImportedSecretRow<'a> {
+    event_id: i64,
+    secret: &'a str,
+    used: bool,
+    item_id: Option<i64>,
+    variation_id: Option<i64>,
+    subevent_id: Option<i64>,
+}
+
+/// A lost race of two writers: a unique violation, or (PostgreSQL) a deadlock between two
+/// imports that hold each other's secrets. Either way nothing was written.
+fn write_error(e: diesel::result::Error) -> RepositoryError {
+    match &e {
+        diesel::result::Error::DatabaseError(_, info)
+            if info.message().contains("deadlock detected") =>
+        {
+            RepositoryError::Conflict(info.message().to_owned())
+        }
+        _ => from_diesel(e),
+    }
+}
+
+/// The event's secrets matching `filter` (no order).
+fn filtered(event: EventId, filter: &SecretFilter) -> imported_secrets::BoxedQuery<'_, Db> {
+    let mut q = imported_secrets::table
+        .filter(imported_secrets::event_id.eq(event.0))
+        .into_boxed::<Db>();
+    // A literal predicate (not a bound value), so that PostgreSQL can use the partial index.
+    match filter.used {
+        Some(true) => q = q.filter(imported_secrets::used),
+        Some(false) => q = q.filter(not(imported_secrets::used)),
+        None => {}
+    }
+    if let Some(item) = filter.item {
+        q = q.filter(imported_secrets::item_id.eq(item.0));
+    }
+    if let Some(variation) = filter.variation {
+        q = q.filter(imported_secrets::variation_id.eq(variation.0));
+    }
+    if let Some(subevent) = filter.subevent {
+        q = q.filter(imported_secrets::subevent_id.eq(subevent.0));
+    }
+    if let Some(secret) = &filter.secret {
+        q = q.filter(imported_secrets::secret.eq(secret.as_str()));
+    }
+    q
+}
+
+/// The event's blocks (ascending) with how many secrets matching `used` each holds.
+fn blocks(
+    conn: &mut DbConnection,
+    event: EventId,
+    used: Option<bool>,
+) -> QueryResult<Vec<(i64, i64)>> {
+    let mut q = imported_secret_blocks::table
+        .filter(imported_secret_blocks::event_id.eq(event.0))
+        .into_boxed::<Db>();
+    if let Some(used) = used {
+        q = q.filter(imported_secret_blocks::used.eq(used));
+    }
+    let rows: Vec<(i64, i64)> = q
+        .order(imported_secret_blocks::block.asc())
+        .select((
+            imported_secret_blocks::block,
+            imported_secret_blocks::secrets,
+        ))
+        .load(conn)?;
+    // Without a `used` filter a block has up to two rows (unused, used): add them up.
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(rows.len());
+    for (block, n) in rows {
+        match merged.last_mut() {
+            Some((last, total)) if *last == block => *total += n,
+            _ => merged.push((block, n)),
+        }
+    }
+    Ok(merged)
+}
+
+/// One page in id order. With no filter but `used`, the count and the block the page starts
+/// in come from the block counts, and only the secrets of that block before the page are
+/// skipped. Other filters count and skip through the index that serves them, ids only.
+fn list_page(
+    conn: &mut DbConnection,
+    event: EventId,
+    filter: &SecretFilter,
+    window: Window,
+) -> QueryResult<Page<ImportedSecret>> {
+    let by_blocks = filter.item.is_none()
+        && filter.variation.is_none()
+        && filter.subevent.is_none()
+        && filter.secret.is_none();
+    let offset = to_i64(window.offset);
+    let limit = to_i64(window.limit);
+    let (total, start, skip) = if by_blocks {
+        let counts = blocks(conn, event, filter.used)?;
+        let total: i64 = counts.iter().map(|(_, n)| n).sum();
+        let mut before = 0;
+        let mut start = None;
+        for (block, n) in counts {
+            if before + n > offset {
+                start = Some(block * IMPORTED_SECRET_BLOCK);
+                break;
+            }
+            before += n;
+        }
+        (total, start, offset - before)
+    } else {
+        let total: i64 = filtered(event, filter).count().get_result(conn)?;
+        let start = if offset >= total {
+            None
+        } else if offset == 0 {
+            Some(0)
+        } else {
+            filtered(event, filter)
+                .order(imported_secrets::id.asc())
+                .select(imported_secrets::id)
+                .offset(offset)
+                .limit(1)
+                .first::<i64>(conn)
+                .optional()?
+        };
+        (total, start, 0)
+    };
+    let items = match start {
+        None => Vec::new(),
+        Some(first_id) => filtered(event, filter)
+            .filter(imported_secrets::id.ge(first_id))
+            .order(imported_secrets::id.asc())
+            .offset(skip)
+            .limit(limit)
+            .select(ImportedSecretRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(ImportedSecret::from)
+            .collect(),
+    };
+    Ok(Page {
+        total: u64::try_from(total).unwrap_or(0),
+        items,
+    })
+}
+
+fn list(
+    conn: &mut DbConnection,
+    event: EventId,
+    filter: SecretFilter,
+    window: Window,
+) -> Result<Page<ImportedSecret>, RepositoryError> {
+    let nested =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map_err(from_diesel)?
+            .is_some();
+    // The counts and the rows from one snapshot.
+    conn.transaction(|conn| {
+        if !nested && matches!(conn, DbConnection::Pg(_)) {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)?;
+        }
+        list_page(conn, event, &filter, window)
+    })
+    .map_err(from_diesel)
+}
+
+fn find(
+    conn: &mut DbConnection,
+    event: EventId,
+    id: ImportedSecretId,
+) -> Result<Option<ImportedSecret>, RepositoryError> {
+    let row = imported_secrets::table
+        .filter(imported_secrets::event_id.eq(event.0))
+        .filter(imported_secrets::id.eq(id.0))
+        .select(ImportedSecretRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(from_diesel)?;
+    Ok(row.map(ImportedSecret::from))
+}
+
+fn existing(
+    conn: &mut DbConnection,
+    event: EventId,
+    secrets: Vec<String>,
+) -> Result<Vec<(String, ImportedSecretId)>, RepositoryError> {
+    let mut found = Vec::new();
+    for chunk in secrets.chunks(INSERT_CHUNK) {
+        let rows: Vec<(String, i64)> = imported_secrets::table
+            .filter(imported_secrets::event_id.eq(event.0))
+            .filter(imported_secrets::secret.eq_any(chunk))
+            .select((imported_secrets::secret, imported_secrets::id))
+            .load(conn)
+            .map_err(from_diesel)?;
+        found.extend(rows.into_iter().map(|(s, id)| (s, ImportedSecretId(id))));
+    }
+    Ok(found)
+}
+
+fn catalog(
+    conn: &mut DbConnection,
+    event: EventId,
+    items_asked: Vec<ItemId>,
+    variations_asked: Vec<VariationId>,
+    subevents_asked: Vec<SubEventId>,
+) -> Result<CatalogMatches, RepositoryError> {
+    let mut found = CatalogMatches::default();
+    if !items_asked.is_empty() {
+        let ids: Vec<i64> = items_asked.iter().map(|i| i.0).collect();
+        found.items = items::table
+            .filter(items::event_id.eq(event.0))
+            .filter(items::id.eq_any(ids))
+            .select(items::id)
+            .load::<i64>(conn)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(ItemId)
+            .collect();
+    }
+    if !variations_asked.is_empty() {
+        let ids: Vec<i64> = variations_asked.iter().map(|v| v.0).collect();
+        found.variations = item_variations::table
+            .inner_join(items::table)
+            .filter(items::event_id.eq(event.0))
+            .filter(item_variations::id.eq_any(ids))
+            .select((item_variations::id, item_variations::item_id))
+            .load::<(i64, i64)>(conn)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(|(v, i)| (VariationId(v), ItemId(i)))
+            .collect();
+    }
+    if !subevents_asked.is_empty() {
+        let ids: Vec<i64> = subevents_asked.iter().map(|s| s.0).collect();
+        found.subevents = subevents::table
+            .filter(subevents::event_id.eq(event.0))
+            .filter(subevents::id.eq_any(ids))
+            .select(subevents::id)
+            .load::<i64>(conn)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(SubEventId)
+            .collect();
+    }
+    Ok(found)
+}
+
+/// Multi-row inserts of up to [`INSERT_CHUNK`] rows, all in one transaction.
+fn create(
+    conn: &mut DbConnection,
+    event: EventId,
+    secrets: Vec<SecretData>,
+) -> Result<Vec<ImportedSecret>, RepositoryError> {
+    conn.transaction(|conn| {
+        let mut created = Vec::with_capacity(secrets.len());
+        for chunk in secrets.chunks(INSERT_CHUNK) {
+            let rows: Vec<NewImportedSecretRow<'_>> = chunk
+                .iter()
+                .map(|d| NewImportedSecretRow {
+                    event_id: event.0,
+                    secret: &d.secret,
+                    used: d.used,
+                    item_id: d.item.map(|i| i.0),
+                    variation_id: d.variation.map(|v| v.0),
+                    subevent_id: d.subevent.map(|s| s.0),
+                })
+                .collect();
+            let insert = diesel::insert_into(imported_secrets::table)
+                .values(rows)
+                .returning(imported_secrets::all_columns);
+            let mut stored: Vec<ImportedSecretRow> = per_backend!(conn, |c| insert.get_results(c))?;
+            // Ids ascend in the order of the rows; RETURNING does not promise that order.
+            stored.sort_by_key(|r| r.id);
+            created.extend(stored.into_iter().map(ImportedSecret::from));
+        }
+        Ok(created)
+    })
+    .map_err(write_error)
+}
+
+fn update(
+    conn: &mut DbConnection,
+    event: EventId,
+    id: ImportedSecretId,
+    was_used: bool,
+    data: SecretData,
+) -> Result<Option<ImportedSecret>, RepositoryError> {
+    let row = diesel::update(
+        imported_secrets::table
+            .filter(imported_secrets::event_id.eq(event.0))
+            .filter(imported_secrets::id.eq(id.0))
+            .filter(imported_secrets::used.eq(was_used)),
+    )
+    .set((
+        imported_secrets::secret.eq(data.secret),
+        imported_secrets::used.eq(data.used),
+        imported_secrets::item_id.eq(data.item.map(|i| i.0)),
+        imported_secrets::variation_id.eq(data.variation.map(|v| v.0)),
+        imported_secrets::subevent_id.eq(data.subevent.map(|s| s.0)),
+    ))
+    .returning(imported_secrets::all_columns)
+    .get_result::<ImportedSecretRow>(conn)
+    .optional()
+    .map_err(write_error)?;
+    Ok(row.map(ImportedSecret::from))
+}
+
+fn delete_unused(
+    conn: &mut DbConnection,
+    event: EventId,
+    id: ImportedSecretId,
+) -> Result<bool, RepositoryError> {
+    diesel::delete(
+        imported_secrets::table
+            .filter(imported_secrets::event_id.eq(event.0))
+            .filter(imported_secrets::id.eq(id.0))
+            .filter(not(imported_secrets::used)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+    .map_err(from_diesel)
+}
+
+/// The port on anything with a `run` that hands a connection to a closure: the pool, or the
+/// connection of an import transaction.
+macro_rules! imported_secret_repository {
+    ($ty:ty) => {
+        #[async_trait]
+        impl ImportedSecretRepository for $ty {
+            async fn list(
+                &self,
+                event: EventId,
+                filter: SecretFilter,
+                window: Window,
+            ) -> Result<Page<ImportedSecret>, RepositoryError> {
+                self.run(move |conn| list(conn, event, filter, window))
+                    .await
+            }
+
+            async fn find(
+                &self,
+                event: EventId,
+                id: ImportedSecretId,
+            ) -> Result<Option<ImportedSecret>, RepositoryError> {
+                self.run(move |conn| find(conn, event, id)).await
+            }
+
+            async fn existing(
+                &self,
+                event: EventId,
+                secrets: Vec<String>,
+            ) -> Result<Vec<(String, ImportedSecretId)>, RepositoryError> {
+                self.run(move |conn| existing(conn, event, secrets)).await
+            }
+
+            async fn catalog(
+                &self,
+                event: EventId,
+                items: Vec<ItemId>,
+                variations: Vec<VariationId>,
+                subevents: Vec<SubEventId>,
+            ) -> Result<CatalogMatches, RepositoryError> {
+                self.run(move |conn| catalog(conn, event, items, variations, subevents))
+                    .await
+            }
+
+            async fn create(
+                &self,
+                event: EventId,
+                secrets: Vec<SecretData>,
+            ) -> Result<Vec<ImportedSecret>, RepositoryError> {
+                self.run(move |conn| create(conn, event, secrets)).await
+            }
+
+            async fn update(
+                &self,
+                event: EventId,
+                id: ImportedSecretId,
+                was_used: bool,
+                data: SecretData,
+            ) -> Result<Option<ImportedSecret>, RepositoryError> {
+                self.run(move |conn| update(conn, event, id, was_used, data))
+                    .await
+            }
+
+            async fn delete_unused(
+                &self,
+                event: EventId,
+                id: ImportedSecretId,
+            ) -> Result<bool, RepositoryError> {
+                self.run(move |conn| delete_unused(conn, event, id)).await
+            }
+        }
+    };
+}
+
+imported_secret_repository!(Database);
+imported_secret_repository!(SecretImportTransaction);
+
+/// One pooled connection inside an open transaction, for an all-or-nothing import. Every
+/// write inside runs in a savepoint, so a refused write leaves the transaction usable.
+/// Dropped without `commit`, the connection is discarded, which rolls the transaction back.
+pub struct SecretImportTransaction {
+    conn: Mutex<Option<PooledConnection<Manager>>>,
+}
+
+impl Database {
+    /// Opens a transaction for an import that is written whole or not at all. On SQLite it
+    /// takes the write lock at once (`BEGIN IMMEDIATE`) and holds it until the end: other
+    /// writers wait for it, up to their busy timeout.
+    pub async fn begin_secret_import(
+        &self,
+    ) -> Result<Box<dyn ImportedSecretTransaction>, RepositoryError> {
+        let pool = self.pool.clone();
+        let pooled = tokio::task::spawn_blocking(move || {
+            let mut pooled = checkout(&pool)?;
+            let begun = match &mut pooled.conn {
+                DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+                DbConnection::Sqlite(c) => {
+                    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                }
+            };
+            match begun {
+                Ok(()) => Ok(pooled),
+                Err(e) => {
+                    pooled.failed = true;
+                    Err(from_diesel(e))
+                }
+            }
+        })
+        .await
+        .map_err(|e| RepositoryError::Internal(format!("database task failed: {e}")))??;
+        Ok(Box::new(SecretImportTransaction {
+            conn: Mutex::new(Some(pooled)),
+        }))
+    }
+}
+
+fn closed() -> RepositoryError {
+    RepositoryError::Internal("the import transaction is closed or busy".into())
+}
+
+impl SecretImportTransaction {
+    fn take(&self) -> Result<PooledConnection<Manager>, RepositoryError> {
+        self.conn
+            .lock()
+            .map_err(|_| closed())?
+            .take()
+            .ok_or_else(closed)
+    }
+
+    fn put(&self, pooled: PooledConnection<Manager>) {
+        if let Ok(mut slot) = self.conn.lock() {
+            *slot = Some(pooled);
+        }
+    }
+
+    /// Runs `f` on the transaction's connection on the blocking thread pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut pooled = self.take()?;
+        let span = tracing::Span::current();
+        let (pooled, result) = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut pooled.conn)))
+                    .unwrap_or_else(|_| {
+                        pooled.failed = true;
+                        Err(RepositoryError::Internal(
+                            "import transaction panicked".into(),
+                        ))
+                    });
+            (pooled, result)
+        })
+        .await
+        .map_err(|e| RepositoryError::Internal(format!("database task failed: {e}")))?;
+        self.put(pooled);
+        result
+    }
+}
+
+#[async_trait]
+impl ImportedSecretTransaction for SecretImportTransaction {
+    fn repository(&self) -> &dyn ImportedSecretRepository {
+        self
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
+        self.run(|conn| {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(from_diesel)
+        })
+        .await?;
+        // Committed: the connection goes back to the pool as a healthy one.
+        drop(self.take()?);
+        Ok(())
+    }
+}
+
+impl Drop for SecretImportTransaction {
+    fn drop(&mut self) {
+        if let Ok(slot) = self.conn.get_mut() {
+            if let Some(pooled) = slot.as_mut() {
+                // Not committed: the pool closes the connection, the server rolls back.
+                pooled.failed = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE device_limit_events;
+DROP TABLE devices;

@@ -1,0 +1,2 @@
+DROP TABLE digital_content_items;
+DROP TABLE digital_contents;
