@@ -44,14 +44,14 @@ server=$!
 base="http://127.0.0.1:$port/api/v1/organizers/bench/events"
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
 auth=(-H "Authorization: Token $token" -H "Content-Type: application/json")
-for event in api cli small; do
+for event in viaapi viacli small; do
   curl -fs -o /dev/null "${auth[@]}" -X POST "$base/" \
     -d "{\"name\":\"$event\",\"slug\":\"$event\",\"date_from\":\"2030-01-01T10:00:00Z\"}"
 done
 
 # Request bodies of 500 secrets each, and one curl configuration running them all.
 mkdir "$work/bodies"
-awk -v n="$n" -v dir="$work/bodies" -v url="$base/api/imported_secrets/bulk_create/" \
+awk -v n="$n" -v dir="$work/bodies" -v url="$base/viaapi/imported_secrets/bulk_create/" \
     -v token="$token" -v config="$work/requests.cfg" 'BEGIN {
   for (f = 0; f < n / 500; f++) {
     file = sprintf("%s/%05d.json", dir, f)
@@ -81,7 +81,7 @@ echo "   ${seconds} s, $(awk -v n="$n" -v s="$seconds" 'BEGIN { printf "%.0f", n
 
 echo "== presale secrets import (CSV, chunked)"
 start=$(now)
-$bin secrets import bench cli "$work/secrets.csv" 2>"$work/import.log" >"$work/import.out" \
+$bin secrets import bench viacli "$work/secrets.csv" 2>"$work/import.log" >"$work/import.out" \
   || { echo "   import failed:"; tail -3 "$work/import.log"; }
 seconds=$(since "$start")
 echo "   ${seconds} s, $(awk -v n="$n" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }') secrets/s; $(tail -1 "$work/import.log")"
@@ -94,7 +94,7 @@ median_ms() {
 }
 echo "== list pages (median of $repeat requests, ms)"
 printf "   %-14s %10s %10s %10s %10s\n" event first middle last "page=last"
-for event in small api; do
+for event in small viaapi; do
   count=$(curl -fs -H "Authorization: Token $token" "$base/$event/imported_secrets/" | jq .count)
   pages=$(( (count + 49) / 50 ))
   list="$base/$event/imported_secrets/"
@@ -102,8 +102,8 @@ for event in small api; do
     "$(median_ms "$list")" "$(median_ms "$list?page=$(( (pages + 1) / 2 ))")" \
     "$(median_ms "$list?page=$pages")" "$(median_ms "$list?page=last")"
 done
-list="$base/api/imported_secrets/?used=false"
-printf "   %-14s %10s %10s %10s %10s\n" "api used=false" "$(median_ms "$list")" \
+list="$base/viaapi/imported_secrets/?used=false"
+printf "   %-14s %10s %10s %10s %10s\n" "used=false" "$(median_ms "$list")" \
   "$(median_ms "$list&page=$(( (n / 50 + 1) / 2 ))")" "$(median_ms "$list&page=$((n / 50))")" \
   "$(median_ms "$list&page=last")"
 echo "peak RSS of the server: $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"
