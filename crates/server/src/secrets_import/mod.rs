@@ -31,7 +31,7 @@ use std::path::PathBuf;
 pub enum SecretsCommand {
     /// Import secrets into an event from a CSV file (header `secret[,item,variation,subevent]`)
     /// or a newline-delimited JSON file (objects as the API takes them). Refused lines are
-    /// printed on stdout as `line N: field: message`; the exit status is 1 if there was any.
+    /// printed on stdout as `line N: field: message`; any makes the exit status 1.
     Import(ImportArgs),
 }
 
