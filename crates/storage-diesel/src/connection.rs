@@ -57,7 +57,15 @@ impl DatabaseUrl {
     /// Opens one connection, with the SQLite PRAGMAs applied.
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                // Plan every statement with its parameters and the table's current size: a
+                // generic plan cached while a table was empty (seq scan) would otherwise stay
+                // for the connection's life and make a bulk import quadratic.
+                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Pg(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 let mut conn = SqliteConnection::establish(&path)?;

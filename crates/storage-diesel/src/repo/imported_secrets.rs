@@ -244,19 +244,46 @@ fn find(
     Ok(row.map(ImportedSecret::from))
 }
 
+/// A stored secret found by [`existing`].
+#[derive(diesel::QueryableByName)]
+struct StoredSecret {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    secret: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
 fn existing(
     conn: &mut DbConnection,
     event: EventId,
     secrets: Vec<String>,
 ) -> Result<Vec<(String, ImportedSecretId)>, RepositoryError> {
+    use diesel::sql_types::{Array, BigInt, Text};
     let mut found = Vec::new();
     for chunk in secrets.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String, i64)> = imported_secrets::table
-            .filter(imported_secrets::event_id.eq(event.0))
-            .filter(imported_secrets::secret.eq_any(chunk))
-            .select((imported_secrets::secret, imported_secrets::id))
-            .load(conn)
-            .map_err(from_diesel)?;
+        let rows: Vec<(String, i64)> = match conn {
+            // One probe of the unique index per asked secret, whatever the statistics say:
+            // `secret = ANY(<500 values>)` on a table PostgreSQL has not analysed yet (during a
+            // first big import) is estimated to match everything and planned as a full scan.
+            DbConnection::Pg(c) => diesel::sql_query(
+                "SELECT s.secret, s.id FROM unnest($2) AS asked(secret) \
+                 CROSS JOIN LATERAL (SELECT secret, id FROM imported_secrets \
+                 WHERE event_id = $1 AND secret = asked.secret) AS s",
+            )
+            .bind::<BigInt, _>(event.0)
+            .bind::<Array<Text>, _>(chunk)
+            .load::<StoredSecret>(c)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(|r| (r.secret, r.id))
+            .collect(),
+            DbConnection::Sqlite(_) => imported_secrets::table
+                .filter(imported_secrets::event_id.eq(event.0))
+                .filter(imported_secrets::secret.eq_any(chunk))
+                .select((imported_secrets::secret, imported_secrets::id))
+                .load(conn)
+                .map_err(from_diesel)?,
+        };
         found.extend(rows.into_iter().map(|(s, id)| (s, ImportedSecretId(id))));
     }
     Ok(found)
