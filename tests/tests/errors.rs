@@ -14,6 +14,7 @@ both_backends!(
     trailing_slash_redirects_reads_only,
     unknown_team_is_404_with_model_name,
     head_has_no_body,
+    null_characters_never_reach_the_database,
 );
 
 const ORG: &str = "/api/v1/organizers/bigevents/";
@@ -198,4 +199,56 @@ async fn head_has_no_body(app: TestApp) {
         .await;
     assert_eq!(resp.status, 200);
     assert!(resp.body.is_empty());
+}
+
+/// PostgreSQL cannot store or even compare a NUL character: such input is refused up front.
+async fn null_characters_never_reach_the_database(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    for path in [
+        "/api/v1/organizers/a%00b/",
+        "/api/v1/organizers/bigevents/events/a%00/",
+        "/api/v1/organizers/bigevents/saleschannels/w%00/",
+    ] {
+        let resp = app.get(path, &token).await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (404, r#"{"detail":"Not found."}"#.to_owned()),
+            "{path}"
+        );
+    }
+    for query in [
+        "search=a%00",
+        "sales_channel=a%00",
+        "with_availability_for=%00",
+    ] {
+        let resp = app
+            .get(
+                &format!("/api/v1/organizers/bigevents/events/?{query}"),
+                &token,
+            )
+            .await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (
+                400,
+                r#"{"detail":"Null characters are not allowed."}"#.to_owned()
+            ),
+            "{query}"
+        );
+    }
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/api/v1/organizers/bigevents/devices/",
+            &token,
+            &json!({"name": "Scanner", "limit_events": ["a\u{0}"]}),
+        )
+        .await;
+    assert_eq!(
+        (resp.status, resp.json()),
+        (
+            400,
+            json!({"limit_events": ["Null characters are not allowed."]})
+        )
+    );
 }

@@ -23,3 +23,37 @@ pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError
     }
     Err(ApiError::not_found())
 }
+
+/// Middleware: a NUL character in the decoded path or query can name nothing (PostgreSQL
+/// cannot even compare it), so such a request is answered before any lookup: 404 for the
+/// path, 400 for the query.
+pub async fn reject_null_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let has_nul = |s: &str| {
+        s.contains('\0')
+            || s.as_bytes()
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    let error = if has_nul(req.uri().path()) {
+        Some(ApiError::not_found())
+    } else if req.uri().query().is_some_and(has_nul) {
+        Some(ApiError::BadRequest(
+            "Null characters are not allowed.".into(),
+        ))
+    } else {
+        None
+    };
+    match error {
+        Some(e) => {
+            let (http, _) = req.into_parts();
+            Ok(actix_web::dev::ServiceResponse::new(
+                http,
+                actix_web::ResponseError::error_response(&e),
+            ))
+        }
+        None => next.call(req).await.map(|r| r.map_into_boxed_body()),
+    }
+}

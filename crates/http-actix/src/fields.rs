@@ -228,7 +228,13 @@ fn python_repr(value: &Value) -> String {
 pub(crate) fn slug_list(value: &Value) -> Result<Vec<String>, String> {
     match value {
         Value::Null => Err(NOT_NULL.into()),
-        Value::Array(items) => Ok(items.iter().map(python_str).collect()),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match python_str(v) {
+                s if s.contains('\0') => Err("Null characters are not allowed.".to_owned()),
+                s => Ok(s),
+            })
+            .collect(),
         other => Err(format!(
             "Expected a list of items but got type \"{}\".",
             python_type(other)

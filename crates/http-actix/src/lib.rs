@@ -17,6 +17,7 @@ mod routes;
 mod state;
 
 pub use error::ApiError;
+pub use fallback::reject_null_characters;
 pub use idempotency::{Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER};
 pub use logging::request_log;
 pub use routes::configure;

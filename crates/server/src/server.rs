@@ -3,7 +3,9 @@
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use presale_http_actix::{configure, request_log, AppState, Idempotency, Ports};
+use presale_http_actix::{
+    configure, reject_null_characters, request_log, AppState, Idempotency, Ports,
+};
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -43,6 +45,7 @@ pub fn start(
         App::new()
             .app_data(state.clone())
             .wrap(idempotency.clone())
+            .wrap(from_fn(reject_null_characters))
             .wrap(from_fn(request_log))
             .configure(configure)
     })

@@ -72,6 +72,7 @@ impl TestDatabase {
             }
         };
         let name = unique_name("presale_test");
+        let admin_url = without_tls(&admin_url);
         let mut admin = PgConnection::establish(&admin_url)
             .map_err(|e| format!("PostgreSQL at TEST_DATABASE_URL is unreachable: {e}"))?;
         admin
@@ -102,6 +103,19 @@ impl TestDatabase {
             Cleanup::Postgres { admin_url, name } => Some((admin_url, name)),
             Cleanup::Dir(_) => None,
         }
+    }
+}
+
+/// The URL with `sslmode=disable` unless it names a mode: test servers are local, and a
+/// TLS library's exit-time cleanup racing the threads that still close connections when a
+/// test binary ends can abort it after every test passed.
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
     }
 }
 
