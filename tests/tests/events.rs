@@ -599,6 +599,20 @@ async fn plugin_rules(app: TestApp) {
             "pretix.plugins.statistics"
         ])
     );
+    // Disabling a payment plugin on the organizer withdraws it from the events.
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            "/api/v1/organizers/bigevents/",
+            &token,
+            &json!({"plugins": []}),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        app.get(&event_path("conf"), &token).await.json()["plugins"],
+        json!(["pretix.plugins.badges", "pretix.plugins.statistics"])
+    );
 }
 
 async fn sales_channel_rules(app: TestApp) {

@@ -40,11 +40,13 @@ pub trait OrganizerRepository: Send + Sync {
     /// Creates an organizer. Must return `RepositoryError::Conflict` when the slug is taken.
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError>;
 
-    /// Replaces the organizer's plugin set (already validated and sorted).
+    /// Replaces the organizer's plugin set (already validated and sorted) and, in the same
+    /// transaction, removes the plugins in `withdraw` from every event of the organizer.
     async fn set_plugins(
         &self,
         id: OrganizerId,
         plugins: Vec<String>,
+        withdraw: Vec<String>,
     ) -> Result<Organizer, RepositoryError>;
 
     /// The ids of the organizer's events with these slugs; slugs that name no event of
@@ -98,14 +100,26 @@ pub enum ChangePluginsError {
 }
 
 /// Replaces the organizer-level plugins (`PATCH /organizers/{o}/ {"plugins": [...]}`); every
-/// name must be a known plugin. The caller has checked `can_change_organizer_settings`.
+/// name must be a known plugin. A plugin that events may only use once the organizer has
+/// enabled it (a payment provider) is also removed from the organizer's events when the
+/// organizer disables it, as pretix does. The caller has checked
+/// `can_change_organizer_settings`.
 pub async fn change_plugins(
     organizers: &dyn OrganizerRepository,
     organizer: &Organizer,
     plugins: &[String],
 ) -> Result<Organizer, ChangePluginsError> {
     let plugins = crate::plugins::validate(plugins)?;
-    Ok(organizers.set_plugins(organizer.id, plugins).await?)
+    let withdraw = organizer
+        .plugins
+        .iter()
+        .filter(|m| !plugins.contains(m))
+        .filter(|m| crate::plugins::find(m).is_some_and(|p| p.needs_organizer))
+        .cloned()
+        .collect();
+    Ok(organizers
+        .set_plugins(organizer.id, plugins, withdraw)
+        .await?)
 }
 
 /// The organizers a credential can see (a team token: its own), one page of them.
@@ -314,6 +328,33 @@ mod tests {
             organizer_access(&repo, &p, "bigevents", Some(Permission::ChangeItems))
                 .await
                 .is_ok()
+        );
+    }
+
+    #[pollster::test]
+    async fn disabled_payment_plugins_are_withdrawn_from_events() {
+        let mut current = org(1, "bigevents");
+        current.plugins = vec![
+            "pretix.plugins.badges".into(),
+            "pretix.plugins.banktransfer".into(),
+            "pretix.plugins.stripe".into(),
+        ];
+        let mut repo = MockOrganizerRepository::new();
+        repo.expect_set_plugins()
+            .withf(|_, plugins, withdraw| {
+                plugins == &["pretix.plugins.stripe".to_owned()]
+                    && withdraw == &["pretix.plugins.banktransfer".to_owned()]
+            })
+            .times(1)
+            .returning(|_, plugins, _| {
+                let mut o = org(1, "bigevents");
+                o.plugins = plugins;
+                Ok(o)
+            });
+        let changed = change_plugins(&repo, &current, &["pretix.plugins.stripe".into()]).await;
+        assert_eq!(
+            changed.map(|o| o.plugins),
+            Ok(vec!["pretix.plugins.stripe".to_owned()])
         );
     }
 

@@ -121,16 +121,38 @@ impl OrganizerRepository for Database {
         &self,
         id: OrganizerId,
         plugins: Vec<String>,
+        withdraw: Vec<String>,
     ) -> Result<Organizer, RepositoryError> {
         let text = serde_json::to_string(&plugins)
             .map_err(|e| RepositoryError::Internal(e.to_string()))?;
         self.run(move |conn| {
-            diesel::update(organizers::table.find(id.0))
-                .set(organizers::plugins.eq(text))
-                .returning(organizers::all_columns)
-                .get_result::<OrganizerRow>(conn)
-                .map_err(from_diesel)?
-                .try_into()
+            conn.transaction(|conn| {
+                let row = diesel::update(organizers::table.find(id.0))
+                    .set(organizers::plugins.eq(text))
+                    .returning(organizers::all_columns)
+                    .get_result::<OrganizerRow>(conn)?;
+                if !withdraw.is_empty() {
+                    let rows: Vec<(i64, String)> = events::table
+                        .filter(events::organizer_id.eq(id.0))
+                        .select((events::id, events::plugins))
+                        .load(conn)?;
+                    for (event, json) in rows {
+                        let list: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+                        if !list.iter().any(|m| withdraw.contains(m)) {
+                            continue;
+                        }
+                        let kept: Vec<&String> =
+                            list.iter().filter(|m| !withdraw.contains(m)).collect();
+                        let kept = serde_json::to_string(&kept).unwrap_or_else(|_| "[]".to_owned());
+                        diesel::update(events::table.find(event))
+                            .set(events::plugins.eq(kept))
+                            .execute(conn)?;
+                    }
+                }
+                Ok(row)
+            })
+            .map_err(from_diesel)?
+            .try_into()
         })
         .await
     }
