@@ -274,6 +274,23 @@ impl TestApp {
     }
 }
 
+/// pretix's 403 body.
+pub const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
+
+impl TestApp {
+    /// Sends each `(method, path, body)` as JSON with `token` and asserts pretix's 403.
+    pub async fn assert_denied(&self, token: &str, requests: &[(Method, String, Value)]) {
+        for (method, path, body) in requests {
+            let resp = self.send_json(method.clone(), path, token, body).await;
+            assert_eq!(
+                (resp.status, resp.text()),
+                (403, DENIED.to_owned()),
+                "{method} {path}"
+            );
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
