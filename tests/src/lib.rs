@@ -57,6 +57,7 @@ impl Default for Options {
             pool: PoolOptions {
                 max_size: 4,
                 connection_timeout: Duration::from_secs(2),
+                ..PoolOptions::default()
             },
         }
     }
@@ -250,6 +251,8 @@ impl TestApp {
             presale_storage_diesel::DbConnection::Sqlite(c) => c.batch_execute(statements),
         }
         .expect("SQL runs");
+        // What another process wrote is seen within the cache's TTL; tests need it at once.
+        self.db.invalidate_cache();
     }
 }
 

@@ -56,6 +56,18 @@ pub(crate) struct Envelope<T> {
     results: Vec<T>,
 }
 
+impl<T> Envelope<T> {
+    /// The same page with each result viewed through `f` (which may borrow from it).
+    pub(crate) fn map_results<'a, U>(&'a self, f: impl Fn(&'a T) -> U) -> Envelope<U> {
+        Envelope {
+            count: self.count,
+            next: self.next.clone(),
+            previous: self.previous.clone(),
+            results: self.results.iter().map(f).collect(),
+        }
+    }
+}
+
 /// Loads one page with `load` (which gets the window for the requested page once the total is
 /// known, or `None` to ask for the total first) and wraps it in the envelope with absolute
 /// `next`/`previous` links that keep every other query parameter.

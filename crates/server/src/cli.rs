@@ -48,6 +48,17 @@ pub struct DatabaseArgs {
         value_name = "SECS"
     )]
     pub db_timeout_secs: Option<u64>,
+
+    /// Milliseconds a credential, an organizer and its sales channels may be served from
+    /// memory; writes through this server drop them at once, other writers are seen within
+    /// this time. 0 reads them on every request [default: 1000]
+    #[arg(
+        long,
+        global = true,
+        env = "PRESALE_CREDENTIAL_CACHE_MS",
+        value_name = "MS"
+    )]
+    pub credential_cache_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,13 +185,16 @@ impl Resolved {
 
     fn open_database(&self, args: &DatabaseArgs) -> Result<Database, CommandError> {
         let f = &self.file;
-        let settings = database_settings(
+        let mut settings = database_settings(
             args.database_url.clone().or_else(|| f.database_url.clone()),
             args.data_dir.clone().or_else(|| f.data_dir.clone()),
             args.db_pool_size.or(f.db_pool_size),
             args.db_timeout_secs.or(f.db_timeout_secs),
         )
         .map_err(fail)?;
+        if let Some(ms) = args.credential_cache_ms.or(f.credential_cache_ms) {
+            settings.pool.credential_cache_ttl = std::time::Duration::from_millis(ms);
+        }
         Database::open(settings.url, settings.pool).map_err(fail)
     }
 }

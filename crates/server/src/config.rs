@@ -16,6 +16,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub db_pool_size: Option<u32>,
     pub db_timeout_secs: Option<u64>,
+    pub credential_cache_ms: Option<u64>,
     pub log_format: Option<LogFormat>,
     pub workers: Option<usize>,
 }
@@ -84,6 +85,7 @@ pub fn database_settings(
             connection_timeout: timeout_secs
                 .map(Duration::from_secs)
                 .unwrap_or(defaults.connection_timeout),
+            ..defaults
         },
     })
 }

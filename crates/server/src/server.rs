@@ -53,5 +53,15 @@ pub fn start(
     if let Some(n) = workers {
         server = server.workers(n.max(1));
     }
+    // Repository calls run on each worker's blocking pool and hold a pooled connection; more
+    // threads than a worker's share of the pool would only wait for one (and each thread
+    // costs memory), so a worker gets its share plus one.
+    let workers = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let share = usize::try_from(db.max_connections())
+        .unwrap_or(usize::MAX)
+        .div_ceil(workers.max(1));
+    server = server.worker_max_blocking_threads(share.saturating_add(1));
     Ok(server.listen(listener)?.run())
 }

@@ -57,15 +57,7 @@ impl DatabaseUrl {
     /// Opens one connection, with the SQLite PRAGMAs applied.
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(url)?;
-                // Plan every statement with its parameters and the table's current size: a
-                // generic plan cached while a table was empty (seq scan) would otherwise stay
-                // for the connection's life and make a bulk import quadratic.
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Pg(conn))
-            }
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 let mut conn = SqliteConnection::establish(&path)?;
@@ -158,6 +150,9 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub connection_timeout: Duration,
+    /// How long a credential, an organizer and its sales channels may be served from memory
+    /// (see the `cache` module); zero reads them from the database on every request.
+    pub credential_cache_ttl: Duration,
 }
 
 impl Default for PoolOptions {
@@ -165,6 +160,7 @@ impl Default for PoolOptions {
         PoolOptions {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
+            credential_cache_ttl: Duration::from_secs(1),
         }
     }
 }

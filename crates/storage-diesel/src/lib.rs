@@ -5,6 +5,7 @@
 //! the r2d2 pool and implements every port, and every call runs on tokio's blocking pool so
 //! the async workers never wait on the database.
 
+mod cache;
 mod connection;
 mod dialect;
 mod error;

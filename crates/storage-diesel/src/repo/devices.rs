@@ -300,7 +300,7 @@ impl DeviceRepository for Database {
     }
 
     async fn update(&self, id: DeviceId, fields: DeviceFields) -> Result<Device, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let organizer: i64 = devices::table
                 .find(id.0)
                 .select(devices::organizer_id)
@@ -344,7 +344,7 @@ impl DeviceRepository for Database {
         id: DeviceId,
         init: Initialization,
     ) -> Result<Option<Device>, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let h = &init.hardware;
             let changed = diesel::update(
                 devices::table
@@ -375,15 +375,20 @@ impl DeviceRepository for Database {
     }
 
     async fn find_by_api_token(&self, hash: TokenHash) -> Result<Option<Device>, RepositoryError> {
-        self.run(move |conn| {
-            let row = device_query!()
-                .filter(devices::api_token_hash.eq(hash.to_hex()))
-                .first::<(DeviceRow, String)>(conn)
-                .optional()
-                .map_err(from_diesel)?;
-            load_optional(conn, row)
-        })
-        .await
+        let cache = self.cache.clone();
+        let key = hash.to_hex();
+        cache
+            .read_through(&cache.devices, key.clone(), || {
+                self.run(move |conn| {
+                    let row = device_query!()
+                        .filter(devices::api_token_hash.eq(key))
+                        .first::<(DeviceRow, String)>(conn)
+                        .optional()
+                        .map_err(from_diesel)?;
+                    load_optional(conn, row)
+                })
+            })
+            .await
     }
 
     async fn update_report(
@@ -393,7 +398,7 @@ impl DeviceRepository for Database {
         info: Option<Value>,
         rsa_pubkey: Option<String>,
     ) -> Result<Option<Device>, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let written = conn
                 .transaction(|conn| {
                     if let Some(key) = &rsa_pubkey {
@@ -439,7 +444,7 @@ impl DeviceRepository for Database {
         id: DeviceId,
         hash: TokenHash,
     ) -> Result<Device, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(devices::table.find(id.0))
                 .set(devices::api_token_hash.eq(Some(hash.to_hex())))
                 .execute(conn)
@@ -450,7 +455,7 @@ impl DeviceRepository for Database {
     }
 
     async fn revoke(&self, id: DeviceId) -> Result<Device, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(devices::table.find(id.0))
                 .set(devices::revoked.eq(true))
                 .execute(conn)
@@ -466,7 +471,7 @@ impl DeviceRepository for Database {
         at: WireDateTime,
         unless_after: WireDateTime,
     ) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let changed = diesel::update(
                 devices::table.find(id.0).filter(
                     devices::last_seen

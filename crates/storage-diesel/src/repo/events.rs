@@ -78,39 +78,48 @@ impl Related {
         if ids.is_empty() {
             return Ok(Related::default());
         }
+        // One round trip for the three kinds of related rows: (kind, event, key, value).
+        use diesel::sql_types::Integer;
         let meta = event_meta_values::table
             .inner_join(meta_properties::table)
             .filter(event_meta_values::event_id.eq_any(ids))
-            .order((event_meta_values::event_id, meta_properties::name))
             .select((
+                0.into_sql::<Integer>(),
                 event_meta_values::event_id,
                 meta_properties::name,
                 event_meta_values::value,
-            ))
-            .load(conn)
-            .map_err(from_diesel)?;
+            ));
         let channels = event_sales_channels::table
             .inner_join(sales_channels::table)
             .filter(event_sales_channels::event_id.eq_any(ids))
-            .order((event_sales_channels::event_id, sales_channels::identifier))
-            .select((event_sales_channels::event_id, sales_channels::identifier))
-            .load(conn)
-            .map_err(from_diesel)?;
+            .select((
+                1.into_sql::<Integer>(),
+                event_sales_channels::event_id,
+                sales_channels::identifier,
+                sales_channels::identifier,
+            ));
         let item_meta = item_meta_properties::table
             .filter(item_meta_properties::event_id.eq_any(ids))
-            .order((item_meta_properties::event_id, item_meta_properties::name))
             .select((
+                2.into_sql::<Integer>(),
                 item_meta_properties::event_id,
                 item_meta_properties::name,
                 item_meta_properties::default_value,
-            ))
-            .load(conn)
-            .map_err(from_diesel)?;
-        Ok(Related {
-            meta,
-            channels,
-            item_meta,
-        })
+            ));
+        let query = meta.union_all(channels).union_all(item_meta);
+        let mut rows: Vec<(i32, i64, String, String)> =
+            per_backend!(conn, |c| query.load(c)).map_err(from_diesel)?;
+        // Ordered here, by bytes, the same on both backends (whatever the collation).
+        rows.sort_unstable_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+        let mut related = Related::default();
+        for (kind, event, key, value) in rows {
+            match kind {
+                0 => related.meta.push((event, key, value)),
+                1 => related.channels.push((event, key)),
+                _ => related.item_meta.push((event, key, value)),
+            }
+        }
+        Ok(related)
     }
 
     fn event(&self, row: EventRow) -> Result<Event, RepositoryError> {
@@ -493,7 +502,7 @@ impl EventRepository for Database {
     }
 
     async fn delete(&self, event: EventId) -> Result<(), RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::delete(events::table.find(event.0))
                 .execute(conn)
                 .map_err(from_diesel)?;

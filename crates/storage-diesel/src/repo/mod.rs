@@ -14,6 +14,7 @@ mod settings;
 mod subevents;
 mod teams;
 
+use crate::cache::CredentialCache;
 use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions};
 use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
@@ -29,6 +30,7 @@ pub struct Database {
     pool: Pool<Manager>,
     url: DatabaseUrl,
     queries: Arc<AtomicU64>,
+    pub(crate) cache: Arc<CredentialCache>,
 }
 
 /// How long a pooled connection may sit unused before it is tested before use.
@@ -101,16 +103,45 @@ impl Database {
             url: url.clone(),
             queries: queries.clone(),
         });
-        Ok(Database { pool, url, queries })
+        Ok(Database {
+            pool,
+            url,
+            queries,
+            cache: Arc::new(CredentialCache::new(options.credential_cache_ttl)),
+        })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
+    /// Forgets every cached credential, organizer and sales channel list. The repositories
+    /// call it after each write that could change one; call it after changing those tables
+    /// by other means in this process.
+    pub fn invalidate_cache(&self) {
+        self.cache.invalidate();
+    }
+
+    /// The most connections the pool opens at once.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// How many SQL statements this pool's connections have started so far.
     pub fn queries_run(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
+    }
+
+    /// [`Database::run`] for a write that may change a cached credential, organizer or sales
+    /// channel list: the cache is dropped afterwards, whatever the outcome.
+    pub(crate) async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self.run(f).await;
+        self.cache.invalidate();
+        result
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's

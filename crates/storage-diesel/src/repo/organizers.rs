@@ -42,17 +42,21 @@ impl TryFrom<OrganizerRow> for Organizer {
 impl OrganizerRepository for Database {
     async fn find_by_slug(&self, slug: &str) -> Result<Option<Organizer>, RepositoryError> {
         let slug = slug.to_owned();
-        self.run(move |conn| {
-            organizers::table
-                .filter(organizers::slug.eq(slug))
-                .select(OrganizerRow::as_select())
-                .first(conn)
-                .optional()
-                .map_err(from_diesel)?
-                .map(Organizer::try_from)
-                .transpose()
-        })
-        .await
+        let cache = self.cache.clone();
+        cache
+            .read_through(&cache.organizers, slug.clone(), || {
+                self.run(move |conn| {
+                    organizers::table
+                        .filter(organizers::slug.eq(slug))
+                        .select(OrganizerRow::as_select())
+                        .first(conn)
+                        .optional()
+                        .map_err(from_diesel)?
+                        .map(Organizer::try_from)
+                        .transpose()
+                })
+            })
+            .await
     }
 
     async fn list(
@@ -88,7 +92,7 @@ impl OrganizerRepository for Database {
 
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError> {
         let name = name.to_owned();
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let row = conn
                 .transaction(|conn| {
                     let row = diesel::insert_into(organizers::table)
@@ -125,7 +129,7 @@ impl OrganizerRepository for Database {
     ) -> Result<Organizer, RepositoryError> {
         let text = serde_json::to_string(&plugins)
             .map_err(|e| RepositoryError::Internal(e.to_string()))?;
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let row = diesel::update(organizers::table.find(id.0))
                     .set(organizers::plugins.eq(text))

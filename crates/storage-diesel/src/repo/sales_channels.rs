@@ -60,19 +60,25 @@ fn rows_into(rows: Vec<SalesChannelRow>) -> Result<Vec<SalesChannel>, Repository
 #[async_trait]
 impl SalesChannelRepository for Database {
     async fn all(&self, organizer: OrganizerId) -> Result<Vec<SalesChannel>, RepositoryError> {
-        self.run(move |conn| {
-            let rows = sales_channels::table
-                .filter(sales_channels::organizer_id.eq(organizer.0))
-                .order((
-                    sales_channels::position.asc(),
-                    sales_channels::identifier.asc(),
-                ))
-                .select(COLUMNS)
-                .load::<SalesChannelRow>(conn)
-                .map_err(from_diesel)?;
-            rows_into(rows)
-        })
-        .await
+        let cache = self.cache.clone();
+        let channels = cache
+            .read_through(&cache.channels, organizer.0, || async {
+                self.run(move |conn| {
+                    let rows = sales_channels::table
+                        .filter(sales_channels::organizer_id.eq(organizer.0))
+                        .order((
+                            sales_channels::position.asc(),
+                            sales_channels::identifier.asc(),
+                        ))
+                        .select(COLUMNS)
+                        .load::<SalesChannelRow>(conn)
+                        .map_err(from_diesel)?;
+                    rows_into(rows).map(Some)
+                })
+                .await
+            })
+            .await?;
+        Ok(channels.unwrap_or_default())
     }
 
     async fn list(
@@ -130,7 +136,7 @@ impl SalesChannelRepository for Database {
         organizer: OrganizerId,
         fields: SalesChannelFields,
     ) -> Result<SalesChannel, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::insert_into(sales_channels::table)
                 .values((
                     sales_channels::organizer_id.eq(organizer.0),
@@ -154,7 +160,7 @@ impl SalesChannelRepository for Database {
         fields: SalesChannelFields,
     ) -> Result<Option<SalesChannel>, RepositoryError> {
         let identifier = identifier.to_owned();
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(
                 sales_channels::table
                     .filter(sales_channels::organizer_id.eq(organizer.0))
@@ -181,7 +187,7 @@ impl SalesChannelRepository for Database {
         identifier: &str,
     ) -> Result<bool, RepositoryError> {
         let identifier = identifier.to_owned();
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let owned = sales_channels::table
                     .filter(sales_channels::organizer_id.eq(organizer.0))

@@ -177,7 +177,7 @@ fn load_team(conn: &mut DbConnection, row: TeamRow) -> Result<Team, RepositoryEr
 #[async_trait]
 impl TeamRepository for Database {
     async fn create(&self, team: NewTeam) -> Result<Team, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let mut limit: Vec<i64> = match &team.events {
                 EventScope::All => Vec::new(),
                 EventScope::Limited(ids) => ids.iter().map(|e| e.0).collect(),
@@ -288,7 +288,7 @@ impl TeamRepository for Database {
     }
 
     async fn update(&self, id: TeamId, team: NewTeam) -> Result<Option<Team>, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let limit = limit_ids(&team.events);
             check_own_events(conn, team.organizer, &limit)?;
             let row = conn
@@ -319,7 +319,7 @@ impl TeamRepository for Database {
     }
 
     async fn delete(&self, organizer: OrganizerId, id: TeamId) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let owned = teams::table
                     .filter(teams::organizer_id.eq(organizer.0))
@@ -423,9 +423,8 @@ fn api_token((id, team, name, active): (i64, i64, String, bool)) -> ApiToken {
     }
 }
 
-#[async_trait]
-impl TokenRepository for Database {
-    async fn find_by_hash(
+impl Database {
+    async fn token_by_hash(
         &self,
         hash: TokenHash,
     ) -> Result<Option<(ApiToken, Team)>, RepositoryError> {
@@ -458,6 +457,20 @@ impl TokenRepository for Database {
         })
         .await
     }
+}
+
+#[async_trait]
+impl TokenRepository for Database {
+    async fn find_by_hash(
+        &self,
+        hash: TokenHash,
+    ) -> Result<Option<(ApiToken, Team)>, RepositoryError> {
+        let cache = self.cache.clone();
+        let key = hash.to_hex();
+        cache
+            .read_through(&cache.tokens, key, || self.token_by_hash(hash))
+            .await
+    }
 
     async fn create(
         &self,
@@ -466,7 +479,7 @@ impl TokenRepository for Database {
         hash: TokenHash,
     ) -> Result<ApiToken, RepositoryError> {
         let name = name.to_owned();
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let (id, active) = diesel::insert_into(api_tokens::table)
                 .values((
                     api_tokens::team_id.eq(team.0),
@@ -529,7 +542,7 @@ impl TokenRepository for Database {
         team: TeamId,
         id: TokenId,
     ) -> Result<Option<ApiToken>, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(
                 api_tokens::table
                     .filter(api_tokens::team_id.eq(team.0))

@@ -164,10 +164,10 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
                 })
             }
         },
-        |(e, availability)| render(&e, &view, availability),
+        |pair| pair,
     )
     .await?;
-    json_ok(&envelope)
+    json_ok(&envelope.map_results(|(e, availability)| render(e, &view, *availability)))
 }
 
 async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

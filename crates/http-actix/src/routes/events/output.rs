@@ -2,8 +2,8 @@
 
 use presale_domain::event::Event;
 use presale_domain::values::{I18nString, WireDateTime};
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// Where an event is shown, which decides the optional fields.
 pub(super) struct View<'a> {
@@ -17,14 +17,29 @@ pub(super) struct View<'a> {
     pub with_availability: bool,
 }
 
-fn pairs(p: &[(String, String)]) -> Map<String, Value> {
-    p.iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect()
+/// Key/value pairs written as a JSON object, in their order.
+struct Pairs<'a>(&'a [(String, String)]);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }
 
+/// `{"pretix_sig1": ["<key>"]}`.
 #[derive(Serialize)]
-struct Body<'a> {
+struct ValidKeys<'a> {
+    pretix_sig1: [&'a str; 1],
+}
+
+/// An event as JSON, borrowing from the event and the view: serialized straight into the
+/// response body, with no intermediate JSON tree.
+#[derive(Serialize)]
+pub(super) struct Body<'a> {
     name: &'a I18nString,
     slug: &'a str,
     live: bool,
@@ -40,25 +55,29 @@ struct Body<'a> {
     geo_lat: Option<f64>,
     geo_lon: Option<f64>,
     has_subevents: bool,
-    meta_data: Map<String, Value>,
+    meta_data: Pairs<'a>,
     seating_plan: Option<u8>,
     plugins: &'a [String],
-    seat_category_mapping: Map<String, Value>,
+    seat_category_mapping: Pairs<'static>,
     timezone: &'a str,
-    item_meta_properties: Map<String, Value>,
+    item_meta_properties: Pairs<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    valid_keys: Option<Value>,
+    valid_keys: Option<ValidKeys<'a>>,
     all_sales_channels: bool,
     limit_sales_channels: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    best_availability_state: Option<Value>,
+    best_availability_state: Option<Option<u8>>,
     public_url: String,
     sales_channels: &'a [String],
 }
 
-pub(super) fn render(event: &Event, view: &View<'_>, availability: Option<u8>) -> Value {
+pub(super) fn render<'a>(
+    event: &'a Event,
+    view: &'a View<'_>,
+    availability: Option<u8>,
+) -> Body<'a> {
     let d = &event.data;
-    let body = Body {
+    Body {
         name: &d.name,
         slug: d.slug.as_str(),
         live: d.live,
@@ -74,24 +93,23 @@ pub(super) fn render(event: &Event, view: &View<'_>, availability: Option<u8>) -
         geo_lat: d.geo_lat,
         geo_lon: d.geo_lon,
         has_subevents: d.has_subevents,
-        meta_data: pairs(&d.meta_data),
+        meta_data: Pairs(&d.meta_data),
         seating_plan: None,
         plugins: &d.plugins,
-        seat_category_mapping: Map::new(),
+        seat_category_mapping: Pairs(&[]),
         timezone: d.timezone.name(),
-        item_meta_properties: pairs(&d.item_meta_properties),
-        valid_keys: view
-            .with_keys
-            .then(|| serde_json::json!({ "pretix_sig1": [event.public_key] })),
+        item_meta_properties: Pairs(&d.item_meta_properties),
+        valid_keys: view.with_keys.then_some(ValidKeys {
+            pretix_sig1: [event.public_key.as_str()],
+        }),
         all_sales_channels: d.all_sales_channels,
         limit_sales_channels: &d.limit_sales_channels,
-        best_availability_state: view.with_availability.then(|| availability.into()),
+        best_availability_state: view.with_availability.then_some(availability),
         public_url: format!("{}/{}/{}/", view.base_url, view.organizer_slug, d.slug),
         sales_channels: if d.all_sales_channels {
             view.organizer_channels
         } else {
             &d.limit_sales_channels
         },
-    };
-    serde_json::to_value(body).unwrap_or(Value::Null)
+    }
 }
