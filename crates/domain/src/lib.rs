@@ -32,6 +32,7 @@ pub mod pagination;
 pub mod plugins;
 pub mod quota;
 pub mod sales_channel;
+pub mod seed;
 pub mod settings;
 pub mod subevent;
 pub mod team;

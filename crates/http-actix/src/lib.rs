@@ -9,6 +9,7 @@ mod body;
 mod error;
 mod fallback;
 mod fields;
+mod fixture;
 mod idempotency;
 mod logging;
 mod pagination;
@@ -18,6 +19,7 @@ mod state;
 
 pub use error::ApiError;
 pub use fallback::reject_null_characters;
+pub use fixture::ApiBodyReader;
 pub use idempotency::{Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER};
 pub use logging::request_log;
 pub use routes::configure;

@@ -79,6 +79,13 @@ pub enum Command {
     /// Import ticket secrets.
     #[command(subcommand)]
     Secrets(crate::secrets_import::SecretsCommand),
+    /// Load a fixture (organizers, teams and tokens, events with their catalog, devices, ...)
+    /// from a JSON or YAML file, with the API's rules: refused entries are printed and nothing
+    /// is written; seeding the same file again changes nothing.
+    Seed(crate::seed::SeedArgs),
+    /// Write organizers as a fixture that `presale seed` loads (JSON, or YAML for an output
+    /// file named *.yaml/*.yml).
+    Export(crate::seed::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +111,16 @@ pub struct ServeArgs {
     /// token for it with a curl line to try.
     #[arg(long)]
     pub demo: bool,
+
+    /// Serve a new SQLite database in a temporary directory that is removed when the server
+    /// stops (for tests and CI); not with --database-url.
+    #[arg(long)]
+    pub ephemeral: bool,
+
+    /// Load this fixture (see `presale seed`) before serving; a refused fixture stops the
+    /// start.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +214,53 @@ impl Resolved {
         }
         Database::open(settings.url, settings.pool).map_err(fail)
     }
+
+    /// A new SQLite database in `dir`, with the pool settings given.
+    fn open_ephemeral(
+        &self,
+        args: &DatabaseArgs,
+        dir: &Ephemeral,
+    ) -> Result<Database, CommandError> {
+        if args.database_url.is_some() {
+            return Err(CommandError(
+                "--ephemeral cannot be combined with --database-url (or PRESALE_DATABASE_URL)"
+                    .into(),
+            ));
+        }
+        let f = &self.file;
+        let settings = database_settings(
+            None,
+            Some(dir.0.clone()),
+            args.db_pool_size.or(f.db_pool_size),
+            args.db_timeout_secs.or(f.db_timeout_secs),
+        )
+        .map_err(fail)?;
+        Database::open(settings.url, settings.pool).map_err(fail)
+    }
+}
+
+/// The temporary directory of `serve --ephemeral`, removed with everything in it when dropped
+/// (after the server stopped, or when starting failed).
+struct Ephemeral(PathBuf);
+
+impl Ephemeral {
+    fn create() -> Result<Self, CommandError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("presale-ephemeral-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| CommandError(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Ephemeral(dir))
+    }
+}
+
+impl Drop for Ephemeral {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs a parsed command line.
@@ -210,7 +274,15 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         _ => resolved.file.log_format.unwrap_or_default(),
     };
     crate::telemetry::init(log_format);
-    let db = resolved.open_database(&cli.database)?;
+    // Declared before the database, so that it is removed after the pool is closed.
+    let ephemeral = match &cli.command {
+        Command::Serve(s) if s.ephemeral => Some(Ephemeral::create()?),
+        _ => None,
+    };
+    let db = match &ephemeral {
+        Some(dir) => resolved.open_ephemeral(&cli.database, dir)?,
+        None => resolved.open_database(&cli.database)?,
+    };
     match cli.command {
         Command::Migrate => {
             tracing::info!(database = %db.url(), "migrations applied");
@@ -251,6 +323,8 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             Ok(())
         }
         Command::Secrets(command) => crate::secrets_import::run(&db, command).await,
+        Command::Seed(args) => crate::seed::seed_file(&db, &args.file).await,
+        Command::Export(args) => crate::seed::export(&db, args).await,
         Command::Token(TokenCommand::Create {
             organizer,
             team,
@@ -273,12 +347,21 @@ async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<()
         .or_else(|| f.bind.clone())
         .unwrap_or_else(|| DEFAULT_BIND.to_owned());
     let base_url = args.base_url.or_else(|| f.base_url.clone());
+    if let Some(path) = &args.seed {
+        crate::seed::seed_file(db, path).await?;
+    }
     let listener = std::net::TcpListener::bind(&bind)
         .map_err(|e| CommandError(format!("cannot listen on {bind}: {e}")))?;
     let local = listener.local_addr().map_err(fail)?;
     let server = crate::server::start(db, base_url.clone(), listener, args.workers.or(f.workers))
         .map_err(fail)?;
     tracing::info!(address = %local, database = %db.url(), "presale is serving");
+    if !args.demo {
+        let url = base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
+        eprintln!("Presale is listening on {url}");
+    }
     if args.demo {
         let token = demo_token(db).await?;
         let url = base_url.unwrap_or_else(|| format!("http://{local}"));

@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod config;
 pub mod secrets_import;
+pub mod seed;
 pub mod server;
 pub mod telemetry;

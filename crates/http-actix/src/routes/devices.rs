@@ -68,7 +68,7 @@ fn render(d: &Device) -> Value {
 
 /// The writable fields of a body; read-only ones (`device_id`, `unique_serial`, `revoked`,
 /// the hardware fields, ...) are ignored, as in pretix.
-fn read_changes(body: &Map<String, Value>) -> (DeviceChanges, FieldErrors) {
+pub(crate) fn read_changes(body: &Map<String, Value>) -> (DeviceChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = DeviceChanges {
         all_events: r.read("all_events", fields::boolean),

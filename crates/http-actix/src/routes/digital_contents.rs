@@ -100,7 +100,7 @@ fn description(v: &Value) -> Result<Option<I18nString>, String> {
 }
 
 /// Parses every writable field that was sent; `id` is read-only and ignored.
-fn content_changes(body: &Map<String, Value>) -> (DigitalContentChanges, FieldErrors) {
+pub(crate) fn content_changes(body: &Map<String, Value>) -> (DigitalContentChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = DigitalContentChanges {
         subevent: r.read("subevent", subevent),

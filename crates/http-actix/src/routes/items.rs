@@ -118,7 +118,7 @@ fn category(value: &Value) -> Result<(), String> {
 }
 
 /// A variation body's writable fields; read-only ones (`id`) are ignored.
-fn variation_changes(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {
+pub(crate) fn variation_changes(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = VariationChanges {
         value: r.read("value", required_i18n),
@@ -131,7 +131,7 @@ fn variation_changes(body: &Map<String, Value>) -> (VariationChanges, FieldError
 
 /// A product body's writable fields, inline variations included; read-only ones (`id`,
 /// `has_variations`) are ignored.
-fn item_changes(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
+pub(crate) fn item_changes(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
     let mut r = FieldReader::new(body);
     let name = r.read("name", required_i18n);
     let default_price = r.read("default_price", money);

@@ -81,7 +81,7 @@ fn sent<'a>(
 /// Applies the body's fields to `fields`, every error in field order. `full` (create, PUT)
 /// requires `name` and `allowed_values`, as pretix does; otherwise (PATCH) only what is
 /// sent changes. `id` is read-only and ignored.
-fn read_fields(
+pub(crate) fn read_fields(
     body: &Map<String, Value>,
     mut fields: MetaPropertyFields,
     full: bool,

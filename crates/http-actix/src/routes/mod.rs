@@ -1,19 +1,19 @@
 //! The route table: one module per resource, all under `/api/v1`.
 
 mod device_api;
-mod devices;
-mod digital_contents;
-mod events;
+pub(crate) mod devices;
+pub(crate) mod digital_contents;
+pub(crate) mod events;
 pub(crate) mod imported_secrets;
-mod items;
+pub(crate) mod items;
 mod meta;
-mod meta_properties;
+pub(crate) mod meta_properties;
 mod organizers;
-mod quotas;
-mod sales_channels;
+pub(crate) mod quotas;
+pub(crate) mod sales_channels;
 mod settings;
-mod subevents;
-mod teams;
+pub(crate) mod subevents;
+pub(crate) mod teams;
 
 use crate::auth::authenticate;
 use crate::error::ApiError;

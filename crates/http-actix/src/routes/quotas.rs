@@ -105,7 +105,7 @@ fn subevent(v: &Value) -> Result<Option<SubEventId>, String> {
 }
 
 /// Parses every writable field that was sent; `id` is read-only and ignored.
-fn quota_changes(body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
+pub(crate) fn quota_changes(body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = QuotaChanges {
         name: r.read("name", name),

@@ -76,7 +76,7 @@ fn sent<'a>(
 /// Applies the body's fields to `fields`, every error in field order. `existing` is the
 /// channel being updated (`None` on create); `full` (create, PUT) requires `identifier` and
 /// `label`. A `type` or `position` left out keeps its value (`api` and 0 on create).
-fn read_fields(
+pub(crate) fn read_fields(
     body: &Map<String, Value>,
     mut fields: SalesChannelFields,
     existing: Option<&SalesChannel>,

@@ -77,7 +77,7 @@ fn required_datetime(v: &Value) -> Result<WireDateTime, String> {
 }
 
 /// Parses every writable field that was sent; `id` and `event` are read-only and ignored.
-fn subevent_changes(body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
+pub(crate) fn subevent_changes(body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = SubEventChanges {
         name: r.read("name", required_i18n),

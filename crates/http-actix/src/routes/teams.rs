@@ -113,7 +113,7 @@ fn sent<'a>(
 /// `limit_events`, as pretix does; other fields left out keep their value (PATCH changes only
 /// what is sent). `id` is read-only and ignored. The errors found here go to the use case,
 /// which adds the name and event rules and reports them all in field order.
-fn read_fields(
+pub(crate) fn read_fields(
     body: &Map<String, Value>,
     mut fields: TeamFields,
     full: bool,

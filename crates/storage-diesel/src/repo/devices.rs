@@ -164,7 +164,7 @@ fn load_by_id(conn: &mut DbConnection, id: i64) -> Result<Device, RepositoryErro
 }
 
 /// Replaces the device's limit events.
-fn set_limit_events(
+pub(super) fn set_limit_events(
     conn: &mut DbConnection,
     device: i64,
     events: &[EventId],

@@ -42,7 +42,7 @@ struct ContentRow {
 /// The writable columns of a content row.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = digital_contents, treat_none_as_null = true)]
-struct ContentChangeset {
+pub(super) struct ContentChangeset {
     subevent_id: Option<i64>,
     title: String,
     content_type: &'static str,
@@ -164,7 +164,7 @@ fn find_one(
 
 /// Replaces the content's product links with those of `products` that are (still) products
 /// of the event.
-fn write_products(
+pub(super) fn write_products(
     conn: &mut DbConnection,
     event: EventId,
     content: i64,

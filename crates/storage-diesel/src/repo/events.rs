@@ -314,7 +314,7 @@ fn filtered<'a>(organizer: OrganizerId, filter: &'a EventFilter) -> events::Boxe
 }
 
 /// Rows to insert for an event's meta values, sales channels and item meta properties.
-fn write_related(
+pub(super) fn write_related(
     conn: &mut DbConnection,
     organizer: i64,
     event: i64,
@@ -365,7 +365,7 @@ fn write_related(
 }
 
 /// Item meta properties keep their ids: sent names are updated or inserted, the rest deleted.
-fn write_item_meta(
+pub(super) fn write_item_meta(
     conn: &mut DbConnection,
     event: i64,
     wanted: &[(String, String)],
@@ -586,7 +586,7 @@ impl EventRepository for Database {
 }
 
 /// Inserts the event row and its meta values, sales channels and item meta properties.
-fn insert_event(
+pub(super) fn insert_event(
     conn: &mut DbConnection,
     organizer: i64,
     data: &EventData,
@@ -764,7 +764,7 @@ fn copy_catalog(
 
 /// The writable columns of an event row.
 #[allow(clippy::type_complexity)]
-fn columns(
+pub(super) fn columns(
     data: &EventData,
 ) -> (
     (

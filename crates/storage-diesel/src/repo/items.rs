@@ -46,7 +46,7 @@ struct VariationRow {
 /// The columns an item write sets (`category` stays `NULL`: categories are not served).
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = items, treat_none_as_null = true)]
-struct ItemChangeset {
+pub(super) struct ItemChangeset {
     name: String,
     default_price: String,
     active: bool,
@@ -70,7 +70,7 @@ impl From<ItemFields> for ItemChangeset {
 
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = item_variations, treat_none_as_null = true)]
-struct VariationChangeset {
+pub(super) struct VariationChangeset {
     value: String,
     default_price: Option<String>,
     active: bool,

@@ -51,7 +51,7 @@ impl TryFrom<MetaPropertyRow> for MetaProperty {
 /// The columns a write sets; `allowed_values` as a JSON list, `NULL` for none.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = meta_properties, treat_none_as_null = true)]
-struct MetaPropertyChangeset {
+pub(super) struct MetaPropertyChangeset {
     name: String,
     default_value: String,
     required: bool,

@@ -3,6 +3,7 @@
 mod devices;
 mod digital_contents;
 mod events;
+mod fixtures;
 mod idempotency;
 mod imported_secrets;
 mod items;

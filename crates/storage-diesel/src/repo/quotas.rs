@@ -107,7 +107,7 @@ fn find_one(
 }
 
 /// Replaces the quota's item and variation links.
-fn write_links(
+pub(super) fn write_links(
     conn: &mut DbConnection,
     quota: i64,
     data: &QuotaData,

@@ -29,7 +29,7 @@ fn decode(
 }
 
 /// Sets or removes one organizer value.
-fn change_organizer(
+pub(super) fn change_organizer(
     conn: &mut DbConnection,
     organizer: i64,
     key: String,
@@ -62,7 +62,7 @@ fn change_organizer(
 }
 
 /// Sets or removes one event value.
-fn change_event(
+pub(super) fn change_event(
     conn: &mut DbConnection,
     event: i64,
     key: String,

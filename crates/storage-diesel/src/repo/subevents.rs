@@ -69,7 +69,7 @@ impl TryFrom<SubEventRow> for SubEvent {
 /// The writable columns of a sub-event row.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = subevents, treat_none_as_null = true)]
-struct SubEventChangeset {
+pub(super) struct SubEventChangeset {
     name: String,
     active: bool,
     date_from: NaiveDateTime,

@@ -79,7 +79,7 @@ impl TeamRow {
 
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = teams)]
-struct NewTeamRow<'a> {
+pub(super) struct NewTeamRow<'a> {
     organizer_id: i64,
     name: &'a str,
     all_events: bool,
@@ -99,7 +99,7 @@ struct NewTeamRow<'a> {
 }
 
 impl<'a> NewTeamRow<'a> {
-    fn new(team: &'a NewTeam) -> Self {
+    pub(super) fn new(team: &'a NewTeam) -> Self {
         let p: &PermissionSet = &team.permissions;
         NewTeamRow {
             organizer_id: team.organizer.0,
@@ -379,7 +379,7 @@ fn check_own_events(
 }
 
 /// Links the team to the events in `limit`, in one statement.
-fn insert_limits(
+pub(super) fn insert_limits(
     conn: &mut DbConnection,
     team: i64,
     limit: &[i64],

@@ -1,6 +1,6 @@
 //! `/api/v1/organizers/{organizer}/events/` and `.../events/{event}/`.
 
-mod input;
+pub(crate) mod input;
 mod output;
 mod query;
 
