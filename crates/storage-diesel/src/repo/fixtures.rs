@@ -253,7 +253,7 @@ impl FixtureStore for Database {
     }
 
     async fn apply(&self, fixture: ValidatedFixture) -> Result<(), RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 bump_sequences(conn, &fixture)?;
                 for organizer in &fixture.organizers {
