@@ -23,6 +23,7 @@ pub mod device;
 pub mod digital_content;
 pub mod error;
 pub mod event;
+pub mod freshness;
 pub mod idempotency;
 pub mod imported_secret;
 pub mod item;

@@ -49,16 +49,11 @@ pub struct DatabaseArgs {
     )]
     pub db_timeout_secs: Option<u64>,
 
-    /// Milliseconds a credential, an organizer and its sales channels may be served from
-    /// memory; writes through this server drop them at once, other writers are seen within
-    /// this time. 0 reads them on every request [default: 1000]
-    #[arg(
-        long,
-        global = true,
-        env = "PRESALE_CREDENTIAL_CACHE_MS",
-        value_name = "MS"
-    )]
-    pub credential_cache_ms: Option<u64>,
+    /// Milliseconds reads may be served from memory (credentials, organizers, GET answers);
+    /// writes through this server drop them at once, other writers are seen within this
+    /// time. 0 turns caching off [default: 1000]
+    #[arg(long, global = true, env = "PRESALE_CACHE_MS", value_name = "MS")]
+    pub cache_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,8 +204,8 @@ impl Resolved {
             args.db_timeout_secs.or(f.db_timeout_secs),
         )
         .map_err(fail)?;
-        if let Some(ms) = args.credential_cache_ms.or(f.credential_cache_ms) {
-            settings.pool.credential_cache_ttl = std::time::Duration::from_millis(ms);
+        if let Some(ms) = args.cache_ms.or(f.cache_ms) {
+            settings.pool.cache_ttl = std::time::Duration::from_millis(ms);
         }
         Database::open(settings.url, settings.pool).map_err(fail)
     }

@@ -16,7 +16,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub db_pool_size: Option<u32>,
     pub db_timeout_secs: Option<u64>,
-    pub credential_cache_ms: Option<u64>,
+    pub cache_ms: Option<u64>,
     pub log_format: Option<LogFormat>,
     pub workers: Option<usize>,
 }

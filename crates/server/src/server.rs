@@ -4,7 +4,8 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use presale_http_actix::{
-    configure, reject_null_characters, request_log, AppState, Idempotency, Ports,
+    configure, read_cache as read_cache_middleware, reject_null_characters, request_log, AppState,
+    Idempotency, Ports, ReadCache,
 };
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
@@ -41,9 +42,12 @@ pub fn start(
     let state = web::Data::new(AppState::new(ports(db), base_url));
     // Inside the request log, so that replayed and refused repeats are logged too.
     let idempotency = Idempotency::new(Arc::new(db.clone()));
+    let read_cache = web::Data::new(ReadCache::new(db.cache_ttl(), Arc::new(db.clone())));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(read_cache.clone())
+            .wrap(from_fn(read_cache_middleware))
             .wrap(idempotency.clone())
             .wrap(from_fn(reject_null_characters))
             .wrap(from_fn(request_log))

@@ -4,10 +4,11 @@
 //!
 //! Each lookup is a round trip to the database on the blocking pool; together they were most
 //! of a small request's cost. An entry is served while it is younger than the TTL and no write
-//! through this [`Database`](crate::Database) that could change it has happened since it was
-//! read: such writes (organizers, teams, tokens, devices, sales channels, event deletion) bump
-//! a generation, which drops every entry at once. Writes by another process (a second
-//! instance, the CLI, plain SQL) are seen within the TTL. A TTL of zero turns the cache off.
+//! through this [`Database`](crate::Database) has happened since it was read: every write
+//! bumps a generation, which drops every entry at once. The same generation is the
+//! [`DataVersion`](presale_domain::freshness::DataVersion) that caches outside this crate
+//! (the HTTP edge's answers) key on. Writes by another process (a second instance, the CLI,
+//! plain SQL) are seen within the TTL. A TTL of zero turns the cache off.
 //!
 //! An entry stores the generation read *before* its database read, so a value read while a
 //! write was committing is never served after that write's bump.
@@ -86,9 +87,19 @@ impl CredentialCache {
         }
     }
 
-    /// Drops every entry: called after each write that could change a cached value.
+    /// Drops every entry: called after each write.
     pub(crate) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The current generation: it moves with every [`CredentialCache::invalidate`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// How long a cached read may be served.
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     /// The value under `key`, or the result of `load` (a database read), cached when it is
@@ -108,7 +119,7 @@ impl CredentialCache {
         if self.ttl.is_zero() {
             return load().await;
         }
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.generation();
         if let Some(hit) = map.get(&key, generation, self.ttl) {
             return Ok(Some(hit));
         }

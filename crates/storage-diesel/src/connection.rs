@@ -150,9 +150,11 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub connection_timeout: Duration,
-    /// How long a credential, an organizer and its sales channels may be served from memory
-    /// (see the `cache` module); zero reads them from the database on every request.
-    pub credential_cache_ttl: Duration,
+    /// How long reads may be served from memory after a database read (credentials,
+    /// organizers, sales channels here; whole answers at the HTTP edge, which reads it with
+    /// `Database::cache_ttl`). Writes through this process drop them at once; zero turns
+    /// caching off.
+    pub cache_ttl: Duration,
 }
 
 impl Default for PoolOptions {
@@ -160,7 +162,7 @@ impl Default for PoolOptions {
         PoolOptions {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
-            credential_cache_ttl: Duration::from_secs(1),
+            cache_ttl: Duration::from_secs(1),
         }
     }
 }

@@ -810,6 +810,8 @@ async fn tokens_create_and_find(db: &Database) {
             token.id.0
         ),
     );
+    // Written behind the pool's back: drop what it keeps in memory.
+    db.invalidate_cache();
     assert_eq!(
         TokenRepository::find_by_hash(db, plain.hash()).await,
         Ok(Some((

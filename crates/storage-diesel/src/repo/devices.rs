@@ -256,7 +256,7 @@ impl DeviceRepository for Database {
     }
 
     async fn create(&self, device: NewDevice) -> Result<Device, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             own_events(conn, device.organizer.0, &device.fields.limit_events)?;
             let mut attempt = 0;
             loop {

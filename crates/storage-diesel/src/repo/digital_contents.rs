@@ -339,7 +339,7 @@ impl DigitalContentRepository for Database {
         event: EventId,
         data: DigitalContentData,
     ) -> Result<DigitalContent, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let id = conn
                 .transaction(|conn| {
                     let id: i64 = diesel::insert_into(digital_contents::table)
@@ -365,7 +365,7 @@ impl DigitalContentRepository for Database {
         id: DigitalContentId,
         data: DigitalContentData,
     ) -> Result<Option<DigitalContent>, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let updated = conn
                 .transaction(|conn| {
                     let updated = diesel::update(
@@ -391,7 +391,7 @@ impl DigitalContentRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: DigitalContentId) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let owned = digital_contents::table
                     .filter(digital_contents::event_id.eq(event.0))

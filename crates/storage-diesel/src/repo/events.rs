@@ -468,7 +468,7 @@ impl EventRepository for Database {
         data: EventData,
         keys: EventKeys,
     ) -> Result<Event, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let id = conn
                 .transaction(|conn| insert_event(conn, organizer.0, &data, &keys))
                 .map_err(from_diesel)?;
@@ -478,7 +478,7 @@ impl EventRepository for Database {
     }
 
     async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let organizer: i64 = diesel::update(events::table.find(event.0))
                     .set(columns(&data))
@@ -518,7 +518,7 @@ impl EventRepository for Database {
         data: EventData,
         keys: EventKeys,
     ) -> Result<Event, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let id = conn
                 .transaction(|conn| {
                     let id = insert_event(conn, organizer.0, &data, &keys)?;

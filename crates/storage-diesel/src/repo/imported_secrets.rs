@@ -461,7 +461,8 @@ macro_rules! imported_secret_repository {
                 event: EventId,
                 secrets: Vec<SecretData>,
             ) -> Result<Vec<ImportedSecret>, RepositoryError> {
-                self.run(move |conn| create(conn, event, secrets)).await
+                self.run_invalidating(move |conn| create(conn, event, secrets))
+                    .await
             }
 
             async fn update(
@@ -471,7 +472,7 @@ macro_rules! imported_secret_repository {
                 was_used: bool,
                 data: SecretData,
             ) -> Result<Option<ImportedSecret>, RepositoryError> {
-                self.run(move |conn| update(conn, event, id, was_used, data))
+                self.run_invalidating(move |conn| update(conn, event, id, was_used, data))
                     .await
             }
 
@@ -480,7 +481,8 @@ macro_rules! imported_secret_repository {
                 event: EventId,
                 id: ImportedSecretId,
             ) -> Result<bool, RepositoryError> {
-                self.run(move |conn| delete_unused(conn, event, id)).await
+                self.run_invalidating(move |conn| delete_unused(conn, event, id))
+                    .await
             }
         }
     };
@@ -545,6 +547,16 @@ impl SecretImportTransaction {
         if let Ok(mut slot) = self.conn.lock() {
             *slot = Some(pooled);
         }
+    }
+
+    /// [`SecretImportTransaction::run`] for a write. Nothing is visible before the commit,
+    /// and an import transaction belongs to the CLI's own process: no cache to drop here.
+    async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(f).await
     }
 
     /// Runs `f` on the transaction's connection on the blocking thread pool.

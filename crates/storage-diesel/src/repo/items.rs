@@ -243,7 +243,7 @@ impl ItemRepository for Database {
     ) -> Result<Item, RepositoryError> {
         let values = ItemChangeset::from(fields);
         let has_variations = !variations.is_empty();
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let id = conn
                 .transaction(|conn| {
                     let id: i64 = diesel::insert_into(items::table)
@@ -278,7 +278,7 @@ impl ItemRepository for Database {
         fields: ItemFields,
     ) -> Result<Option<Item>, RepositoryError> {
         let changes = ItemChangeset::from(fields);
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             let updated = diesel::update(
                 items::table
                     .filter(items::event_id.eq(event.0))
@@ -296,7 +296,7 @@ impl ItemRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: ItemId) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::delete(
                 items::table
                     .filter(items::event_id.eq(event.0))
@@ -360,7 +360,7 @@ impl ItemRepository for Database {
         fields: VariationFields,
     ) -> Result<ItemVariation, RepositoryError> {
         let values = VariationChangeset::from(fields);
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::insert_into(item_variations::table)
                 .values((item_variations::item_id.eq(item.0), values))
                 .returning(item_variations::all_columns)
@@ -378,7 +378,7 @@ impl ItemRepository for Database {
         fields: VariationFields,
     ) -> Result<Option<ItemVariation>, RepositoryError> {
         let changes = VariationChangeset::from(fields);
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(
                 item_variations::table
                     .filter(item_variations::item_id.eq(item.0))
@@ -400,7 +400,7 @@ impl ItemRepository for Database {
         item: ItemId,
         id: VariationId,
     ) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::delete(
                 item_variations::table
                     .filter(item_variations::item_id.eq(item.0))

@@ -151,7 +151,7 @@ impl MetaPropertyRepository for Database {
         fields: MetaPropertyFields,
     ) -> Result<MetaProperty, RepositoryError> {
         let values = MetaPropertyChangeset::try_from(fields)?;
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::insert_into(meta_properties::table)
                 .values((meta_properties::organizer_id.eq(organizer.0), values))
                 .returning(meta_properties::all_columns)
@@ -169,7 +169,7 @@ impl MetaPropertyRepository for Database {
         fields: MetaPropertyFields,
     ) -> Result<Option<MetaProperty>, RepositoryError> {
         let changes = MetaPropertyChangeset::try_from(fields)?;
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(
                 meta_properties::table
                     .filter(meta_properties::organizer_id.eq(organizer.0))
@@ -191,7 +191,7 @@ impl MetaPropertyRepository for Database {
         organizer: OrganizerId,
         id: MetaPropertyId,
     ) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let owned = meta_properties::table
                     .filter(meta_properties::organizer_id.eq(organizer.0))

@@ -20,10 +20,17 @@ use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions};
 use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
 use diesel::r2d2::{Pool, PooledConnection, R2D2Connection};
+use presale_domain::freshness::DataVersion;
 use presale_domain::RepositoryError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+impl DataVersion for Database {
+    fn data_version(&self) -> u64 {
+        self.cache.generation()
+    }
+}
 
 /// The database behind every port: an r2d2 pool of connections to one backend.
 #[derive(Clone)]
@@ -108,7 +115,7 @@ impl Database {
             pool,
             url,
             queries,
-            cache: Arc::new(CredentialCache::new(options.credential_cache_ttl)),
+            cache: Arc::new(CredentialCache::new(options.cache_ttl)),
         })
     }
 
@@ -116,11 +123,16 @@ impl Database {
         &self.url
     }
 
-    /// Forgets every cached credential, organizer and sales channel list. The repositories
-    /// call it after each write that could change one; call it after changing those tables
-    /// by other means in this process.
+    /// Forgets every cached read and moves the [`DataVersion`]. Every write through the
+    /// repositories does this; call it after changing the database by other means in this
+    /// process.
     pub fn invalidate_cache(&self) {
         self.cache.invalidate();
+    }
+
+    /// How long reads may be served from memory (`PoolOptions::cache_ttl`).
+    pub fn cache_ttl(&self) -> Duration {
+        self.cache.ttl()
     }
 
     /// The most connections the pool opens at once.
@@ -133,8 +145,8 @@ impl Database {
         self.queries.load(Ordering::Relaxed)
     }
 
-    /// [`Database::run`] for a write that may change a cached credential, organizer or sales
-    /// channel list: the cache is dropped afterwards, whatever the outcome.
+    /// [`Database::run`] for a write: cached reads are dropped and the [`DataVersion`] moves
+    /// afterwards, whatever the outcome.
     pub(crate) async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,

@@ -254,7 +254,7 @@ impl QuotaRepository for Database {
     }
 
     async fn create(&self, event: EventId, data: QuotaData) -> Result<Quota, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let id: i64 = diesel::insert_into(quotas::table)
                     .values((
@@ -280,7 +280,7 @@ impl QuotaRepository for Database {
         id: QuotaId,
         data: QuotaData,
     ) -> Result<Option<Quota>, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let updated = diesel::update(
                     quotas::table
@@ -305,7 +305,7 @@ impl QuotaRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: QuotaId) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let owned = quotas::table
                     .filter(quotas::event_id.eq(event.0))

@@ -163,7 +163,7 @@ impl SubEventRepository for Database {
         data: SubEventData,
     ) -> Result<SubEvent, RepositoryError> {
         let values = SubEventChangeset::from(data);
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::insert_into(subevents::table)
                 .values((subevents::event_id.eq(event.0), values))
                 .returning(subevents::all_columns)
@@ -181,7 +181,7 @@ impl SubEventRepository for Database {
         data: SubEventData,
     ) -> Result<Option<SubEvent>, RepositoryError> {
         let changes = SubEventChangeset::from(data);
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             diesel::update(
                 subevents::table
                     .filter(subevents::event_id.eq(event.0))
@@ -199,7 +199,7 @@ impl SubEventRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: SubEventId) -> Result<bool, RepositoryError> {
-        self.run(move |conn| {
+        self.run_invalidating(move |conn| {
             conn.transaction(|conn| {
                 let owned = subevents::table
                     .filter(subevents::event_id.eq(event.0))
