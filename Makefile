@@ -1,13 +1,15 @@
 # The few commands people use. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help deps run build test lint check-domain ci clean
+.PHONY: help deps run build test lint check-domain ci bench clean
 
 help:
 	@echo "make run    build and start Presale on ./data/presale.sqlite3 with a demo organizer and token"
 	@echo "make test   run every test (PostgreSQL too when TEST_DATABASE_URL is set)"
 	@echo "make lint   rustfmt, clippy, and the domain crate's dependency check"
 	@echo "make ci     lint + test, as CI runs them"
+	@echo "make bench  benchmarks: release build on PostgreSQL and SQLite, seeded, driven by wrk;"
+	@echo "            report in bench/results/latest.md (BENCH_BACKEND=postgres|sqlite, BENCH_SECONDS=10)"
 
 deps:
 	@scripts/install-deps.sh
@@ -34,6 +36,11 @@ lint: deps check-domain
 	$(CARGO) clippy --all-targets -- -D warnings
 
 ci: lint test
+
+# bench/run.sh [postgres|sqlite|all] [seconds]: see docs/performance.md, "Running the benchmarks".
+BENCH_BACKEND ?= all
+bench: deps
+	bench/run.sh $(BENCH_BACKEND)
 
 clean:
 	$(CARGO) clean

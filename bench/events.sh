@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 backend=${1:-postgres}
 seconds=${2:-10}
 port=${BENCH_PORT:-8099}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+. bench/lib/common.sh
+need_tool wrk
 cargo build --release -q -p presale
 bin=./target/release/presale
 work=$(mktemp -d)

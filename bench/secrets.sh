@@ -16,6 +16,8 @@ clients=${3:-4}
 repeat=${4:-21}
 port=${BENCH_PORT:-8098}
 [ $((n % 500)) -eq 0 ] || { echo "N must be a multiple of 500" >&2; exit 2; }
+. bench/lib/common.sh
+need_tool jq
 cargo build --release -q -p presale
 bin=$PWD/target/release/presale
 work=$(mktemp -d)

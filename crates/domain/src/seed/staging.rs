@@ -156,7 +156,98 @@ impl State {
             .map(|e| e.data.slug.as_str().to_owned())
             .unwrap_or_default()
     }
+
+    /// The staged row of this kind with this id, in any event.
+    pub fn row<T: Staged>(&self, id: i64) -> Option<&T> {
+        T::rows(self).iter().find(|x| x.raw_id() == id)
+    }
+
+    /// The rows of this kind of one event that have a stored or given (positive) id and that
+    /// `wanted` picks.
+    fn stored<'s, T: Staged + 's>(
+        &'s self,
+        event: EventId,
+        wanted: impl Fn(&T) -> bool + 's,
+    ) -> impl Iterator<Item = &'s T> + 's {
+        T::rows(self)
+            .iter()
+            .filter(move |x| x.event() == event && x.raw_id() > 0 && wanted(x))
+    }
 }
+
+/// A row of an event's catalog as staged (a product, sub-event, quota, digital content or
+/// imported secret): kept in one vector of the [`State`] for all events, keyed by an id
+/// within its event, replaced as a whole by its port's `update`.
+pub(super) trait Staged: Clone {
+    type Id: Copy + PartialEq;
+    /// What the port's `update` replaces.
+    type Data;
+    /// The staged rows of this kind, of every event.
+    fn rows(state: &State) -> &[Self];
+    fn rows_mut(state: &mut State) -> &mut Vec<Self>;
+    fn id(&self) -> Self::Id;
+    /// The id as a number: positive when stored or given by the document, negative while
+    /// provisional.
+    fn raw_id(&self) -> i64;
+    fn event(&self) -> EventId;
+    fn data_mut(&mut self) -> &mut Self::Data;
+}
+
+/// A staged row its port creates from its data alone, under the id the document gave (its
+/// slot of [`Hints`]) or else a provisional one.
+pub(super) trait Hinted: Staged {
+    fn hint(hints: &mut Hints) -> &mut Option<i64>;
+    fn new(id: i64, event: EventId, data: Self::Data) -> Self;
+}
+
+/// `Staged` (and, given the hint slot, `Hinted`) for a row type with `id`, `event` and a
+/// data field: the field names differ per type, which generics cannot name.
+macro_rules! staged {
+    ($row:ident, $id:ident, $rows:ident, $field:ident: $data:ty $(, hint: $hint:ident)?) => {
+        impl Staged for $row {
+            type Id = $id;
+            type Data = $data;
+            fn rows(state: &State) -> &[Self] {
+                &state.$rows
+            }
+            fn rows_mut(state: &mut State) -> &mut Vec<Self> {
+                &mut state.$rows
+            }
+            fn id(&self) -> $id {
+                self.id
+            }
+            fn raw_id(&self) -> i64 {
+                self.id.0
+            }
+            fn event(&self) -> EventId {
+                self.event
+            }
+            fn data_mut(&mut self) -> &mut $data {
+                &mut self.$field
+            }
+        }
+        $(
+            impl Hinted for $row {
+                fn hint(hints: &mut Hints) -> &mut Option<i64> {
+                    &mut hints.$hint
+                }
+                fn new(id: i64, event: EventId, $field: $data) -> Self {
+                    $row {
+                        id: $id(id),
+                        event,
+                        $field,
+                    }
+                }
+            }
+        )?
+    };
+}
+
+staged!(Item, ItemId, items, fields: ItemFields);
+staged!(SubEvent, SubEventId, subevents, data: SubEventData, hint: subevent);
+staged!(Quota, QuotaId, quotas, data: QuotaData, hint: quota);
+staged!(DigitalContent, DigitalContentId, contents, data: DigitalContentData, hint: content);
+staged!(ImportedSecret, ImportedSecretId, secrets, data: SecretData);
 
 /// The ports over a [`State`].
 pub(super) struct Staging {
@@ -191,6 +282,44 @@ impl Staging {
 
     pub fn into_state(self) -> Result<State, RepositoryError> {
         self.state.into_inner().map_err(|_| poisoned())
+    }
+
+    /// A port's `find`: the row of this kind with this id in this event.
+    fn find_row<T: Staged>(&self, event: EventId, id: T::Id) -> Result<Option<T>, RepositoryError> {
+        let s = self.lock()?;
+        Ok(T::rows(&s)
+            .iter()
+            .find(|x| x.event() == event && x.id() == id)
+            .cloned())
+    }
+
+    /// A port's `create`: a new row, under the hinted id or a provisional one.
+    fn create_row<T: Hinted>(&self, event: EventId, data: T::Data) -> Result<T, RepositoryError> {
+        let mut s = self.lock()?;
+        let hint = T::hint(&mut s.hints).take();
+        let row = T::new(s.id_or_provisional(hint), event, data);
+        T::rows_mut(&mut s).push(row.clone());
+        Ok(row)
+    }
+
+    /// A port's `update`: replaces the data of the row of this kind with this id in this
+    /// event, if there is one that `only` accepts.
+    fn update_row<T: Staged>(
+        &self,
+        event: EventId,
+        id: T::Id,
+        only: impl Fn(&T) -> bool,
+        data: T::Data,
+    ) -> Result<Option<T>, RepositoryError> {
+        let mut s = self.lock()?;
+        let Some(x) = T::rows_mut(&mut s)
+            .iter_mut()
+            .find(|x| x.event() == event && x.id() == id && only(x))
+        else {
+            return Ok(None);
+        };
+        *x.data_mut() = data;
+        Ok(Some(x.clone()))
     }
 }
 
@@ -346,6 +475,23 @@ impl EventRepository for Staging {
     }
 }
 
+fn meta_property(
+    id: MetaPropertyId,
+    organizer: OrganizerId,
+    fields: MetaPropertyFields,
+) -> MetaProperty {
+    MetaProperty {
+        id,
+        organizer,
+        name: fields.name,
+        default: fields.default,
+        required: fields.required,
+        allowed_values: fields.allowed_values,
+        protected: fields.protected,
+        filter_allowed: fields.filter_allowed,
+    }
+}
+
 #[async_trait]
 impl MetaPropertyRepository for Staging {
     async fn all(&self, _organizer: OrganizerId) -> Result<Vec<MetaProperty>, RepositoryError> {
@@ -377,16 +523,7 @@ impl MetaPropertyRepository for Staging {
         if s.meta.iter().any(|p| p.name == fields.name) {
             return Err(RepositoryError::Conflict("name".into()));
         }
-        let property = MetaProperty {
-            id: MetaPropertyId(s.provisional()),
-            organizer,
-            name: fields.name,
-            default: fields.default,
-            required: fields.required,
-            allowed_values: fields.allowed_values,
-            protected: fields.protected,
-            filter_allowed: fields.filter_allowed,
-        };
+        let property = meta_property(MetaPropertyId(s.provisional()), organizer, fields);
         s.meta.push(property.clone());
         Ok(property)
     }
@@ -404,16 +541,7 @@ impl MetaPropertyRepository for Staging {
         let Some(p) = s.meta.iter_mut().find(|p| p.id == id) else {
             return Ok(None);
         };
-        *p = MetaProperty {
-            id,
-            organizer,
-            name: fields.name,
-            default: fields.default,
-            required: fields.required,
-            allowed_values: fields.allowed_values,
-            protected: fields.protected,
-            filter_allowed: fields.filter_allowed,
-        };
+        *p = meta_property(id, organizer, fields);
         Ok(Some(p.clone()))
     }
 
@@ -560,17 +688,21 @@ fn with_slugs(s: &State, team: Team) -> TeamWithEvents {
     TeamWithEvents { team, limit_events }
 }
 
+fn team_row(id: TeamId, team: NewTeam) -> Team {
+    Team {
+        id,
+        organizer: team.organizer,
+        name: team.name,
+        permissions: team.permissions,
+        events: team.events,
+    }
+}
+
 #[async_trait]
 impl TeamRepository for Staging {
     async fn create(&self, team: NewTeam) -> Result<Team, RepositoryError> {
         let mut s = self.lock()?;
-        let team = Team {
-            id: TeamId(s.provisional()),
-            organizer: team.organizer,
-            name: team.name,
-            permissions: team.permissions,
-            events: team.events,
-        };
+        let team = team_row(TeamId(s.provisional()), team);
         let with = with_slugs(&s, team.clone());
         s.teams.push(TeamSnapshot {
             team: with,
@@ -614,13 +746,7 @@ impl TeamRepository for Staging {
 
     async fn update(&self, id: TeamId, team: NewTeam) -> Result<Option<Team>, RepositoryError> {
         let mut s = self.lock()?;
-        let updated = Team {
-            id,
-            organizer: team.organizer,
-            name: team.name,
-            permissions: team.permissions,
-            events: team.events,
-        };
+        let updated = team_row(id, team);
         let with = with_slugs(&s, updated.clone());
         let Some(t) = s.teams.iter_mut().find(|t| t.team.team.id == id) else {
             return Ok(None);
@@ -654,11 +780,7 @@ impl ItemRepository for Staging {
     }
 
     async fn find(&self, event: EventId, id: ItemId) -> Result<Option<Item>, RepositoryError> {
-        let s = self.lock()?;
-        Ok(s.items
-            .iter()
-            .find(|i| i.event == event && i.id == id)
-            .cloned())
+        self.find_row(event, id)
     }
 
     async fn create(
@@ -698,12 +820,7 @@ impl ItemRepository for Staging {
         id: ItemId,
         fields: ItemFields,
     ) -> Result<Option<Item>, RepositoryError> {
-        let mut s = self.lock()?;
-        let Some(item) = s.items.iter_mut().find(|i| i.event == event && i.id == id) else {
-            return Ok(None);
-        };
-        item.fields = fields;
-        Ok(Some(item.clone()))
+        self.update_row(event, id, |_| true, fields)
     }
 
     async fn delete(&self, _event: EventId, _id: ItemId) -> Result<bool, RepositoryError> {
@@ -793,11 +910,7 @@ impl SubEventRepository for Staging {
         event: EventId,
         id: SubEventId,
     ) -> Result<Option<SubEvent>, RepositoryError> {
-        let s = self.lock()?;
-        Ok(s.subevents
-            .iter()
-            .find(|x| x.event == event && x.id == id)
-            .cloned())
+        self.find_row(event, id)
     }
 
     async fn create(
@@ -805,15 +918,7 @@ impl SubEventRepository for Staging {
         event: EventId,
         data: SubEventData,
     ) -> Result<SubEvent, RepositoryError> {
-        let mut s = self.lock()?;
-        let hint = s.hints.subevent.take();
-        let subevent = SubEvent {
-            id: SubEventId(s.id_or_provisional(hint)),
-            event,
-            data,
-        };
-        s.subevents.push(subevent.clone());
-        Ok(subevent)
+        self.create_row(event, data)
     }
 
     async fn update(
@@ -822,16 +927,7 @@ impl SubEventRepository for Staging {
         id: SubEventId,
         data: SubEventData,
     ) -> Result<Option<SubEvent>, RepositoryError> {
-        let mut s = self.lock()?;
-        let Some(x) = s
-            .subevents
-            .iter_mut()
-            .find(|x| x.event == event && x.id == id)
-        else {
-            return Ok(None);
-        };
-        x.data = data;
-        Ok(Some(x.clone()))
+        self.update_row(event, id, |_| true, data)
     }
 
     async fn delete(&self, _event: EventId, _id: SubEventId) -> Result<bool, RepositoryError> {
@@ -851,11 +947,7 @@ impl QuotaRepository for Staging {
     }
 
     async fn find(&self, event: EventId, id: QuotaId) -> Result<Option<Quota>, RepositoryError> {
-        let s = self.lock()?;
-        Ok(s.quotas
-            .iter()
-            .find(|q| q.event == event && q.id == id)
-            .cloned())
+        self.find_row(event, id)
     }
 
     async fn references(
@@ -896,15 +988,7 @@ impl QuotaRepository for Staging {
     }
 
     async fn create(&self, event: EventId, data: QuotaData) -> Result<Quota, RepositoryError> {
-        let mut s = self.lock()?;
-        let hint = s.hints.quota.take();
-        let quota = Quota {
-            id: QuotaId(s.id_or_provisional(hint)),
-            event,
-            data,
-        };
-        s.quotas.push(quota.clone());
-        Ok(quota)
+        self.create_row(event, data)
     }
 
     async fn update(
@@ -913,12 +997,7 @@ impl QuotaRepository for Staging {
         id: QuotaId,
         data: QuotaData,
     ) -> Result<Option<Quota>, RepositoryError> {
-        let mut s = self.lock()?;
-        let Some(q) = s.quotas.iter_mut().find(|q| q.event == event && q.id == id) else {
-            return Ok(None);
-        };
-        q.data = data;
-        Ok(Some(q.clone()))
+        self.update_row(event, id, |_| true, data)
     }
 
     async fn delete(&self, _event: EventId, _id: QuotaId) -> Result<bool, RepositoryError> {
@@ -942,11 +1021,7 @@ impl DigitalContentRepository for Staging {
         event: EventId,
         id: DigitalContentId,
     ) -> Result<Option<DigitalContent>, RepositoryError> {
-        let s = self.lock()?;
-        Ok(s.contents
-            .iter()
-            .find(|c| c.event == event && c.id == id)
-            .cloned())
+        self.find_row(event, id)
     }
 
     async fn references(
@@ -958,15 +1033,11 @@ impl DigitalContentRepository for Staging {
         let s = self.lock()?;
         Ok(ContentReferences {
             items: s
-                .items
-                .iter()
-                .filter(|i| i.event == event && i.id.0 > 0 && items.contains(&i.id.0))
+                .stored(event, |i: &Item| items.contains(&i.id.0))
                 .map(|i| i.id.0)
                 .collect(),
             subevents: s
-                .subevents
-                .iter()
-                .filter(|x| x.event == event && x.id.0 > 0 && subevents.contains(&x.id))
+                .stored(event, |x: &SubEvent| subevents.contains(&x.id))
                 .map(|x| x.id)
                 .collect(),
         })
@@ -977,15 +1048,7 @@ impl DigitalContentRepository for Staging {
         event: EventId,
         data: DigitalContentData,
     ) -> Result<DigitalContent, RepositoryError> {
-        let mut s = self.lock()?;
-        let hint = s.hints.content.take();
-        let content = DigitalContent {
-            id: DigitalContentId(s.id_or_provisional(hint)),
-            event,
-            data,
-        };
-        s.contents.push(content.clone());
-        Ok(content)
+        self.create_row(event, data)
     }
 
     async fn update(
@@ -994,16 +1057,7 @@ impl DigitalContentRepository for Staging {
         id: DigitalContentId,
         data: DigitalContentData,
     ) -> Result<Option<DigitalContent>, RepositoryError> {
-        let mut s = self.lock()?;
-        let Some(c) = s
-            .contents
-            .iter_mut()
-            .find(|c| c.event == event && c.id == id)
-        else {
-            return Ok(None);
-        };
-        c.data = data;
-        Ok(Some(c.clone()))
+        self.update_row(event, id, |_| true, data)
     }
 
     async fn delete(
@@ -1031,11 +1085,7 @@ impl ImportedSecretRepository for Staging {
         event: EventId,
         id: ImportedSecretId,
     ) -> Result<Option<ImportedSecret>, RepositoryError> {
-        let s = self.lock()?;
-        Ok(s.secrets
-            .iter()
-            .find(|x| x.event == event && x.id == id)
-            .cloned())
+        self.find_row(event, id)
     }
 
     async fn existing(
@@ -1060,7 +1110,7 @@ impl ImportedSecretRepository for Staging {
     ) -> Result<CatalogMatches, RepositoryError> {
         let s = self.lock()?;
         let mut found = CatalogMatches::default();
-        for i in s.items.iter().filter(|i| i.event == event && i.id.0 > 0) {
+        for i in s.stored(event, |_: &Item| true) {
             if items.contains(&i.id) {
                 found.items.push(i.id);
             }
@@ -1071,9 +1121,7 @@ impl ImportedSecretRepository for Staging {
             }
         }
         found.subevents = s
-            .subevents
-            .iter()
-            .filter(|x| x.event == event && x.id.0 > 0 && subevents.contains(&x.id))
+            .stored(event, |x: &SubEvent| subevents.contains(&x.id))
             .map(|x| x.id)
             .collect();
         Ok(found)
@@ -1105,16 +1153,12 @@ impl ImportedSecretRepository for Staging {
         was_used: bool,
         data: SecretData,
     ) -> Result<Option<ImportedSecret>, RepositoryError> {
-        let mut s = self.lock()?;
-        let Some(x) = s
-            .secrets
-            .iter_mut()
-            .find(|x| x.event == event && x.id == id && x.data.used == was_used)
-        else {
-            return Ok(None);
-        };
-        x.data = data;
-        Ok(Some(x.clone()))
+        self.update_row(
+            event,
+            id,
+            |x: &ImportedSecret| x.data.used == was_used,
+            data,
+        )
     }
 
     async fn delete_unused(

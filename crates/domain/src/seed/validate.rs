@@ -1,7 +1,7 @@
 //! Reading a document entry by entry and running the API's use cases on a [`Staging`] copy of
 //! each organizer; every refused entry is collected with its path.
 
-use super::staging::{Hints, Staging, State};
+use super::staging::{Hinted, Hints, Staged, Staging, State};
 use super::{
     check_fixed_token, owner_message, parse_token_hash, ApiReader, Claims, DeviceSnapshot,
     EntryError, EventSnapshot, FixtureOrganizer, FixtureStore, OrganizerSnapshot, TeamSnapshot,
@@ -12,7 +12,10 @@ use crate::auth::{
     TokenId,
 };
 use crate::device::{self, DeviceError, DeviceId, DevicePorts, WriteMode, DEVICE_FIELDS};
-use crate::digital_content::{self, DigitalContentError, DigitalContentId, DIGITAL_CONTENT_FIELDS};
+use crate::digital_content::{
+    self, DigitalContent, DigitalContentChanges, DigitalContentError, DigitalContentId,
+    DIGITAL_CONTENT_FIELDS,
+};
 use crate::error::RepositoryError;
 use crate::event::{self, Event, EventChanges, EventError, EventPorts, UpdateMode, EVENT_FIELDS};
 use crate::imported_secret::{
@@ -20,19 +23,22 @@ use crate::imported_secret::{
     IMPORTED_SECRET_FIELDS,
 };
 use crate::item::{
-    self, Item, ItemError, ItemErrors, ItemId, Write, ITEM_FIELDS, VARIATION_FIELDS,
+    self, Item, ItemChanges, ItemError, ItemErrors, ItemId, Write, ITEM_FIELDS, VARIATION_FIELDS,
 };
 use crate::meta::{self, MetaPropertyError, MetaPropertyId, DUPLICATE_NAME};
 use crate::organizer::{change_plugins, ChangePluginsError, Organizer};
-use crate::quota::{self, QuotaError, QuotaId, QUOTA_FIELDS};
+use crate::quota::{self, Quota, QuotaChanges, QuotaError, QuotaId, QUOTA_FIELDS};
 use crate::sales_channel::{self, SalesChannelError, DUPLICATE_IDENTIFIER};
 use crate::settings::{self, keys_for, ChangeError, Target};
-use crate::subevent::{self, SubEventError, SubEventId, SUBEVENT_FIELDS};
+use crate::subevent::{
+    self, SubEvent, SubEventChanges, SubEventError, SubEventId, SUBEVENT_FIELDS,
+};
 use crate::team::{self, TeamError};
 use crate::validation::FieldErrors;
 use crate::values::{Slug, WireDateTime};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
+use std::future::Future;
 
 /// Why a document was not validated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -174,6 +180,225 @@ struct Seen {
     device_tokens: HashSet<TokenHash>,
     initialization_tokens: HashSet<String>,
     serials: HashSet<String>,
+}
+
+/// Runs a create with the ids the document gave for it (set by `hint`), then forgets them.
+async fn hinted<F: Future>(
+    staging: &Staging,
+    hint: impl FnOnce(&mut Hints),
+    create: F,
+) -> Result<F::Output, RepositoryError> {
+    hint(&mut staging.lock()?.hints);
+    let out = create.await;
+    staging.lock()?.hints = Hints::default();
+    Ok(out)
+}
+
+/// An entry of an event's catalog (a product, sub-event, quota or digital content): matched
+/// with a staged row by its `id` when it gives one (which it then claims in the whole
+/// document), else by its name within the event.
+trait Keyed: Staged {
+    /// The kind in messages (`Quota 12 belongs to another event.`).
+    const KIND: &'static str;
+    /// The field that names an entry: its label in messages, and the field an entry is
+    /// refused on when an earlier one without id has the same name.
+    const NAME: &'static str;
+    /// An entry as the API reads it.
+    type Changes;
+    /// Whether this row has the name the entry gives.
+    fn same_name(&self, changes: &Self::Changes) -> bool;
+    /// The ids of this kind given so far in the document.
+    fn seen(seen: &mut Seen) -> &mut HashSet<i64>;
+    /// The ids of this kind rows of other organizers have.
+    fn taken(claims: &Claims) -> &[i64];
+}
+
+/// A [`Keyed`] entry the API's use cases replace (`PUT`) or create (`POST`) from the entry
+/// as read, alone: sub-events, quotas and digital contents.
+trait EventEntry: Keyed + Hinted {
+    /// The event entry's list of these entries.
+    const LIST: &'static str;
+    /// The known fields of an entry.
+    const FIELDS: &'static [&'static str];
+    fn read(reader: &dyn ApiReader, body: &Map<String, Value>) -> (Self::Changes, FieldErrors);
+    fn touched(touched: &mut Touched) -> &mut Vec<Self::Id>;
+    /// Replaces `current` with the entry, or (`None`) creates it; `Ok(Err(_))` is a refused
+    /// entry, `Err` an error of the staging itself.
+    fn write(
+        staging: &Staging,
+        event: &Event,
+        current: Option<&Self>,
+        changes: Self::Changes,
+        errors: FieldErrors,
+    ) -> impl Future<Output = Result<Result<Self, FieldErrors>, RepositoryError>> + Send;
+}
+
+impl Keyed for Item {
+    const KIND: &'static str = "Product";
+    const NAME: &'static str = "name";
+    type Changes = ItemChanges;
+    fn same_name(&self, changes: &ItemChanges) -> bool {
+        Some(&self.fields.name) == changes.name.as_ref()
+    }
+    fn seen(seen: &mut Seen) -> &mut HashSet<i64> {
+        &mut seen.items
+    }
+    fn taken(claims: &Claims) -> &[i64] {
+        &claims.items
+    }
+}
+
+impl Keyed for SubEvent {
+    const KIND: &'static str = "Sub-event";
+    const NAME: &'static str = "name";
+    type Changes = SubEventChanges;
+    /// A sub-event is named by its name and start.
+    fn same_name(&self, changes: &SubEventChanges) -> bool {
+        Some(&self.data.name) == changes.name.as_ref()
+            && Some(self.data.date_from) == changes.date_from
+    }
+    fn seen(seen: &mut Seen) -> &mut HashSet<i64> {
+        &mut seen.subevents
+    }
+    fn taken(claims: &Claims) -> &[i64] {
+        &claims.subevents
+    }
+}
+
+impl EventEntry for SubEvent {
+    const LIST: &'static str = "subevents";
+    const FIELDS: &'static [&'static str] = SUBEVENT_FIELDS;
+    fn read(reader: &dyn ApiReader, body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
+        reader.subevent(body)
+    }
+    fn touched(touched: &mut Touched) -> &mut Vec<SubEventId> {
+        &mut touched.subevents
+    }
+    async fn write(
+        staging: &Staging,
+        event: &Event,
+        current: Option<&Self>,
+        changes: SubEventChanges,
+        errors: FieldErrors,
+    ) -> Result<Result<Self, FieldErrors>, RepositoryError> {
+        let result = match current {
+            Some(current) => {
+                subevent::update_subevent(staging, current, changes, UpdateMode::Replace, errors)
+                    .await
+            }
+            None => subevent::create_subevent(staging, event, changes, errors).await,
+        };
+        match result {
+            Ok(x) => Ok(Ok(x)),
+            Err(SubEventError::Invalid(errors)) => Ok(Err(errors)),
+            Err(SubEventError::NotFound) => Err(RepositoryError::Internal(
+                "staged sub-event vanished".into(),
+            )),
+            Err(SubEventError::Repository(r)) => Err(r),
+        }
+    }
+}
+
+impl Keyed for Quota {
+    const KIND: &'static str = "Quota";
+    const NAME: &'static str = "name";
+    type Changes = QuotaChanges;
+    fn same_name(&self, changes: &QuotaChanges) -> bool {
+        Some(&self.data.name) == changes.name.as_ref()
+    }
+    fn seen(seen: &mut Seen) -> &mut HashSet<i64> {
+        &mut seen.quotas
+    }
+    fn taken(claims: &Claims) -> &[i64] {
+        &claims.quotas
+    }
+}
+
+impl EventEntry for Quota {
+    const LIST: &'static str = "quotas";
+    const FIELDS: &'static [&'static str] = QUOTA_FIELDS;
+    fn read(reader: &dyn ApiReader, body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
+        reader.quota(body)
+    }
+    fn touched(touched: &mut Touched) -> &mut Vec<QuotaId> {
+        &mut touched.quotas
+    }
+    async fn write(
+        staging: &Staging,
+        event: &Event,
+        current: Option<&Self>,
+        changes: QuotaChanges,
+        errors: FieldErrors,
+    ) -> Result<Result<Self, FieldErrors>, RepositoryError> {
+        let result = match current {
+            Some(current) => {
+                let mode = UpdateMode::Replace;
+                quota::update_quota(staging, event, current, changes, mode, errors).await
+            }
+            None => quota::create_quota(staging, event, changes, errors).await,
+        };
+        match result {
+            Ok(q) => Ok(Ok(q)),
+            Err(QuotaError::Invalid(errors)) => Ok(Err(errors)),
+            Err(QuotaError::NotFound) => {
+                Err(RepositoryError::Internal("staged quota vanished".into()))
+            }
+            Err(QuotaError::Repository(r)) => Err(r),
+        }
+    }
+}
+
+impl Keyed for DigitalContent {
+    const KIND: &'static str = "Digital content";
+    const NAME: &'static str = "title";
+    type Changes = DigitalContentChanges;
+    fn same_name(&self, changes: &DigitalContentChanges) -> bool {
+        Some(&self.data.title) == changes.title.as_ref()
+    }
+    fn seen(seen: &mut Seen) -> &mut HashSet<i64> {
+        &mut seen.contents
+    }
+    fn taken(claims: &Claims) -> &[i64] {
+        &claims.digital_contents
+    }
+}
+
+impl EventEntry for DigitalContent {
+    const LIST: &'static str = "digital_contents";
+    const FIELDS: &'static [&'static str] = DIGITAL_CONTENT_FIELDS;
+    fn read(
+        reader: &dyn ApiReader,
+        body: &Map<String, Value>,
+    ) -> (DigitalContentChanges, FieldErrors) {
+        reader.digital_content(body)
+    }
+    fn touched(touched: &mut Touched) -> &mut Vec<DigitalContentId> {
+        &mut touched.contents
+    }
+    async fn write(
+        staging: &Staging,
+        event: &Event,
+        current: Option<&Self>,
+        changes: DigitalContentChanges,
+        errors: FieldErrors,
+    ) -> Result<Result<Self, FieldErrors>, RepositoryError> {
+        use digital_content::{create_digital_content, update_digital_content};
+        let result = match current {
+            Some(current) => {
+                let mode = UpdateMode::Replace;
+                update_digital_content(staging, event, current, changes, mode, errors).await
+            }
+            None => create_digital_content(staging, event, changes, errors).await,
+        };
+        match result {
+            Ok(c) => Ok(Ok(c)),
+            Err(DigitalContentError::Invalid(errors)) => Ok(Err(errors)),
+            Err(DigitalContentError::NotFound) => Err(RepositoryError::Internal(
+                "staged digital content vanished".into(),
+            )),
+            Err(DigitalContentError::Repository(r)) => Err(r),
+        }
+    }
 }
 
 struct Walker<'a> {
@@ -399,6 +624,61 @@ impl Walker<'_> {
         }
     }
 
+    /// A required string field (not blank); its error goes to `errors`.
+    fn required_string(
+        &self,
+        body: &Map<String, Value>,
+        key: &str,
+        errors: &mut FieldErrors,
+    ) -> Option<String> {
+        match body.get(key).map(|v| self.reader.string(v, false)) {
+            None => {
+                errors.add(key, REQUIRED);
+                None
+            }
+            Some(Err(e)) => {
+                errors.add(key, e);
+                None
+            }
+            Some(Ok(s)) => Some(s),
+        }
+    }
+
+    /// A boolean field, if given; its error goes to `errors`.
+    fn optional_bool(
+        &self,
+        body: &Map<String, Value>,
+        key: &str,
+        errors: &mut FieldErrors,
+    ) -> Option<bool> {
+        match body.get(key).map(|v| self.reader.boolean(v)) {
+            None => None,
+            Some(Ok(b)) => Some(b),
+            Some(Err(e)) => {
+                errors.add(key, e);
+                None
+            }
+        }
+    }
+
+    /// A token written in the document (see [`check_fixed_token`]); its error goes to
+    /// `errors` under `key`.
+    fn fixed_token(&self, key: &str, value: &Value, errors: &mut FieldErrors) -> Option<String> {
+        match self.reader.string(value, false) {
+            Ok(t) => match check_fixed_token(&t) {
+                Ok(()) => Some(t),
+                Err(e) => {
+                    errors.add(key, e);
+                    None
+                }
+            },
+            Err(e) => {
+                errors.add(key, e);
+                None
+            }
+        }
+    }
+
     async fn organizer(
         &mut self,
         store: &dyn FixtureStore,
@@ -407,34 +687,16 @@ impl Walker<'_> {
     ) -> Result<Option<FixtureOrganizer>, RepositoryError> {
         self.known_keys(&at, body, ORGANIZER_KEYS);
         let mut errors = FieldErrors::new();
-        let slug = match body.get("slug").map(|v| self.reader.string(v, false)) {
-            None => {
-                errors.add("slug", REQUIRED);
-                None
-            }
-            Some(Err(e)) => {
-                errors.add("slug", e);
-                None
-            }
-            Some(Ok(s)) => match Slug::parse(&s) {
+        let slug = self
+            .required_string(body, "slug", &mut errors)
+            .and_then(|s| match Slug::parse(&s) {
                 Ok(slug) => Some(slug),
                 Err(e) => {
                     errors.add("slug", e.to_string());
                     None
                 }
-            },
-        };
-        let name = match body.get("name").map(|v| self.reader.string(v, false)) {
-            None => {
-                errors.add("name", REQUIRED);
-                None
-            }
-            Some(Err(e)) => {
-                errors.add("name", e);
-                None
-            }
-            Some(Ok(n)) => Some(n),
-        };
+            });
+        let name = self.required_string(body, "name", &mut errors);
         self.field_errors(&at, &errors, None);
         let (Some(slug), Some(name)) = (slug, name) else {
             return Ok(None);
@@ -741,11 +1003,11 @@ impl Walker<'_> {
             .await?;
         self.items(staging, &stored, &at, body, touched, taken)
             .await?;
-        self.subevents(staging, &stored, &at, body, touched, taken)
+        self.entries::<SubEvent>(staging, &stored, &at, body, touched, taken)
             .await?;
-        self.quotas(staging, &stored, &at, body, touched, taken)
+        self.entries::<Quota>(staging, &stored, &at, body, touched, taken)
             .await?;
-        self.contents(staging, &stored, &at, body, touched, taken)
+        self.entries::<DigitalContent>(staging, &stored, &at, body, touched, taken)
             .await?;
         self.secrets(staging, &stored, &at, body, touched).await?;
         if go_live && !stored.data.live {
@@ -841,6 +1103,87 @@ impl Walker<'_> {
         }
     }
 
+    /// The staged row an entry of `event` names: the one with its `id` (which the entry
+    /// claims), else the event's row with its name. `Err(())` when the entry is refused (its
+    /// id is used by an earlier entry or by another event, or an earlier entry without id
+    /// matched the same row); the error is reported.
+    #[allow(clippy::too_many_arguments)]
+    fn existing<T: Keyed>(
+        &mut self,
+        staging: &Staging,
+        event: EventId,
+        at: &At,
+        id: Option<i64>,
+        changes: &T::Changes,
+        matched: &[T::Id],
+        taken: &Claims,
+    ) -> Result<Result<Option<T>, ()>, RepositoryError> {
+        let s = staging.lock()?;
+        match id {
+            Some(id) => {
+                let staged = s.row::<T>(id).cloned();
+                drop(s);
+                let here = staged.as_ref().map(|x| x.event() == event);
+                let taken = T::taken(taken).contains(&id);
+                let free = self.claim(at, id, T::seen, here, taken, (T::KIND, "event"));
+                Ok(if free { Ok(staged) } else { Err(()) })
+            }
+            None => {
+                let found = T::rows(&s)
+                    .iter()
+                    .find(|x| x.event() == event && x.same_name(changes))
+                    .cloned();
+                drop(s);
+                if found.as_ref().is_some_and(|x| matched.contains(&x.id())) {
+                    self.error(at, Some(T::NAME), SAME_NAME);
+                    return Ok(Err(()));
+                }
+                Ok(Ok(found))
+            }
+        }
+    }
+
+    /// The entries of the event's list `T::LIST`: each replaces the staged row it names (a
+    /// `PUT`) or is created (a `POST`).
+    async fn entries<T: EventEntry>(
+        &mut self,
+        staging: &Staging,
+        event: &Event,
+        at: &At,
+        body: &Map<String, Value>,
+        touched: &mut Touched,
+        taken: &Claims,
+    ) -> Result<(), RepositoryError> {
+        let mut matched = Vec::new();
+        for (at, entry) in self.objects(at, body, T::LIST, |b| label_of(b.get(T::NAME))) {
+            self.known_keys(&at, entry, T::FIELDS);
+            let Ok(id) = self.id_field(&at, entry, "id") else {
+                continue;
+            };
+            let (changes, errors) = T::read(self.reader, entry);
+            let Ok(existing) =
+                self.existing::<T>(staging, event.id, &at, id, &changes, &matched, taken)?
+            else {
+                continue;
+            };
+            let result = match &existing {
+                Some(current) => T::write(staging, event, Some(current), changes, errors).await?,
+                None => {
+                    let create = T::write(staging, event, None, changes, errors);
+                    hinted(staging, |h| *T::hint(h) = id, create).await??
+                }
+            };
+            match result {
+                Ok(x) => {
+                    matched.push(x.id());
+                    push(T::touched(touched), x.id());
+                }
+                Err(errors) => self.field_errors(&at, &errors, None),
+            }
+        }
+        Ok(())
+    }
+
     async fn items(
         &mut self,
         staging: &Staging,
@@ -857,38 +1200,10 @@ impl Walker<'_> {
                 continue;
             };
             let (mut changes, errors) = self.reader.item(entry);
-            let existing = match id {
-                Some(id) => {
-                    let staged = staging.lock()?.items.iter().find(|i| i.id.0 == id).cloned();
-                    let here = staged.as_ref().map(|i| i.event == event.id);
-                    let free = self.claim(
-                        &at,
-                        id,
-                        |s| &mut s.items,
-                        here,
-                        taken.items.contains(&id),
-                        ("Product", "event"),
-                    );
-                    if !free {
-                        continue;
-                    }
-                    staged
-                }
-                None => {
-                    let found = staging
-                        .lock()?
-                        .items
-                        .iter()
-                        .find(|i| {
-                            i.event == event.id && Some(&i.fields.name) == changes.name.as_ref()
-                        })
-                        .cloned();
-                    if found.as_ref().is_some_and(|i| matched.contains(&i.id)) {
-                        self.error(&at, Some("name"), SAME_NAME);
-                        continue;
-                    }
-                    found
-                }
+            let Ok(existing) =
+                self.existing::<Item>(staging, event.id, &at, id, &changes, &matched, taken)?
+            else {
+                continue;
             };
             let variation_bodies: Vec<(At, Map<String, Value>)> = match entry.get("variations") {
                 Some(Value::Array(list)) => list
@@ -967,14 +1282,12 @@ impl Walker<'_> {
                     if !ok {
                         continue;
                     }
-                    {
-                        let mut s = staging.lock()?;
-                        s.hints.item = id;
-                        s.hints.item_variations = ids;
-                    }
-                    let result = item::create_item(staging, event.id, changes, errors).await;
-                    staging.lock()?.hints = Hints::default();
-                    match result {
+                    let create = item::create_item(staging, event.id, changes, errors);
+                    let hint = |h: &mut Hints| {
+                        h.item = id;
+                        h.item_variations = ids;
+                    };
+                    match hinted(staging, hint, create).await? {
                         Ok(i) => {
                             matched.push(i.id);
                             push(&mut touched.items, i.id);
@@ -1061,10 +1374,8 @@ impl Walker<'_> {
                 item::update_variation(staging, &v, changes, Write::Full, errors).await
             }
             None => {
-                staging.lock()?.hints.variation = id;
-                let r = item::create_variation(staging, &current, changes, errors).await;
-                staging.lock()?.hints = Hints::default();
-                r
+                let create = item::create_variation(staging, &current, changes, errors);
+                hinted(staging, |h| h.variation = id, create).await?
             }
         };
         match result {
@@ -1074,275 +1385,6 @@ impl Walker<'_> {
             }
             Err(e) => self.item_error(&at, e),
         }
-    }
-
-    async fn subevents(
-        &mut self,
-        staging: &Staging,
-        event: &Event,
-        at: &At,
-        body: &Map<String, Value>,
-        touched: &mut Touched,
-        taken: &Claims,
-    ) -> Result<(), RepositoryError> {
-        let mut matched = Vec::new();
-        for (at, entry) in self.objects(at, body, "subevents", |b| label_of(b.get("name"))) {
-            self.known_keys(&at, entry, SUBEVENT_FIELDS);
-            let Ok(id) = self.id_field(&at, entry, "id") else {
-                continue;
-            };
-            let (changes, errors) = self.reader.subevent(entry);
-            let existing = match id {
-                Some(id) => {
-                    let staged = staging
-                        .lock()?
-                        .subevents
-                        .iter()
-                        .find(|x| x.id.0 == id)
-                        .cloned();
-                    let here = staged.as_ref().map(|x| x.event == event.id);
-                    if !self.claim(
-                        &at,
-                        id,
-                        |s| &mut s.subevents,
-                        here,
-                        taken.subevents.contains(&id),
-                        ("Sub-event", "event"),
-                    ) {
-                        continue;
-                    }
-                    staged
-                }
-                None => {
-                    let found = staging
-                        .lock()?
-                        .subevents
-                        .iter()
-                        .find(|x| {
-                            x.event == event.id
-                                && Some(&x.data.name) == changes.name.as_ref()
-                                && Some(x.data.date_from) == changes.date_from
-                        })
-                        .cloned();
-                    if found.as_ref().is_some_and(|x| matched.contains(&x.id)) {
-                        self.error(&at, Some("name"), SAME_NAME);
-                        continue;
-                    }
-                    found
-                }
-            };
-            let result = match existing {
-                Some(current) => {
-                    subevent::update_subevent(
-                        staging,
-                        &current,
-                        changes,
-                        UpdateMode::Replace,
-                        errors,
-                    )
-                    .await
-                }
-                None => {
-                    staging.lock()?.hints.subevent = id;
-                    let r = subevent::create_subevent(staging, event, changes, errors).await;
-                    staging.lock()?.hints = Hints::default();
-                    r
-                }
-            };
-            match result {
-                Ok(x) => {
-                    matched.push(x.id);
-                    push(&mut touched.subevents, x.id);
-                }
-                Err(SubEventError::Invalid(errors)) => self.field_errors(&at, &errors, None),
-                Err(SubEventError::NotFound) => {
-                    return Err(RepositoryError::Internal(
-                        "staged sub-event vanished".into(),
-                    ))
-                }
-                Err(SubEventError::Repository(r)) => return Err(r),
-            }
-        }
-        Ok(())
-    }
-
-    async fn quotas(
-        &mut self,
-        staging: &Staging,
-        event: &Event,
-        at: &At,
-        body: &Map<String, Value>,
-        touched: &mut Touched,
-        taken: &Claims,
-    ) -> Result<(), RepositoryError> {
-        let mut matched = Vec::new();
-        for (at, entry) in self.objects(at, body, "quotas", |b| label_of(b.get("name"))) {
-            self.known_keys(&at, entry, QUOTA_FIELDS);
-            let Ok(id) = self.id_field(&at, entry, "id") else {
-                continue;
-            };
-            let (changes, errors) = self.reader.quota(entry);
-            let existing = match id {
-                Some(id) => {
-                    let staged = staging
-                        .lock()?
-                        .quotas
-                        .iter()
-                        .find(|q| q.id.0 == id)
-                        .cloned();
-                    let here = staged.as_ref().map(|q| q.event == event.id);
-                    if !self.claim(
-                        &at,
-                        id,
-                        |s| &mut s.quotas,
-                        here,
-                        taken.quotas.contains(&id),
-                        ("Quota", "event"),
-                    ) {
-                        continue;
-                    }
-                    staged
-                }
-                None => {
-                    let found = staging
-                        .lock()?
-                        .quotas
-                        .iter()
-                        .find(|q| {
-                            q.event == event.id && Some(&q.data.name) == changes.name.as_ref()
-                        })
-                        .cloned();
-                    if found.as_ref().is_some_and(|q| matched.contains(&q.id)) {
-                        self.error(&at, Some("name"), SAME_NAME);
-                        continue;
-                    }
-                    found
-                }
-            };
-            let result = match existing {
-                Some(current) => {
-                    quota::update_quota(
-                        staging,
-                        event,
-                        &current,
-                        changes,
-                        UpdateMode::Replace,
-                        errors,
-                    )
-                    .await
-                }
-                None => {
-                    staging.lock()?.hints.quota = id;
-                    let r = quota::create_quota(staging, event, changes, errors).await;
-                    staging.lock()?.hints = Hints::default();
-                    r
-                }
-            };
-            match result {
-                Ok(q) => {
-                    matched.push(q.id);
-                    push(&mut touched.quotas, q.id);
-                }
-                Err(QuotaError::Invalid(errors)) => self.field_errors(&at, &errors, None),
-                Err(QuotaError::NotFound) => {
-                    return Err(RepositoryError::Internal("staged quota vanished".into()))
-                }
-                Err(QuotaError::Repository(r)) => return Err(r),
-            }
-        }
-        Ok(())
-    }
-
-    async fn contents(
-        &mut self,
-        staging: &Staging,
-        event: &Event,
-        at: &At,
-        body: &Map<String, Value>,
-        touched: &mut Touched,
-        taken: &Claims,
-    ) -> Result<(), RepositoryError> {
-        let mut matched = Vec::new();
-        for (at, entry) in self.objects(at, body, "digital_contents", |b| label_of(b.get("title")))
-        {
-            self.known_keys(&at, entry, DIGITAL_CONTENT_FIELDS);
-            let Ok(id) = self.id_field(&at, entry, "id") else {
-                continue;
-            };
-            let (changes, errors) = self.reader.digital_content(entry);
-            let existing = match id {
-                Some(id) => {
-                    let staged = staging
-                        .lock()?
-                        .contents
-                        .iter()
-                        .find(|c| c.id.0 == id)
-                        .cloned();
-                    let here = staged.as_ref().map(|c| c.event == event.id);
-                    if !self.claim(
-                        &at,
-                        id,
-                        |s| &mut s.contents,
-                        here,
-                        taken.digital_contents.contains(&id),
-                        ("Digital content", "event"),
-                    ) {
-                        continue;
-                    }
-                    staged
-                }
-                None => {
-                    let found = staging
-                        .lock()?
-                        .contents
-                        .iter()
-                        .find(|c| {
-                            c.event == event.id && Some(&c.data.title) == changes.title.as_ref()
-                        })
-                        .cloned();
-                    if found.as_ref().is_some_and(|c| matched.contains(&c.id)) {
-                        self.error(&at, Some("title"), SAME_NAME);
-                        continue;
-                    }
-                    found
-                }
-            };
-            let result = match existing {
-                Some(current) => {
-                    digital_content::update_digital_content(
-                        staging,
-                        event,
-                        &current,
-                        changes,
-                        UpdateMode::Replace,
-                        errors,
-                    )
-                    .await
-                }
-                None => {
-                    staging.lock()?.hints.content = id;
-                    let r =
-                        digital_content::create_digital_content(staging, event, changes, errors)
-                            .await;
-                    staging.lock()?.hints = Hints::default();
-                    r
-                }
-            };
-            match result {
-                Ok(c) => {
-                    matched.push(c.id);
-                    push(&mut touched.contents, c.id);
-                }
-                Err(DigitalContentError::Invalid(errors)) => self.field_errors(&at, &errors, None),
-                Err(DigitalContentError::NotFound) => {
-                    return Err(RepositoryError::Internal(
-                        "staged digital content vanished".into(),
-                    ))
-                }
-                Err(DigitalContentError::Repository(r)) => return Err(r),
-            }
-        }
-        Ok(())
     }
 
     fn secret_error(&mut self, at: &At, e: ImportedSecretError) -> Result<(), RepositoryError> {
@@ -1496,19 +1538,9 @@ impl Walker<'_> {
                 errors.add(plain, format!("Give either {plain} or {hashed}, not both."));
                 None
             }
-            (Some(v), None) => match self.reader.string(v, false) {
-                Ok(t) => match check_fixed_token(&t) {
-                    Ok(()) => Some(TokenHash::of(&t)),
-                    Err(e) => {
-                        errors.add(plain, e);
-                        None
-                    }
-                },
-                Err(e) => {
-                    errors.add(plain, e);
-                    None
-                }
-            },
+            (Some(v), None) => self
+                .fixed_token(plain, v, errors)
+                .map(|t| TokenHash::of(&t)),
             (None, Some(v)) => match v.as_str().and_then(parse_token_hash) {
                 Some(h) => Some(h),
                 None => {
@@ -1539,31 +1571,18 @@ impl Walker<'_> {
     ) -> Result<(), RepositoryError> {
         self.known_keys(&at, body, TOKEN_KEYS);
         let mut errors = FieldErrors::new();
-        let name = match body.get("name").map(|v| self.reader.string(v, false)) {
-            None => {
-                errors.add("name", REQUIRED);
-                None
-            }
-            Some(Err(e)) => {
-                errors.add("name", e);
-                None
-            }
-            Some(Ok(n)) => match team::check_name(&n) {
+        let name = self
+            .required_string(body, "name", &mut errors)
+            .and_then(|n| match team::check_name(&n) {
                 Ok(()) => Some(n),
                 Err(e) => {
                     errors.add("name", e.to_string());
                     None
                 }
-            },
-        };
-        let active = match body.get("active").map(|v| self.reader.boolean(v)) {
-            None => true,
-            Some(Ok(b)) => b,
-            Some(Err(e)) => {
-                errors.add("active", e);
-                true
-            }
-        };
+            });
+        let active = self
+            .optional_bool(body, "active", &mut errors)
+            .unwrap_or(true);
         let hash = self.token_hash(&at, body, "token", "token_sha256", true, &mut errors);
         errors.sort_by_order(&["name", "active", "token", "token_sha256"]);
         if !errors.is_empty() {
@@ -1650,21 +1669,9 @@ impl Walker<'_> {
                 continue;
             };
             let (changes, mut errors) = self.reader.device(entry);
-            let fixed = |w: &mut Self, key: &str, errors: &mut FieldErrors| match entry.get(key) {
+            let fixed = |w: &Self, key: &str, errors: &mut FieldErrors| match entry.get(key) {
                 None | Some(Value::Null) => None,
-                Some(v) => match w.reader.string(v, false) {
-                    Ok(t) => match check_fixed_token(&t) {
-                        Ok(()) => Some(t),
-                        Err(e) => {
-                            errors.add(key, e);
-                            None
-                        }
-                    },
-                    Err(e) => {
-                        errors.add(key, e);
-                        None
-                    }
-                },
+                Some(v) => w.fixed_token(key, v, errors),
             };
             let serial = fixed(self, "unique_serial", &mut errors);
             let init = fixed(self, "initialization_token", &mut errors);
@@ -1676,14 +1683,7 @@ impl Walker<'_> {
                 false,
                 &mut errors,
             );
-            let revoked = match entry.get("revoked").map(|v| self.reader.boolean(v)) {
-                None => None,
-                Some(Ok(b)) => Some(b),
-                Some(Err(e)) => {
-                    errors.add("revoked", e);
-                    None
-                }
-            };
+            let revoked = self.optional_bool(entry, "revoked", &mut errors);
             let mut hardware = Vec::new();
             for key in HARDWARE {
                 match entry.get(*key) {
@@ -1737,15 +1737,19 @@ impl Walker<'_> {
             let mine = existing.as_ref().map(|d| d.device.id);
             {
                 let s = staging.lock()?;
-                let others = || s.devices.iter().filter(|d| Some(d.device.id) != mine);
+                // Used by another device of the organizer, or (no device of it has the value)
+                // by a device of another organizer.
+                let clash = |same: &dyn Fn(&DeviceSnapshot) -> bool, elsewhere: bool| {
+                    s.devices
+                        .iter()
+                        .any(|d| Some(d.device.id) != mine && same(d))
+                        || (!s.devices.iter().any(same) && elsewhere)
+                };
                 if let Some(t) = &init {
-                    let used = others().any(|d| d.device.initialization_token == *t)
-                        || (!s
-                            .devices
-                            .iter()
-                            .any(|d| d.device.initialization_token == *t)
-                            && taken.initialization_tokens.contains(t))
-                        || !self.seen.initialization_tokens.insert(t.clone());
+                    let used = clash(
+                        &|d| d.device.initialization_token == *t,
+                        taken.initialization_tokens.contains(t),
+                    ) || !self.seen.initialization_tokens.insert(t.clone());
                     if used {
                         errors.add(
                             "initialization_token",
@@ -1754,10 +1758,10 @@ impl Walker<'_> {
                     }
                 }
                 if let Some(t) = &serial {
-                    let used = others().any(|d| d.device.unique_serial == *t)
-                        || (!s.devices.iter().any(|d| d.device.unique_serial == *t)
-                            && taken.unique_serials.contains(t))
-                        || !self.seen.serials.insert(t.clone());
+                    let used = clash(
+                        &|d| d.device.unique_serial == *t,
+                        taken.unique_serials.contains(t),
+                    ) || !self.seen.serials.insert(t.clone());
                     if used {
                         errors.add("unique_serial", "This serial is used by another device.");
                     }
@@ -1768,10 +1772,10 @@ impl Walker<'_> {
                     } else {
                         "api_token_sha256"
                     };
-                    let used = others().any(|d| d.api_token == Some(*h))
-                        || (!s.devices.iter().any(|d| d.api_token == Some(*h))
-                            && taken.device_tokens.contains(h))
-                        || !self.seen.device_tokens.insert(*h);
+                    let used = clash(
+                        &|d| d.api_token == Some(*h),
+                        taken.device_tokens.contains(h),
+                    ) || !self.seen.device_tokens.insert(*h);
                     if used {
                         errors.add(field, "This token is used by another device.");
                     }
@@ -1790,15 +1794,13 @@ impl Walker<'_> {
                         .await
                 }
                 None => {
-                    {
-                        let mut s = staging.lock()?;
-                        s.hints.device_id = device_id;
-                        s.hints.serial = serial.clone();
-                        s.hints.initialization_token = init.clone();
-                    }
-                    let r = device::create_device(&ports, organizer.id, changes, errors).await;
-                    staging.lock()?.hints = Hints::default();
-                    r
+                    let hint = |h: &mut Hints| {
+                        h.device_id = device_id;
+                        h.serial = serial.clone();
+                        h.initialization_token = init.clone();
+                    };
+                    let create = device::create_device(&ports, organizer.id, changes, errors);
+                    hinted(staging, hint, create).await?
                 }
             };
             let stored = match result {
@@ -1845,6 +1847,15 @@ impl Walker<'_> {
     }
 }
 
+/// The rows of one kind of an event that the document's entries wrote.
+fn written<T: Staged>(state: &State, event: EventId, ids: &[T::Id]) -> Vec<T> {
+    T::rows(state)
+        .iter()
+        .filter(|x| x.event() == event && ids.contains(&x.id()))
+        .cloned()
+        .collect()
+}
+
 /// The fixture of one organizer: the rows its entries wrote, as the staging left them.
 fn build(mut state: State, touched: Touched, withdrawn_plugins: Vec<String>) -> FixtureOrganizer {
     let mut events = Vec::new();
@@ -1863,41 +1874,16 @@ fn build(mut state: State, touched: Touched, withdrawn_plugins: Vec<String>) -> 
             .iter()
             .position(|(e, _)| e == id)
             .map(|i| state.keys.remove(i).1);
-        let mut items: Vec<Item> = state
-            .items
-            .iter()
-            .filter(|i| i.event == *id && touched.items.contains(&i.id))
-            .cloned()
-            .collect();
+        let mut items: Vec<Item> = written(&state, *id, &touched.items);
         items.sort_by_key(|i| (i.fields.position, i.id.0 <= 0, i.id.0.abs()));
         events.push(EventSnapshot {
             event,
             settings,
             items,
-            subevents: state
-                .subevents
-                .iter()
-                .filter(|x| x.event == *id && touched.subevents.contains(&x.id))
-                .cloned()
-                .collect(),
-            quotas: state
-                .quotas
-                .iter()
-                .filter(|q| q.event == *id && touched.quotas.contains(&q.id))
-                .cloned()
-                .collect(),
-            digital_contents: state
-                .contents
-                .iter()
-                .filter(|c| c.event == *id && touched.contents.contains(&c.id))
-                .cloned()
-                .collect(),
-            imported_secrets: state
-                .secrets
-                .iter()
-                .filter(|x| x.event == *id && touched.secrets.contains(&x.id))
-                .cloned()
-                .collect(),
+            subevents: written(&state, *id, &touched.subevents),
+            quotas: written(&state, *id, &touched.quotas),
+            digital_contents: written(&state, *id, &touched.contents),
+            imported_secrets: written(&state, *id, &touched.secrets),
             keys,
         });
     }
