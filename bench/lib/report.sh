@@ -31,12 +31,14 @@ scenario_label() {
     bulk_create) echo 'bulk_create of 500 secrets' ;;
     ceiling_bytes) echo 'ceiling: the page as bytes from memory' ;;
     ceiling_serialize) echo 'ceiling: the page serialized from structs' ;;
+    *_uncached) echo "$(scenario_label "$pages" "${2%_uncached}"), read cache off" ;;
     *) echo "$2" ;;
   esac
 }
 
 READS="event_list event_detail event_settings secrets_first secrets_middle secrets_last device_events"
 LISTS="event_list device_events secrets_first secrets_middle secrets_last"
+LISTS="$LISTS $(for n in $LISTS; do printf '%s_uncached ' "$n"; done)"
 
 render_backend() {
   local b=$1 r="$WORK/results-$1" s="$WORK/seed-$1" c="$WORK/ceilings"
