@@ -3,11 +3,13 @@
 //!
 //! An answer is stored under everything it can depend on: the `Authorization` header as sent
 //! (so a credential only ever gets answers computed for it), the scheme and host that
-//! links are built from, the path and the query string. It is served while it is younger
-//! than the TTL and the storage's [`DataVersion`] has not moved since the request that
-//! computed it started: every write through this process moves it, so an answer never
-//! outlives a write made through this server. Writes by other processes are seen within the
-//! TTL. A TTL of zero turns the cache off.
+//! links are built from, the path and the query string. It is served while the storage's
+//! [`DataVersion`] has not moved since the request that computed it started (every write
+//! through this process moves it, so an answer never outlives a write made through this
+//! server) and it is younger than the TTL. Past the TTL, one request computes it again while
+//! the others are still given the kept answer (for at most another TTL), so that a busy page
+//! does not send every waiting client to the database at the same moment. Writes by other
+//! processes are thus seen within twice the TTL at worst. A TTL of zero turns the cache off.
 //!
 //! A served answer skips the handler, and so the credential lookup: a device's "last seen"
 //! is then recorded at the next request that misses (at most one TTL later).
@@ -33,6 +35,8 @@ struct Entry {
     body: Bytes,
     version: u64,
     stored: Instant,
+    /// When a request set out to compute the answer again, past the TTL.
+    refreshing: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -58,10 +62,23 @@ impl ReadCache {
         }
     }
 
+    /// The kept answer, or `None` when the caller is to compute it (and then `put` it).
     fn get(&self, key: &[u8], version: u64) -> Option<Bytes> {
-        let store = self.store.lock().ok()?;
-        let entry = store.entries.get(key)?;
-        (entry.version == version && entry.stored.elapsed() < self.ttl).then(|| entry.body.clone())
+        let mut store = self.store.lock().ok()?;
+        let entry = store.entries.get_mut(key)?;
+        if entry.version != version {
+            return None;
+        }
+        if entry.stored.elapsed() < self.ttl {
+            return Some(entry.body.clone());
+        }
+        match entry.refreshing {
+            Some(since) if since.elapsed() < self.ttl => Some(entry.body.clone()),
+            _ => {
+                entry.refreshing = Some(Instant::now());
+                None
+            }
+        }
     }
 
     fn put(&self, key: Vec<u8>, body: Bytes, version: u64) {
@@ -79,6 +96,7 @@ impl ReadCache {
             body,
             version,
             stored: Instant::now(),
+            refreshing: None,
         };
         if let Some(old) = store.entries.insert(key, entry) {
             store.bytes = store.bytes.saturating_sub(old.body.len() + key_len);
@@ -173,6 +191,27 @@ mod tests {
         let expired = ReadCache::new(Duration::ZERO, Arc::new(Version(AtomicU64::new(3))));
         expired.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
         assert_eq!(expired.get(b"k", 3), None);
+    }
+
+    #[test]
+    fn past_the_ttl_one_caller_recomputes_while_the_others_get_the_kept_answer() {
+        let cache = ReadCache::new(
+            Duration::from_millis(40),
+            Arc::new(Version(AtomicU64::new(0))),
+        );
+        cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(cache.get(b"k", 0), None, "the first caller recomputes");
+        assert_eq!(cache.get(b"k", 0), Some(Bytes::from_static(b"old")));
+        assert_eq!(cache.get(b"k", 1), None, "never across a write");
+        cache.put(b"k".to_vec(), Bytes::from_static(b"new"), 0);
+        assert_eq!(cache.get(b"k", 0), Some(Bytes::from_static(b"new")));
+        // A recomputation that never came back: after another TTL, someone tries again.
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(cache.get(b"k", 0), None);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(cache.get(b"k", 0), None);
+        assert_eq!(cache.get(b"k", 0), Some(Bytes::from_static(b"new")));
     }
 
     #[test]
