@@ -471,19 +471,27 @@ impl DeviceRepository for Database {
         at: WireDateTime,
         unless_after: WireDateTime,
     ) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
-            let changed = diesel::update(
-                devices::table.find(id.0).filter(
-                    devices::last_seen
-                        .is_null()
-                        .or(devices::last_seen.le(naive(unless_after))),
-                ),
-            )
-            .set(devices::last_seen.eq(Some(naive(at))))
-            .execute(conn)
-            .map_err(from_diesel)?;
-            Ok(changed > 0)
-        })
-        .await
+        // Only a write that happened drops the cache: a device whose cached copy is a minute
+        // old asks to be touched on every request until the copy is read again, and dropping
+        // every kept answer each time would send all clients to the database together.
+        let touched = self
+            .run(move |conn| {
+                let changed = diesel::update(
+                    devices::table.find(id.0).filter(
+                        devices::last_seen
+                            .is_null()
+                            .or(devices::last_seen.le(naive(unless_after))),
+                    ),
+                )
+                .set(devices::last_seen.eq(Some(naive(at))))
+                .execute(conn)
+                .map_err(from_diesel)?;
+                Ok(changed > 0)
+            })
+            .await?;
+        if touched {
+            self.invalidate_cache();
+        }
+        Ok(touched)
     }
 }
