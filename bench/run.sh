@@ -175,28 +175,27 @@ bench_backend() {
   RESULTS=$WORK/results-$backend
   : >"$RESULTS"
   export BENCH_DEVICE_TOKENS=$WORK/device-tokens
+  # Every read scenario, named with the suffix $1 ("" or "_uncached").
+  run_reads() {
+    local suffix=$1
+    run_wrk "event_list$suffix" "$pid" get.lua "$org/events/" -H "$auth"
+    run_wrk "event_detail$suffix" "$pid" get.lua "$org/events/event0001/" -H "$auth"
+    run_wrk "event_settings$suffix" "$pid" get.lua "$org/events/event0001/settings/" -H "$auth"
+    run_wrk "secrets_first$suffix" "$pid" get.lua "$org/events/festival/imported_secrets/?page=1" -H "$auth"
+    run_wrk "secrets_middle$suffix" "$pid" get.lua "$org/events/festival/imported_secrets/?page=$((pages / 2))" -H "$auth"
+    run_wrk "secrets_last$suffix" "$pid" get.lua "$org/events/festival/imported_secrets/?page=$pages" -H "$auth"
+    run_wrk "device_events$suffix" "$pid" device_events.lua "$org/events/"
+  }
   # Reads first, then the writes (which add events and secrets).
-  run_wrk event_list "$pid" get.lua "$org/events/" -H "$auth"
-  run_wrk event_detail "$pid" get.lua "$org/events/event0001/" -H "$auth"
-  run_wrk event_settings "$pid" get.lua "$org/events/event0001/settings/" -H "$auth"
-  run_wrk secrets_first "$pid" get.lua "$org/events/festival/imported_secrets/?page=1" -H "$auth"
-  run_wrk secrets_middle "$pid" get.lua "$org/events/festival/imported_secrets/?page=$((pages / 2))" -H "$auth"
-  run_wrk secrets_last "$pid" get.lua "$org/events/festival/imported_secrets/?page=$pages" -H "$auth"
-  run_wrk device_events "$pid" device_events.lua "$org/events/"
+  run_reads ""
   # The same reads with the read cache off: every request does its database work. (Skipped
   # for a build older than the cache, when comparing against one with BENCH_SKIP_BUILD=1.)
   if "$BIN" serve --help | grep -q -- --cache-ms; then
-  stop_all
-  start_server --cache-ms 0
-  run_wrk event_list_uncached "$pid" get.lua "$org/events/" -H "$auth"
-  run_wrk event_detail_uncached "$pid" get.lua "$org/events/event0001/" -H "$auth"
-  run_wrk event_settings_uncached "$pid" get.lua "$org/events/event0001/settings/" -H "$auth"
-  run_wrk secrets_first_uncached "$pid" get.lua "$org/events/festival/imported_secrets/?page=1" -H "$auth"
-  run_wrk secrets_middle_uncached "$pid" get.lua "$org/events/festival/imported_secrets/?page=$((pages / 2))" -H "$auth"
-  run_wrk secrets_last_uncached "$pid" get.lua "$org/events/festival/imported_secrets/?page=$pages" -H "$auth"
-  run_wrk device_events_uncached "$pid" device_events.lua "$org/events/"
-  stop_all
-  start_server
+    stop_all
+    start_server --cache-ms 0
+    run_reads _uncached
+    stop_all
+    start_server
   fi
   run_wrk event_create "$pid" create_event.lua "$org/events/"
   run_wrk bulk_create "$pid" bulk_create.lua "$org/events/bulk/imported_secrets/bulk_create/"
