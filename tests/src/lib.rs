@@ -242,8 +242,17 @@ impl TestApp {
         self.token(slug, "Admins").await
     }
 
-    /// Runs SQL on a new connection to the app's database.
+    /// Runs SQL on a new connection to the app's database, and drops what the server keeps
+    /// in memory: what another process wrote is seen within the cache's TTL, and tests need
+    /// it at once.
     pub fn sql(&self, statements: &str) {
+        self.sql_elsewhere(statements);
+        self.db.invalidate_cache();
+    }
+
+    /// Runs SQL on a new connection to the app's database, as another process would: the
+    /// server's cache is left alone.
+    pub fn sql_elsewhere(&self, statements: &str) {
         use diesel::connection::SimpleConnection;
         let mut conn = self.testdb.url().connect().expect("connect for SQL");
         match &mut conn {
@@ -251,8 +260,6 @@ impl TestApp {
             presale_storage_diesel::DbConnection::Sqlite(c) => c.batch_execute(statements),
         }
         .expect("SQL runs");
-        // What another process wrote is seen within the cache's TTL; tests need it at once.
-        self.db.invalidate_cache();
     }
 }
 

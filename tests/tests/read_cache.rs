@@ -4,7 +4,7 @@
 //! once, writes behind its back (another process, plain SQL) are seen within the TTL.
 
 use actix_web::http::Method;
-use presale_storage_diesel::{DbConnection, PoolOptions};
+use presale_storage_diesel::PoolOptions;
 use presale_tests::{Backend, Options, TestApp};
 use serde_json::json;
 use std::time::Duration;
@@ -56,16 +56,7 @@ with_ttl_on_both_backends!(
 /// Deactivates every token with plain SQL on a connection of its own, as another process
 /// would (unlike `TestApp::sql`, this leaves the server's cache alone).
 fn deactivate_tokens_elsewhere(app: &TestApp) {
-    sql_elsewhere(app, "UPDATE api_tokens SET active = FALSE");
-}
-
-fn sql_elsewhere(app: &TestApp, sql: &str) {
-    use diesel::connection::SimpleConnection;
-    match &mut app.testdb.url().connect().expect("connect") {
-        DbConnection::Pg(c) => c.batch_execute(sql),
-        DbConnection::Sqlite(c) => c.batch_execute(sql),
-    }
-    .expect("SQL runs");
+    app.sql_elsewhere("UPDATE api_tokens SET active = FALSE");
 }
 
 async fn assert_inactive(app: &TestApp, token: &str) {
@@ -178,7 +169,7 @@ async fn a_kept_answer_is_served_until_a_write(app: TestApp) {
     assert_eq!(slugs(&first.json()), ["one"]);
 
     // Renamed behind the server's back: the kept answer is still served, byte for byte.
-    sql_elsewhere(&app, "UPDATE events SET slug = 'renamed'");
+    app.sql_elsewhere("UPDATE events SET slug = 'renamed'");
     let kept = app.get(EVENTS, &token).await;
     assert_eq!(kept.status, 200);
     assert_eq!(
@@ -239,6 +230,6 @@ async fn zero_ttl_keeps_no_answer(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create_event(&app, &token, "one").await;
     assert_eq!(slugs(&app.get(EVENTS, &token).await.json()), ["one"]);
-    sql_elsewhere(&app, "UPDATE events SET slug = 'renamed'");
+    app.sql_elsewhere("UPDATE events SET slug = 'renamed'");
     assert_eq!(slugs(&app.get(EVENTS, &token).await.json()), ["renamed"]);
 }
