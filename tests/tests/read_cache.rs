@@ -45,7 +45,10 @@ macro_rules! with_ttl_on_both_backends {
 
 with_ttl_on_both_backends!(
     a_write_behind_the_servers_back_is_served_from_the_cache_until_dropped: Duration::from_secs(600),
-    a_write_behind_the_servers_back_is_seen_after_the_ttl: Duration::from_millis(300),
+    a_write_behind_the_servers_back_is_seen_after_twice_the_ttl: Duration::from_millis(300),
+    past_the_ttl_the_kept_answer_is_served_and_computed_again_in_the_background:
+        Duration::from_secs(1),
+    a_credential_revoked_behind_the_servers_back_drops_the_kept_answer: Duration::from_millis(500),
     zero_ttl_reads_the_credential_every_time: Duration::ZERO,
     api_writes_are_seen_at_once: Duration::from_secs(600),
     a_kept_answer_is_served_until_a_write: Duration::from_secs(600),
@@ -75,11 +78,47 @@ async fn a_write_behind_the_servers_back_is_served_from_the_cache_until_dropped(
     assert_inactive(&app, &token).await;
 }
 
-async fn a_write_behind_the_servers_back_is_seen_after_the_ttl(app: TestApp) {
+async fn a_write_behind_the_servers_back_is_seen_after_twice_the_ttl(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     assert_eq!(app.get("/api/v1/organizers/", &token).await.status, 200);
     deactivate_tokens_elsewhere(&app);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(650)).await;
+    assert_inactive(&app, &token).await;
+}
+
+async fn past_the_ttl_the_kept_answer_is_served_and_computed_again_in_the_background(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    create_event(&app, &token, "one").await;
+    let first = app.get(EVENTS, &token).await;
+    assert_eq!(slugs(&first.json()), ["one"]);
+    app.sql_elsewhere("UPDATE events SET slug = 'renamed'");
+
+    // Past the TTL: this request still gets the kept answer, byte for byte...
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let kept = app.get(EVENTS, &token).await;
+    assert_eq!(kept.status, 200);
+    assert_eq!(kept.body, first.body);
+
+    // ...while the page is computed again behind it and kept from then on: renamed once
+    // more right after, the page still shows the name it had when it was computed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.sql_elsewhere("UPDATE events SET slug = 'again'");
+    assert_eq!(slugs(&app.get(EVENTS, &token).await.json()), ["renamed"]);
+}
+
+async fn a_credential_revoked_behind_the_servers_back_drops_the_kept_answer(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let first = app.get("/api/v1/organizers/", &token).await;
+    assert_eq!(first.status, 200);
+    deactivate_tokens_elsewhere(&app);
+    tokio::time::sleep(Duration::from_millis(550)).await;
+    // Past the TTL the kept answer is served once more; computing it again meets the
+    // inactive token, and the answer is dropped rather than kept.
+    assert_eq!(
+        app.get("/api/v1/organizers/", &token).await.body,
+        first.body
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
     assert_inactive(&app, &token).await;
 }
 

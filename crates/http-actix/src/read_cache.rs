@@ -6,13 +6,25 @@
 //! links are built from, the path and the query string. It is served while the storage's
 //! [`DataVersion`] has not moved since the request that computed it started (every write
 //! through this process moves it, so an answer never outlives a write made through this
-//! server) and it is younger than the TTL. Past the TTL, one request computes it again while
-//! the others are still given the kept answer (for at most another TTL), so that a busy page
-//! does not send every waiting client to the database at the same moment. Writes by other
-//! processes are thus seen within twice the TTL at worst. A TTL of zero turns the cache off.
+//! server) and it is younger than the TTL.
+//!
+//! Past the TTL, the first request is still given the kept answer, and the page is computed
+//! again in the background, off every client's request: a busy page thus never sends a
+//! client to the database, let alone every waiting client at the same moment. Until the
+//! new answer is in, the kept one is served for at most another TTL; an answer older than
+//! twice the TTL is computed on the request again. Writes by other processes are thus seen
+//! within twice the TTL at worst. A background computation that does not give a `200` (a
+//! credential revoked behind the server's back, say) drops the kept answer, so the next
+//! request is answered by the handler. A TTL of zero turns the cache off.
+//!
+//! Two layers share the cache. [`serve_kept_answers`] wraps the whole app and serves an
+//! answer that is fresh (or being computed again) before the request is even routed.
+//! [`read_cache`] wraps each resource, after routing, where the request can be handed to
+//! the handler a second time: it keeps the handler's answers and starts the background
+//! computations.
 //!
 //! A served answer skips the handler, and so the credential lookup: a device's "last seen"
-//! is then recorded at the next request that misses (at most one TTL later).
+//! is then recorded when its answer is next computed (at most one TTL later).
 
 use actix_web::body::{self, BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -35,8 +47,8 @@ struct Entry {
     body: Bytes,
     version: u64,
     stored: Instant,
-    /// When a request set out to compute the answer again, past the TTL.
-    refreshing: Option<Instant>,
+    /// Whether the answer is being computed again in the background.
+    refreshing: bool,
 }
 
 #[derive(Default)]
@@ -45,8 +57,19 @@ struct Store {
     bytes: usize,
 }
 
-/// The cache, shared by every worker (register it as `web::Data<ReadCache>` and wrap the
-/// app in [`read_cache`]).
+/// What the cache holds for a request.
+#[derive(Debug, PartialEq)]
+enum Kept {
+    /// An answer to serve.
+    Fresh(Bytes),
+    /// An answer to serve, past its TTL: the caller is to compute it again in the background.
+    Refresh(Bytes),
+    /// Nothing to serve: the caller computes the answer on the request.
+    Missing,
+}
+
+/// The cache, shared by every worker. Register it as `web::Data<ReadCache>`, wrap the app in
+/// [`serve_kept_answers`] and each resource in [`read_cache`].
 pub struct ReadCache {
     ttl: Duration,
     version: Arc<dyn DataVersion>,
@@ -62,29 +85,45 @@ impl ReadCache {
         }
     }
 
-    /// The kept answer, or `None` when the caller is to compute it (and then `put` it).
-    fn get(&self, key: &[u8], version: u64) -> Option<Bytes> {
-        let mut store = self.store.lock().ok()?;
-        let entry = store.entries.get_mut(key)?;
+    /// The kept answer for `key` under `version`. With `may_refresh`, the first caller past
+    /// the TTL is told to compute it again ([`Kept::Refresh`]); without, that caller is
+    /// told it is missing (and is to come back with `may_refresh`).
+    fn lookup(&self, key: &[u8], version: u64, may_refresh: bool) -> Kept {
+        let Ok(mut store) = self.store.lock() else {
+            return Kept::Missing;
+        };
+        let Some(entry) = store.entries.get_mut(key) else {
+            return Kept::Missing;
+        };
         if entry.version != version {
-            return None;
+            return Kept::Missing;
         }
-        if entry.stored.elapsed() < self.ttl {
-            return Some(entry.body.clone());
+        let age = entry.stored.elapsed();
+        if age < self.ttl {
+            return Kept::Fresh(entry.body.clone());
         }
-        match entry.refreshing {
-            Some(since) if since.elapsed() < self.ttl => Some(entry.body.clone()),
-            _ => {
-                entry.refreshing = Some(Instant::now());
-                None
-            }
+        if age >= self.ttl.saturating_mul(2) {
+            return Kept::Missing;
+        }
+        if entry.refreshing {
+            Kept::Fresh(entry.body.clone())
+        } else if may_refresh {
+            entry.refreshing = true;
+            Kept::Refresh(entry.body.clone())
+        } else {
+            Kept::Missing
         }
     }
 
+    /// Keeps `body` as the answer under `key`, computed from data at `version` (unless a
+    /// later version's answer is kept already).
     fn put(&self, key: Vec<u8>, body: Bytes, version: u64) {
         let Ok(mut store) = self.store.lock() else {
             return;
         };
+        if store.entries.get(&key).is_some_and(|e| e.version > version) {
+            return;
+        }
         let key_len = key.len();
         let size = body.len() + key_len;
         if store.bytes + size > MAX_TOTAL {
@@ -96,12 +135,36 @@ impl ReadCache {
             body,
             version,
             stored: Instant::now(),
-            refreshing: None,
+            refreshing: false,
         };
         if let Some(old) = store.entries.insert(key, entry) {
             store.bytes = store.bytes.saturating_sub(old.body.len() + key_len);
         }
     }
+
+    /// Drops the answer under `key` if it is still the one being computed again (a
+    /// computation that gave no answer to keep).
+    fn forget(&self, key: &[u8]) {
+        let Ok(mut store) = self.store.lock() else {
+            return;
+        };
+        if store.entries.get(key).is_some_and(|e| e.refreshing) {
+            if let Some(old) = store.entries.remove(key) {
+                store.bytes = store.bytes.saturating_sub(old.body.len() + key.len());
+            }
+        }
+    }
+}
+
+/// The cache and the request's key, when the request may be served from the cache.
+fn cacheable(req: &ServiceRequest) -> Option<(web::Data<ReadCache>, Vec<u8>)> {
+    let cache = req
+        .app_data::<web::Data<ReadCache>>()
+        .filter(|c| !c.ttl.is_zero())?;
+    if req.method() != Method::GET || !req.path().starts_with("/api/v1/") {
+        return None;
+    }
+    Some((cache.clone(), key_of(req)?))
 }
 
 /// The key of a request: credential, scheme, host, path and query, NUL-separated (a request
@@ -118,22 +181,37 @@ fn key_of(req: &ServiceRequest) -> Option<Vec<u8>> {
     Some(key)
 }
 
-/// The middleware: serves a kept answer, or keeps the handler's `200` answer.
+fn kept_answer(req: ServiceRequest, body: Bytes) -> ServiceResponse<BoxBody> {
+    let answer = HttpResponse::Ok()
+        .content_type(HeaderValue::from_static("application/json"))
+        .body(body);
+    req.into_response(answer)
+}
+
+/// The app-wide layer: serves a kept answer before routing; everything else goes on to the
+/// resource (and its [`read_cache`] layer).
+pub async fn serve_kept_answers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if let Some((cache, key)) = cacheable(&req) {
+        let version = cache.version.data_version();
+        if let Kept::Fresh(body) = cache.lookup(&key, version, false) {
+            return Ok(kept_answer(req, body));
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The per-resource layer: serves a kept answer (starting its computation in the background
+/// when it is past its TTL), or keeps the handler's `200` answer.
 pub async fn read_cache(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let cache = req
-        .app_data::<web::Data<ReadCache>>()
-        .filter(|c| !c.ttl.is_zero())
-        .cloned();
-    let key = match &cache {
-        Some(_) if req.method() == Method::GET && req.path().starts_with("/api/v1/") => {
-            key_of(&req)
-        }
-        _ => None,
-    };
-    let (Some(cache), Some(key)) = (cache, key) else {
+    let Some((cache, key)) = cacheable(&req) else {
         return next
             .call(req)
             .await
@@ -141,13 +219,37 @@ pub async fn read_cache(
     };
     // Read before the handler runs: a write that lands meanwhile invalidates this answer.
     let version = cache.version.data_version();
-    if let Some(body) = cache.get(&key, version) {
-        let answer = HttpResponse::Ok()
-            .content_type(HeaderValue::from_static("application/json"))
-            .body(body);
-        return Ok(req.into_response(answer));
+    match cache.lookup(&key, version, true) {
+        Kept::Fresh(body) => return Ok(kept_answer(req, body)),
+        Kept::Refresh(body) => {
+            // Routed already, so the request may be handed to the handler a second time.
+            let again = next.call(ServiceRequest::from_request(req.request().clone()));
+            actix_web::rt::spawn(async move {
+                let kept = match again.await {
+                    Ok(res) => keepable(res).await.ok().and_then(|(_, body)| body),
+                    Err(_) => None,
+                };
+                match kept {
+                    Some(body) => cache.put(key, body, version),
+                    None => cache.forget(&key),
+                }
+            });
+            return Ok(kept_answer(req, body));
+        }
+        Kept::Missing => {}
     }
-    let res = next.call(req).await?;
+    let (res, body) = keepable(next.call(req).await?).await?;
+    if let Some(body) = body {
+        cache.put(key, body, version);
+    }
+    Ok(res)
+}
+
+/// The answer, and its bytes when it is one to keep: a `200` in JSON of at most
+/// [`MAX_ANSWER`] bytes.
+async fn keepable(
+    res: ServiceResponse<impl MessageBody + 'static>,
+) -> Result<(ServiceResponse<BoxBody>, Option<Bytes>), Error> {
     let json = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -155,16 +257,13 @@ pub async fn read_cache(
     let small =
         matches!(res.response().body().size(), BodySize::Sized(n) if n <= MAX_ANSWER as u64);
     if res.status() != StatusCode::OK || !json || !small {
-        return Ok(res.map_into_boxed_body());
+        return Ok((res.map_into_boxed_body(), None));
     }
     let (req, answer) = res.into_parts();
     let (head, payload) = answer.into_parts();
     let bytes = body::to_bytes(payload).await.map_err(Into::into)?;
-    cache.put(key, bytes.clone(), version);
-    Ok(ServiceResponse::new(
-        req,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
+    let res = ServiceResponse::new(req, head.set_body(bytes.clone()).map_into_boxed_body());
+    Ok((res, Some(bytes)))
 }
 
 #[cfg(test)]
@@ -180,46 +279,96 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_answer_is_served_under_its_version_and_ttl_only() {
-        let version = Arc::new(Version(AtomicU64::new(3)));
-        let cache = ReadCache::new(Duration::from_secs(60), version);
-        cache.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
-        assert_eq!(cache.get(b"k", 3), Some(Bytes::from_static(b"{}")));
-        assert_eq!(cache.get(b"k", 4), None);
-        assert_eq!(cache.get(b"other", 3), None);
-        let expired = ReadCache::new(Duration::ZERO, Arc::new(Version(AtomicU64::new(3))));
-        expired.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
-        assert_eq!(expired.get(b"k", 3), None);
+    fn cache(ttl: Duration) -> ReadCache {
+        ReadCache::new(ttl, Arc::new(Version(AtomicU64::new(0))))
+    }
+
+    fn fresh(body: &'static [u8]) -> Kept {
+        Kept::Fresh(Bytes::from_static(body))
     }
 
     #[test]
-    fn past_the_ttl_one_caller_recomputes_while_the_others_get_the_kept_answer() {
-        let cache = ReadCache::new(
-            Duration::from_millis(40),
-            Arc::new(Version(AtomicU64::new(0))),
-        );
+    fn an_answer_is_served_under_its_version_and_ttl_only() {
+        let cache = cache(Duration::from_secs(60));
+        cache.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
+        assert_eq!(cache.lookup(b"k", 3, true), fresh(b"{}"));
+        assert_eq!(cache.lookup(b"k", 3, false), fresh(b"{}"));
+        assert_eq!(cache.lookup(b"k", 4, true), Kept::Missing);
+        assert_eq!(cache.lookup(b"other", 3, true), Kept::Missing);
+        let expired = self::cache(Duration::ZERO);
+        expired.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
+        assert_eq!(expired.lookup(b"k", 3, true), Kept::Missing);
+    }
+
+    #[test]
+    fn past_the_ttl_one_caller_computes_it_again_while_all_get_the_kept_answer() {
+        let cache = cache(Duration::from_millis(200));
         cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(cache.get(b"k", 0), None, "the first caller recomputes");
-        assert_eq!(cache.get(b"k", 0), Some(Bytes::from_static(b"old")));
-        assert_eq!(cache.get(b"k", 1), None, "never across a write");
+        std::thread::sleep(Duration::from_millis(220));
+        assert_eq!(
+            cache.lookup(b"k", 0, false),
+            Kept::Missing,
+            "before routing, the request is passed on"
+        );
+        assert_eq!(
+            cache.lookup(b"k", 0, true),
+            Kept::Refresh(Bytes::from_static(b"old")),
+            "the first routed caller computes it again"
+        );
+        assert_eq!(cache.lookup(b"k", 0, true), fresh(b"old"));
+        assert_eq!(cache.lookup(b"k", 0, false), fresh(b"old"));
+        assert_eq!(
+            cache.lookup(b"k", 1, true),
+            Kept::Missing,
+            "never across a write"
+        );
         cache.put(b"k".to_vec(), Bytes::from_static(b"new"), 0);
-        assert_eq!(cache.get(b"k", 0), Some(Bytes::from_static(b"new")));
-        // A recomputation that never came back: after another TTL, someone tries again.
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(cache.get(b"k", 0), None);
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(cache.get(b"k", 0), None);
-        assert_eq!(cache.get(b"k", 0), Some(Bytes::from_static(b"new")));
+        assert_eq!(cache.lookup(b"k", 0, false), fresh(b"new"));
+    }
+
+    #[test]
+    fn an_answer_past_twice_the_ttl_is_computed_on_the_request() {
+        let cache = cache(Duration::from_millis(100));
+        cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(
+            cache.lookup(b"k", 0, true),
+            Kept::Refresh(Bytes::from_static(b"old"))
+        );
+        // The computation never came back.
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(cache.lookup(b"k", 0, false), Kept::Missing);
+        assert_eq!(cache.lookup(b"k", 0, true), Kept::Missing);
+    }
+
+    #[test]
+    fn a_computation_without_an_answer_drops_the_kept_one() {
+        let cache = cache(Duration::from_millis(200));
+        cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
+        cache.forget(b"k");
+        assert_eq!(
+            cache.lookup(b"k", 0, true),
+            fresh(b"old"),
+            "not being computed"
+        );
+        std::thread::sleep(Duration::from_millis(220));
+        assert!(matches!(cache.lookup(b"k", 0, true), Kept::Refresh(_)));
+        cache.forget(b"k");
+        assert_eq!(cache.lookup(b"k", 0, true), Kept::Missing);
+        assert_eq!(cache.store.lock().unwrap().bytes, 0);
+    }
+
+    #[test]
+    fn an_older_versions_answer_does_not_replace_a_later_one() {
+        let cache = cache(Duration::from_secs(60));
+        cache.put(b"k".to_vec(), Bytes::from_static(b"later"), 5);
+        cache.put(b"k".to_vec(), Bytes::from_static(b"earlier"), 4);
+        assert_eq!(cache.lookup(b"k", 5, true), fresh(b"later"));
     }
 
     #[test]
     fn a_full_cache_starts_over() {
-        let cache = ReadCache::new(
-            Duration::from_secs(60),
-            Arc::new(Version(AtomicU64::new(0))),
-        );
+        let cache = cache(Duration::from_secs(60));
         let big = Bytes::from(vec![b' '; MAX_ANSWER]);
         for i in 0..(MAX_TOTAL / MAX_ANSWER + 1) {
             cache.put(i.to_string().into_bytes(), big.clone(), 0);

@@ -4,8 +4,8 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use presale_http_actix::{
-    configure, read_cache as read_cache_middleware, reject_null_characters, request_log, AppState,
-    Idempotency, Ports, ReadCache,
+    configure, reject_null_characters, request_log, serve_kept_answers, AppState, Idempotency,
+    Ports, ReadCache,
 };
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
@@ -47,7 +47,7 @@ pub fn start(
         App::new()
             .app_data(state.clone())
             .app_data(read_cache.clone())
-            .wrap(from_fn(read_cache_middleware))
+            .wrap(from_fn(serve_kept_answers))
             .wrap(idempotency.clone())
             .wrap(from_fn(reject_null_characters))
             .wrap(from_fn(request_log))

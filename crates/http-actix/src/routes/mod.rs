@@ -18,9 +18,13 @@ pub(crate) mod teams;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::fallback;
+use crate::read_cache::read_cache;
 use crate::state::AppState;
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{guard, web, HttpRequest, HttpResponse, Resource};
+use actix_web::middleware::from_fn;
+use actix_web::{guard, web, Error, HttpRequest, HttpResponse, Resource};
 use presale_domain::auth::{Permission, Principal};
 use presale_domain::event::Event;
 use presale_domain::organizer::{organizer_access, Organizer};
@@ -59,23 +63,53 @@ pub(crate) fn read() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
+/// What every resource is once wrapped in the read cache's resource layer.
+pub(crate) trait Endpoint:
+    ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = Error,
+        InitError = (),
+    > + 'static
+{
+}
+
+impl<T> Endpoint for T where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = Error,
+            InitError = (),
+        > + 'static
+{
+}
+
 /// A resource whose unsupported methods answer 405 only after the request passed `access`
 /// (authentication, organizer/event access, permission), as pretix checks in that order.
-pub(crate) fn checked_resource<F, Fut>(path: &str, allow: &'static str, access: F) -> Resource
+/// Its `GET` answers go through the read cache.
+pub(crate) fn checked_resource<F, Fut>(
+    path: &str,
+    allow: &'static str,
+    access: F,
+) -> Resource<impl Endpoint>
 where
     F: Fn(HttpRequest) -> Fut + Clone + 'static,
     Fut: Future<Output = Result<(), ApiError>> + 'static,
 {
-    web::resource(path).default_service(web::to(move |req: HttpRequest| {
-        let access = access.clone();
-        async move {
-            access(req.clone()).await?;
-            Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
-                method: req.method().to_string(),
-                allow,
-            })
-        }
-    }))
+    web::resource(path)
+        .default_service(web::to(move |req: HttpRequest| {
+            let access = access.clone();
+            async move {
+                access(req.clone()).await?;
+                Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                    method: req.method().to_string(),
+                    allow,
+                })
+            }
+        }))
+        .wrap(from_fn(read_cache))
 }
 
 /// The permission a request needs on an organizer resource: `read` for GET/HEAD/OPTIONS,
@@ -164,14 +198,22 @@ pub(crate) async fn event_context(
 
 /// A resource below `/organizers/{organizer}/events/{event}/` whose 405 comes after the
 /// access checks.
-pub(crate) fn event_resource(path: &str, allow: &'static str, needs: Needs) -> Resource {
+pub(crate) fn event_resource(
+    path: &str,
+    allow: &'static str,
+    needs: Needs,
+) -> Resource<impl Endpoint> {
     checked_resource(path, allow, move |req| async move {
         event_context(&req, needs).await.map(drop)
     })
 }
 
 /// A resource below `/organizers/{organizer}/` whose 405 comes after the access check.
-pub(crate) fn organizer_resource(path: &str, allow: &'static str, needs: Needs) -> Resource {
+pub(crate) fn organizer_resource(
+    path: &str,
+    allow: &'static str,
+    needs: Needs,
+) -> Resource<impl Endpoint> {
     checked_resource(path, allow, move |req| async move {
         organizer_context(&req, needs).await.map(drop)
     })
