@@ -34,6 +34,17 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# stall_table TABLE HOLD PAUSE URL: until stopped, takes an exclusive lock on TABLE for HOLD
+# seconds, then waits PAUSE seconds, on the PostgreSQL database at URL.
+stall_table() {
+  local table=$1 hold=$2 pause=$3 url=$4
+  while :; do
+    psql "$url" -qc "BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($hold); COMMIT;" \
+      >/dev/null 2>&1 || true
+    sleep "$pause"
+  done
+}
+
 stop_all() {
   local pid
   for pid in "${OWN_PIDS[@]}"; do stop_pid "$pid"; done
@@ -88,6 +99,6 @@ run_wrk() {
   line=$(grep '^BENCH ' "$WORK/wrk-$name.txt" | tail -1) || die "no result from wrk for $name"
   kill -0 "$pid" 2>/dev/null || die "the server died during $name"
   set -- $line
-  printf '%s %s %s %s %s %s %s %s\n' "$name" "$2" "$3" "$4" "$5" "$6" "$7" "$(peak_kib "$pid")" >>"$RESULTS"
-  log "    $2 req/s, p50 $3 ms, p99 $4 ms, $6 non-2xx, $7 socket errors"
+  printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$2" "$3" "$4" "$5" "$6" "$7" "$(peak_kib "$pid")" "$8" >>"$RESULTS"
+  log "    $2 req/s, p50 $3 ms, p99 $4 ms, max $8 ms, $6 non-2xx, $7 socket errors"
 }

@@ -27,6 +27,7 @@ scenario_label() {
     secrets_middle) echo "imported secrets, page $(int $((pages / 2))) of $(int "$pages")" ;;
     secrets_last) echo "imported secrets, page $(int "$pages") of $(int "$pages")" ;;
     device_events) echo 'event list as a device, `Authorization: Device`' ;;
+    event_list_stalled) echo 'event list while the database stalls (`events` locked 0.8 s of every 1.15 s)' ;;
     event_create) echo 'event create, `POST /events/`' ;;
     bulk_create) echo 'bulk_create of 500 secrets' ;;
     ceiling_bytes) echo 'ceiling: the page as bytes from memory' ;;
@@ -59,13 +60,13 @@ render_backend() {
   echo "Peak RSS: the server's VmHWM during the scenario (reset before each through /proc/PID/clear_refs)." \
     "The list scenarios are also given as a share of the ceilings' req/s."
   echo
-  echo "| scenario | req/s | p50 | p99 | errors | peak RSS | of bytes ceiling | of serializing ceiling |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| scenario | req/s | p50 | p99 | max | errors | peak RSS | of bytes ceiling | of serializing ceiling |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   local name
-  while read -r name rps p50 p99 requests non2xx sockerr peak; do
+  while read -r name rps p50 p99 requests non2xx sockerr peak max; do
     local of_bytes="" of_ser=""
     case " $LISTS " in *" $name "*) of_bytes=$(pct "$rps" "$bytes"); of_ser=$(pct "$rps" "$ser") ;; esac
-    echo "| $(scenario_label "$pages" "$name") | $(int "$rps") | $(ms "$p50") | $(ms "$p99") | $((non2xx + sockerr)) | $(mib "$peak") | $of_bytes | $of_ser |"
+    echo "| $(scenario_label "$pages" "$name") | $(int "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "$max") | $((non2xx + sockerr)) | $(mib "$peak") | $of_bytes | $of_ser |"
   done <"$r"
   echo
   # Targets.
@@ -114,10 +115,10 @@ render_report() {
   echo "\`presale-bench-ceiling\` (bench/ceiling) with $WORKERS workers, answering every request with the" \
     "event list page fetched from the $(backend_title "$CEILING_PAGE_FROM") run ($(int "$(wc -c <"$WORK/page.json")") bytes)."
   echo
-  echo "| ceiling | req/s | p50 | p99 | errors | peak RSS |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  while read -r name rps p50 p99 requests non2xx sockerr peak; do
-    echo "| $(scenario_label 0 "$name") | $(int "$rps") | $(ms "$p50") | $(ms "$p99") | $((non2xx + sockerr)) | $(mib "$peak") |"
+  echo "| ceiling | req/s | p50 | p99 | max | errors | peak RSS |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  while read -r name rps p50 p99 requests non2xx sockerr peak max; do
+    echo "| $(scenario_label 0 "$name") | $(int "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "$max") | $((non2xx + sockerr)) | $(mib "$peak") |"
   done <"$WORK/ceilings"
   echo
   echo "The run took $(cat "$WORK/elapsed") s, of which $(cat "$WORK/build-seconds") s building. Load average before: $(cat "$WORK/load-before"), after: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -50,8 +50,8 @@ pub struct DatabaseArgs {
     pub db_timeout_secs: Option<u64>,
 
     /// Milliseconds reads may be served from memory (credentials, organizers, GET answers);
-    /// writes through this server drop them at once, other writers are seen within this
-    /// time. 0 turns caching off [default: 1000]
+    /// writes through this server drop them at once, other writers are seen within twice
+    /// this time. 0 turns caching off [default: 1000]
     #[arg(long, global = true, env = "PRESALE_CACHE_MS", value_name = "MS")]
     pub cache_ms: Option<u64>,
 }
