@@ -54,10 +54,19 @@ impl DatabaseUrl {
         }
     }
 
-    /// Opens one connection, with the SQLite PRAGMAs applied.
+    /// Opens one connection, with the SQLite PRAGMAs applied, or PostgreSQL's JIT compilation
+    /// off: Presale's statements are short, and PostgreSQL decides to compile one from its
+    /// cost estimate, which is at its highest exactly when the estimate is wrong (a table not
+    /// analysed yet, in the middle of its first big import, was estimated 100 times too big,
+    /// and compiling the import's duplicate check cost 40 ms per batch of 500).
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute("SET jit = off")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Pg(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 let mut conn = SqliteConnection::establish(&path)?;
