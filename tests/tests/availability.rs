@@ -86,7 +86,7 @@ async fn sqlite_write_lock_is_503_and_recovers() {
             "PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; UPDATE organizers SET name = name;",
         )
         .expect("take the write lock");
-    let resp = patch(json!(["pretix.plugins.badges"])).await;
+    let resp = patch(json!(["pretix.plugins.banktransfer"])).await;
     assert_eq!((resp.status, resp.text()), (503, UNAVAILABLE.to_owned()));
     // Reads go on meanwhile.
     assert_up(&app, &token).await;
@@ -99,9 +99,9 @@ async fn sqlite_write_lock_is_503_and_recovers() {
         .json()["plugins"]
         .clone();
     assert_eq!(plugins, json!([]), "the refused write left nothing behind");
-    let resp = patch(json!(["pretix.plugins.badges"])).await;
+    let resp = patch(json!(["pretix.plugins.banktransfer"])).await;
     assert_eq!(
         (resp.status, resp.json()["plugins"].clone()),
-        (200, json!(["pretix.plugins.badges"]))
+        (200, json!(["pretix.plugins.banktransfer"]))
     );
 }

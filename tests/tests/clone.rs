@@ -11,6 +11,7 @@ both_backends!(
     clone_copies_catalog_settings_and_configuration,
     clone_body_overrides_the_copied_fields,
     clone_from_query_parameter,
+    clone_of_an_event_with_payment_and_ticket_plugins,
     clone_needs_create_permission_and_post,
     failed_clone_leaves_nothing,
     going_live,
@@ -197,6 +198,57 @@ async fn clone_body_overrides_the_copied_fields(app: TestApp) {
             json!({"name": ["This field is required."], "slug": ["This slug has already been used for a different event."], "date_from": ["This field is required."]})
         )
     );
+}
+
+/// Stripe and the PDF ticket output are event-level plugins: on a fresh organizer an event
+/// enables them directly, and both ways of cloning copy them.
+async fn clone_of_an_event_with_payment_and_ticket_plugins(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let mut source = new_event("src");
+    source["plugins"] = json!(["pretix.plugins.ticketoutputpdf", "pretix.plugins.stripe"]);
+    let resp = app.send_json(Method::POST, EVENTS, &token, &source).await;
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let expected = |slug: &str| {
+        json!({
+            "name": {"en": slug}, "slug": slug, "live": false, "testmode": false,
+            "currency": "EUR", "date_from": "2031-05-01T10:00:00Z", "date_to": null,
+            "date_admission": null, "is_public": true, "presale_start": null,
+            "presale_end": null, "location": null, "geo_lat": null, "geo_lon": null,
+            "has_subevents": false, "meta_data": {}, "seating_plan": null,
+            "plugins": ["pretix.plugins.stripe", "pretix.plugins.ticketoutputpdf"],
+            "seat_category_mapping": {}, "timezone": "UTC", "item_meta_properties": {},
+            "all_sales_channels": true, "limit_sales_channels": [],
+            "public_url": app.url(&format!("/bigevents/{slug}/")), "sales_channels": ["web"]
+        })
+    };
+    assert_eq!(resp.json(), expected("src"));
+
+    let resp = app
+        .send_json(
+            Method::POST,
+            &format!("{EVENTS}src/clone/"),
+            &token,
+            &new_event("copy"),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let mut copy = resp.json();
+    let keys = copy
+        .as_object_mut()
+        .and_then(|o| o.shift_remove("valid_keys"))
+        .expect("valid_keys");
+    assert_eq!(keys["pretix_sig1"].as_array().map(Vec::len), Some(1));
+    assert_eq!(copy, expected("copy"));
+
+    let resp = app
+        .send_json(
+            Method::POST,
+            &format!("{EVENTS}?clone_from=src"),
+            &token,
+            &new_event("viaquery"),
+        )
+        .await;
+    assert_eq!((resp.status, resp.json()), (201, expected("viaquery")));
 }
 
 async fn clone_from_query_parameter(app: TestApp) {

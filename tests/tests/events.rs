@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 both_backends!(
     document_post_example,
+    document_post_example_on_a_fresh_organizer,
     minimal_create_gets_defaults,
     detail_publishes_a_verifiable_signing_key,
     field_order_is_pretix_order,
@@ -23,6 +24,7 @@ both_backends!(
     meta_data_rules,
     plugin_rules,
     sales_channel_rules,
+    legacy_sales_channels_and_seating,
     patch_changes_only_what_is_sent,
     put_resets_omitted_fields,
     immutable_fields,
@@ -58,7 +60,8 @@ fn event_path(slug: &str) -> String {
     format!("{EVENTS}{slug}/")
 }
 
-/// The document's example organizer: payment plugins enabled, three sales channels.
+/// The document's example organizer: bank transfer enabled (its events may then enable it
+/// too, as the document's PATCH example does), three sales channels.
 async fn document_organizer(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
     let resp = app
@@ -66,7 +69,7 @@ async fn document_organizer(app: &TestApp) -> String {
             Method::PATCH,
             "/api/v1/organizers/bigevents/",
             &token,
-            &json!({"plugins": ["pretix.plugins.stripe", "pretix.plugins.paypal", "pretix.plugins.banktransfer"]}),
+            &json!({"plugins": ["pretix.plugins.banktransfer"]}),
         )
         .await;
     assert_eq!(resp.status, 200);
@@ -79,9 +82,9 @@ async fn document_organizer(app: &TestApp) -> String {
     token
 }
 
-async fn document_post_example(app: TestApp) {
-    let token = document_organizer(&app).await;
-    let request = json!({
+/// The document's create request.
+fn document_request() -> Value {
+    json!({
         "name": {"en": "Sample Conference"},
         "slug": "sampleconf",
         "live": false,
@@ -105,8 +108,12 @@ async fn document_post_example(app: TestApp) {
         "plugins": ["pretix.plugins.stripe", "pretix.plugins.paypal"],
         "all_sales_channels": true,
         "limit_sales_channels": []
-    });
-    let response = json!({
+    })
+}
+
+/// The document's create response (plugins sorted) for an organizer with these channels.
+fn document_response(app: &TestApp, sales_channels: &[&str]) -> Value {
+    json!({
         "name": {"en": "Sample Conference"},
         "slug": "sampleconf",
         "live": false,
@@ -130,9 +137,27 @@ async fn document_post_example(app: TestApp) {
         "plugins": ["pretix.plugins.paypal", "pretix.plugins.stripe"],
         "all_sales_channels": true,
         "limit_sales_channels": [],
-        "sales_channels": ["pretixpos", "resellers", "web"],
+        "sales_channels": sales_channels,
         "public_url": app.url("/bigevents/sampleconf/")
-    });
+    })
+}
+
+/// Stripe and PayPal are event-level plugins: a new organizer's events enable them directly.
+async fn document_post_example_on_a_fresh_organizer(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let resp = app
+        .send_json(Method::POST, EVENTS, &token, &document_request())
+        .await;
+    assert_eq!(
+        (resp.status, resp.json()),
+        (201, document_response(&app, &["web"]))
+    );
+}
+
+async fn document_post_example(app: TestApp) {
+    let token = document_organizer(&app).await;
+    let request = document_request();
+    let response = document_response(&app, &["pretixpos", "resellers", "web"]);
     let resp = app.send_json(Method::POST, EVENTS, &token, &request).await;
     assert_eq!(resp.status, 201, "{}", resp.text());
     assert_eq!(resp.json(), response);
@@ -403,7 +428,12 @@ async fn field_errors_in_field_order(app: TestApp) {
         (
             "seat_category_mapping",
             json!({"A": 1}),
-            "Reserved seating is not supported by this server.",
+            "You cannot specify seat category mappings on event creation.",
+        ),
+        (
+            "seat_category_mapping",
+            json!({"A": "1"}),
+            "seat_category_mapping needs to be an object (str -> int).",
         ),
         (
             "plugins",
@@ -599,7 +629,7 @@ async fn plugin_rules(app: TestApp) {
             "pretix.plugins.statistics"
         ])
     );
-    // Disabling a payment plugin on the organizer withdraws it from the events.
+    // Disabling a hybrid plugin on the organizer withdraws it from the events.
     let resp = app
         .send_json(
             Method::PATCH,
@@ -687,6 +717,82 @@ async fn sales_channel_rules(app: TestApp) {
         )
         .await,
         json!({"sales_channels": ["Object with identifier=tv does not exist."]})
+    );
+}
+
+/// pretix reads the legacy `sales_channels` before any field: a refusal of it comes alone.
+/// Reserved seating is out of scope: a mapping is refused on create as pretix refuses it,
+/// and on update because no seating plan exists.
+async fn legacy_sales_channels_and_seating(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    app.sql(
+        "INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
+         SELECT id, 'pos', '{\"en\":\"POS\"}', 'pretixpos', 1 FROM organizers;",
+    );
+    let mut e = body("conf");
+    e["sales_channels"] = json!(null);
+    e["currency"] = json!("XYZ");
+    e.as_object_mut().unwrap().remove("name");
+    assert_eq!(
+        errors(&app, &token, Method::POST, EVENTS, &e).await,
+        json!({"sales_channels": ["The legacy attribute 'sales_channels' cannot be set to None, it must be a list."]})
+    );
+    let mut e = body("conf");
+    e["all_sales_channels"] = json!(true);
+    e["sales_channels"] = json!(["web"]);
+    assert_eq!(
+        errors(&app, &token, Method::POST, EVENTS, &e).await,
+        json!({"all_sales_channels": ["If 'all_sales_channels' is set, the legacy attribute 'sales_channels' must not be set or set to the list of all sales channels."]})
+    );
+    let mut e = body("conf");
+    e["limit_sales_channels"] = json!(["pos"]);
+    e["sales_channels"] = json!(["web"]);
+    assert_eq!(
+        errors(&app, &token, Method::POST, EVENTS, &e).await,
+        json!({"limit_sales_channels": ["If 'limit_sales_channels' is set, the legacy attribute 'sales_channels' must not be set or set to the same list."]})
+    );
+    // Agreeing lists are fine.
+    let mut e = body("conf");
+    e["all_sales_channels"] = json!(true);
+    e["sales_channels"] = json!(["pos", "web"]);
+    e["seat_category_mapping"] = json!(null);
+    let created = create(&app, &token, &e).await;
+    assert_eq!(
+        (
+            created["all_sales_channels"].clone(),
+            created["sales_channels"].clone()
+        ),
+        (json!(true), json!(["pos", "web"]))
+    );
+
+    let path = event_path("conf");
+    for method in [Method::PATCH, Method::PUT] {
+        let mut e = body("conf");
+        e["sales_channels"] = json!(null);
+        assert_eq!(
+            errors(&app, &token, method.clone(), &path, &e).await,
+            json!({"sales_channels": ["The legacy attribute 'sales_channels' cannot be set to None, it must be a list."]})
+        );
+        let mut e = body("conf");
+        e["seat_category_mapping"] = json!({"Stalls": 1});
+        assert_eq!(
+            errors(&app, &token, method, &path, &e).await,
+            json!({"seat_category_mapping": ["Reserved seating is not supported by this server."]})
+        );
+    }
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &token,
+            &json!({"seat_category_mapping": {}}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    // Nothing was written by the refused requests.
+    assert_eq!(
+        app.get(&path, &token).await.json()["sales_channels"],
+        json!(["pos", "web"])
     );
 }
 
@@ -968,14 +1074,41 @@ async fn list_filters(app: TestApp) {
         assert_eq!(page.status, 200, "{query}: {}", page.text());
         assert_eq!(slugs(&page.json()), expected, "{query}");
     }
-    let resp = app.get(&format!("{EVENTS}?ends_after=soon"), &token).await;
-    assert_eq!(
-        (resp.status, resp.text()),
+    // Filters read dates as pretix's filters do: a date alone is its midnight (UTC).
+    for (query, expected) in [
+        ("date_from_after=2099-06-01", vec!["future"]),
+        ("date_to_before=2020-01-02T10", vec!["past"]),
         (
-            400,
-            r#"{"ends_after":["Enter a valid date/time."]}"#.to_owned()
-        )
-    );
+            "date_from_before=2020-01-01%2010:00",
+            vec!["past", "running", "series"],
+        ),
+    ] {
+        let page = app.get(&format!("{EVENTS}?{query}"), &token).await;
+        assert_eq!(slugs(&page.json()), expected, "{query}");
+    }
+    // A refused value is reported under the filter's name (a range's, for its bounds), every
+    // refused filter together, in pretix's filter order.
+    const BAD: &str = r#"["Enter a valid date/time."]"#;
+    for (query, fields) in [
+        ("ends_after=soon", vec!["ends_after"]),
+        ("date_from_after=garbage", vec!["date_from"]),
+        ("date_from_before=garbage", vec!["date_from"]),
+        ("date_from_after=x&date_from_before=y", vec!["date_from"]),
+        ("date_to_after=2020", vec!["date_to"]),
+        ("date_to_before=01/01/2020", vec!["date_to"]),
+        (
+            "date_to_before=x&date_from_after=2020-01-01&date_from_before=y&ends_after=z",
+            vec!["ends_after", "date_from", "date_to"],
+        ),
+    ] {
+        let resp = app.get(&format!("{EVENTS}?{query}"), &token).await;
+        let body: Vec<String> = fields.iter().map(|f| format!("\"{f}\":{BAD}")).collect();
+        assert_eq!(
+            (resp.status, resp.text()),
+            (400, format!("{{{}}}", body.join(","))),
+            "{query}"
+        );
+    }
 }
 
 async fn list_ordering_and_search(app: TestApp) {

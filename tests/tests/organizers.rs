@@ -137,7 +137,7 @@ async fn plugins_are_set_validated_and_sorted(app: TestApp) {
             Method::PATCH,
             path,
             &token,
-            &json!({"plugins": ["pretix.plugins.stripe", "pretix.plugins.banktransfer"], "name": "ignored", "slug": "ignored"}),
+            &json!({"plugins": ["pretix.plugins.banktransfer", "pretix.plugins.banktransfer"], "name": "ignored", "slug": "ignored"}),
         )
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
@@ -147,18 +147,28 @@ async fn plugins_are_set_validated_and_sorted(app: TestApp) {
             "name": "bigevents name",
             "slug": "bigevents",
             "public_url": app.url("/bigevents/"),
-            "plugins": ["pretix.plugins.banktransfer", "pretix.plugins.stripe"]
+            "plugins": ["pretix.plugins.banktransfer"]
         })
     );
     assert_eq!(
         app.get(path, &token).await.json()["plugins"],
-        json!(["pretix.plugins.banktransfer", "pretix.plugins.stripe"])
+        json!(["pretix.plugins.banktransfer"])
     );
 
     for (body, error) in [
         (
             json!({"plugins": ["pretix.plugins.paypal3"]}),
             json!({"plugins": ["Unknown plugin: 'pretix.plugins.paypal3'."]}),
+        ),
+        // Event-level plugins (every payment provider but bank transfer among them) are
+        // enabled on events, never on the organizer.
+        (
+            json!({"plugins": ["pretix.plugins.banktransfer", "pretix.plugins.stripe"]}),
+            json!({"plugins": ["Plugin cannot be enabled on this level: 'pretix.plugins.stripe'."]}),
+        ),
+        (
+            json!({"plugins": ["pretix.plugins.statistics"]}),
+            json!({"plugins": ["Plugin cannot be enabled on this level: 'pretix.plugins.statistics'."]}),
         ),
         (
             json!({"plugins": "pretix.plugins.stripe"}),
@@ -175,7 +185,7 @@ async fn plugins_are_set_validated_and_sorted(app: TestApp) {
     // Nothing was half written by the refused requests.
     assert_eq!(
         app.get(path, &token).await.json()["plugins"],
-        json!(["pretix.plugins.banktransfer", "pretix.plugins.stripe"])
+        json!(["pretix.plugins.banktransfer"])
     );
 
     let resp = app

@@ -100,23 +100,16 @@ pub enum ChangePluginsError {
 }
 
 /// Replaces the organizer-level plugins (`PATCH /organizers/{o}/ {"plugins": [...]}`); every
-/// name must be a known plugin. A plugin that events may only use once the organizer has
-/// enabled it (a payment provider) is also removed from the organizer's events when the
-/// organizer disables it, as pretix does. The caller has checked
-/// `can_change_organizer_settings`.
+/// name must be a known plugin that can be enabled on organizers (organizer-level or
+/// hybrid). A hybrid plugin the organizer disables is also removed from its events, as
+/// pretix does. The caller has checked `can_change_organizer_settings`.
 pub async fn change_plugins(
     organizers: &dyn OrganizerRepository,
     organizer: &Organizer,
     plugins: &[String],
 ) -> Result<Organizer, ChangePluginsError> {
-    let plugins = crate::plugins::validate(plugins)?;
-    let withdraw = organizer
-        .plugins
-        .iter()
-        .filter(|m| !plugins.contains(m))
-        .filter(|m| crate::plugins::find(m).is_some_and(|p| p.needs_organizer))
-        .cloned()
-        .collect();
+    let plugins = crate::plugins::CORE.for_organizer(plugins)?;
+    let withdraw = crate::plugins::CORE.withdrawn_from_events(&organizer.plugins, &plugins);
     Ok(organizers
         .set_plugins(organizer.id, plugins, withdraw)
         .await?)
@@ -332,18 +325,13 @@ mod tests {
     }
 
     #[pollster::test]
-    async fn disabled_payment_plugins_are_withdrawn_from_events() {
+    async fn disabled_hybrid_plugins_are_withdrawn_from_events() {
         let mut current = org(1, "bigevents");
-        current.plugins = vec![
-            "pretix.plugins.badges".into(),
-            "pretix.plugins.banktransfer".into(),
-            "pretix.plugins.stripe".into(),
-        ];
+        current.plugins = vec!["pretix.plugins.banktransfer".into()];
         let mut repo = MockOrganizerRepository::new();
         repo.expect_set_plugins()
             .withf(|_, plugins, withdraw| {
-                plugins == &["pretix.plugins.stripe".to_owned()]
-                    && withdraw == &["pretix.plugins.banktransfer".to_owned()]
+                plugins.is_empty() && withdraw == &["pretix.plugins.banktransfer".to_owned()]
             })
             .times(1)
             .returning(|_, plugins, _| {
@@ -351,10 +339,22 @@ mod tests {
                 o.plugins = plugins;
                 Ok(o)
             });
-        let changed = change_plugins(&repo, &current, &["pretix.plugins.stripe".into()]).await;
+        let changed = change_plugins(&repo, &current, &[]).await;
+        assert_eq!(changed.map(|o| o.plugins), Ok(vec![]));
+    }
+
+    #[pollster::test]
+    async fn event_level_plugins_are_refused_on_the_organizer() {
+        let repo = MockOrganizerRepository::new();
+        let changed = change_plugins(
+            &repo,
+            &org(1, "bigevents"),
+            &["pretix.plugins.stripe".into()],
+        )
+        .await;
         assert_eq!(
-            changed.map(|o| o.plugins),
-            Ok(vec!["pretix.plugins.stripe".to_owned()])
+            changed.map_err(|e| e.to_string()),
+            Err("Plugin cannot be enabled on this level: 'pretix.plugins.stripe'.".to_owned())
         );
     }
 

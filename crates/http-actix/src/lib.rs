@@ -14,6 +14,7 @@ mod idempotency;
 mod logging;
 mod pagination;
 mod profiles;
+mod query;
 mod read_cache;
 mod routes;
 mod state;

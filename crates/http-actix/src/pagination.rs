@@ -1,6 +1,7 @@
 //! pretix's page-number pagination (BEHAVIOUR.md §3), one piece for every list endpoint.
 
 use crate::error::ApiError;
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use presale_domain::pagination::{Page, PageNumber, Window, MAX_PAGE_SIZE};
@@ -13,28 +14,18 @@ pub(crate) struct PageRequest {
     size: u64,
 }
 
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
-}
-
 impl PageRequest {
     /// Reads `page` (a positive integer or `last`; anything else is `Invalid page.`) and
     /// `page_size` (clamped to 50; 0, negative or non-numeric values are ignored).
     pub(crate) fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let pairs = query_pairs(req);
-        let last_value = |key: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        };
-        let page = match last_value("page") {
+        let query = Query::of(req);
+        let page = match query.get("page") {
             None => PageNumber::Number(1),
             Some("last") => PageNumber::Last,
             Some(v) => PageNumber::Number(v.parse::<u64>().map_err(|_| invalid_page())?),
         };
-        let size = last_value("page_size")
+        let size = query
+            .get("page_size")
             .and_then(|v| v.parse::<i64>().ok())
             .filter(|n| *n > 0)
             .map(|n| n.unsigned_abs().min(MAX_PAGE_SIZE))
@@ -114,7 +105,8 @@ where
 
 /// The absolute URL of page `n`: query parameters sorted by name, `page` dropped for page 1.
 fn page_link(req: &HttpRequest, state: &AppState, n: u64) -> String {
-    let mut pairs: Vec<(String, String)> = query_pairs(req)
+    let mut pairs: Vec<(String, String)> = Query::of(req)
+        .into_pairs()
         .into_iter()
         .filter(|(k, _)| k != "page")
         .collect();

@@ -362,9 +362,10 @@ async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<()
         let url = base_url.unwrap_or_else(|| format!("http://{local}"));
         println!("Presale is listening on {url}");
         println!("API token for organizer 'demo': {}", token.as_str());
+        let token = token.as_str();
+        println!("Try: curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/");
         println!(
-            "Try: curl -H \"Authorization: Token {}\" {url}/api/v1/organizers/",
-            token.as_str()
+            "     curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/demo/events/"
         );
     }
     server.await.map_err(fail)?;
@@ -372,25 +373,37 @@ async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<()
     Ok(())
 }
 
-/// The demo organizer and its team, created once; a new token on every start.
+/// The demo organizer with its team and a sample event, seeded once; a new token on every
+/// start.
 async fn demo_token(db: &Database) -> Result<presale_domain::auth::PlainToken, CommandError> {
     use presale_domain::organizer::OrganizerRepository;
     if db.find_by_slug("demo").await.map_err(fail)?.is_none() {
-        organizer::create_organizer(db, "demo", "Demo Organizer")
-            .await
-            .map_err(fail)?;
-        organizer::create_team(
-            db,
-            db,
-            "demo",
-            "Administrators",
-            PermissionSet::all(),
-            EventSelection::All,
-        )
-        .await
-        .map_err(fail)?;
+        if let Err(e) = crate::seed::seed_demo(db).await {
+            // The sample's fixed ids may be taken in a database that holds other organizers:
+            // the demo then starts without its sample event.
+            tracing::warn!(error = %e, "the demo organizer's sample event was not created");
+            create_bare_demo(db).await?;
+        }
     }
     organizer::create_token(db, db, db, "demo", "Administrators", "quickstart")
         .await
         .map_err(fail)
+}
+
+/// The demo organizer and its all-permissions team, without sample data.
+async fn create_bare_demo(db: &Database) -> Result<(), CommandError> {
+    organizer::create_organizer(db, "demo", "Demo Organizer")
+        .await
+        .map_err(fail)?;
+    organizer::create_team(
+        db,
+        db,
+        "demo",
+        "Administrators",
+        PermissionSet::all(),
+        EventSelection::All,
+    )
+    .await
+    .map_err(fail)?;
+    Ok(())
 }

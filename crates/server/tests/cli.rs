@@ -263,6 +263,13 @@ fn serve_demo(data_dir: &Path) -> (Child, String, String) {
         curl,
         format!("Try: curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/")
     );
+    let events = lines.next().unwrap().unwrap();
+    assert_eq!(
+        events,
+        format!(
+            "     curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/demo/events/"
+        )
+    );
     (child, url.trim_start_matches("http://").to_owned(), token)
 }
 
@@ -286,6 +293,7 @@ fn demo_server_answers_with_its_token_and_stops_cleanly_on_signals() {
         let resp = http_get(&addr, "/api/v1/organizers/", &token);
         assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
         assert!(resp.contains(r#""slug":"demo""#), "{resp}");
+        assert_eq!(demo_data(&addr, &token), demo_sample(&addr));
         let killed = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
@@ -300,6 +308,85 @@ fn demo_server_answers_with_its_token_and_stops_cleanly_on_signals() {
     }
     // The default database was created in the data directory, once.
     assert!(data_dir.join("presale.sqlite3").exists());
+}
+
+/// The body of a GET.
+fn get_json(addr: &str, path: &str, token: &str) -> serde_json::Value {
+    let resp = http_get(addr, path, token);
+    assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+    let (_, body) = resp.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
+/// The demo organizer's events, products, quotas and imported secrets, as the API lists them.
+fn demo_data(addr: &str, token: &str) -> serde_json::Value {
+    let event = "/api/v1/organizers/demo/events/democon";
+    serde_json::json!({
+        "events": get_json(addr, "/api/v1/organizers/demo/events/", token),
+        "items": get_json(addr, &format!("{event}/items/"), token)["results"],
+        "quotas": get_json(addr, &format!("{event}/quotas/"), token)["results"],
+        "secrets": get_json(addr, &format!("{event}/imported_secrets/"), token)["results"],
+    })
+}
+
+/// What the demo fixture seeds.
+fn demo_sample(addr: &str) -> serde_json::Value {
+    serde_json::json!({
+        "events": {"count": 1, "next": null, "previous": null, "results": [{
+            "name": {"en": "Demo Conference"}, "slug": "democon", "live": false,
+            "testmode": false, "currency": "EUR", "date_from": "2030-06-01T09:00:00Z",
+            "date_to": "2030-06-02T17:00:00Z", "date_admission": null, "is_public": true,
+            "presale_start": null, "presale_end": null, "location": {"en": "Berlin"},
+            "geo_lat": null, "geo_lon": null, "has_subevents": false, "meta_data": {},
+            "seating_plan": null,
+            "plugins": ["pretix.plugins.sendmail", "pretix.plugins.statistics",
+                        "pretix.plugins.stripe", "pretix.plugins.ticketoutputpdf"],
+            "seat_category_mapping": {}, "timezone": "Europe/Berlin",
+            "item_meta_properties": {}, "all_sales_channels": true,
+            "limit_sales_channels": [], "public_url": format!("http://{addr}/demo/democon/"),
+            "sales_channels": ["web"]
+        }]},
+        "items": [{
+            "id": 1, "name": {"en": "Conference ticket"}, "default_price": "99.00",
+            "active": true, "description": null, "category": null, "admission": true,
+            "position": 0, "has_variations": false, "variations": []
+        }],
+        "quotas": [{"id": 1, "name": "Tickets", "size": 100, "items": [1], "variations": [], "subevent": null}],
+        "secrets": [
+            {"id": 1, "secret": "DEMO-0001", "used": false, "item": 1, "variation": null, "subevent": null},
+            {"id": 2, "secret": "DEMO-0002", "used": false, "item": 1, "variation": null, "subevent": null},
+            {"id": 3, "secret": "DEMO-0003", "used": false, "item": 1, "variation": null, "subevent": null}
+        ]
+    })
+}
+
+/// In a database whose other organizers already hold the sample's ids, the demo starts
+/// without its sample event.
+#[test]
+fn demo_without_its_sample_when_the_ids_are_taken() {
+    let db = TestDatabase::sqlite().unwrap();
+    let presale_test_db::Dir(data_dir) = presale_test_db::dir_of(&db);
+    let fixture = data_dir.join("other.json");
+    std::fs::write(
+        &fixture,
+        r#"{"organizers": [{"slug": "other", "name": "Other", "events": [{"name": "E", "slug": "e",
+            "date_from": "2030-01-01T00:00:00Z", "items": [{"id": 1, "name": "Ticket", "default_price": "1.00"}]}]}]}"#,
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", data_dir.join("presale.sqlite3").display());
+    let seeded = presale(&url, &["seed", fixture.to_str().unwrap()]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+
+    let (mut child, addr, token) = serve_demo(&data_dir);
+    assert_eq!(
+        get_json(&addr, "/api/v1/organizers/demo/events/", &token),
+        serde_json::json!({"count": 0, "next": null, "previous": null, "results": []})
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(wait_for_exit(&mut child).code(), Some(0));
 }
 
 /// The directory of a SQLite test database.
@@ -338,7 +425,7 @@ fn request_in_flight_during_sigterm_is_answered() {
         .unwrap();
 
     let mut stream = TcpStream::connect(&addr).unwrap();
-    let body = r#"{"plugins":["pretix.plugins.badges"]}"#;
+    let body = r#"{"plugins":["pretix.plugins.banktransfer"]}"#;
     write!(
         stream,
         "PATCH /api/v1/organizers/demo/ HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Token {token}\r\n\
@@ -364,7 +451,7 @@ fn request_in_flight_during_sigterm_is_answered() {
     stream.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
     assert!(
-        out.ends_with(r#""plugins":["pretix.plugins.badges"]}"#),
+        out.ends_with(r#""plugins":["pretix.plugins.banktransfer"]}"#),
         "{out}"
     );
     assert_eq!(wait_for_exit(&mut child).code(), Some(0));

@@ -7,7 +7,7 @@ mod tests;
 
 pub use rules::{
     best_availability, clone_event, create_event, delete_event, update_event, EventError,
-    EventPorts, UpdateMode,
+    EventPorts, UpdateMode, SEATING_UNSUPPORTED,
 };
 pub use signing::{EventKeys, KeyError};
 
@@ -110,12 +110,15 @@ pub struct EventChanges {
     pub has_subevents: Option<bool>,
     pub meta_data: Option<Vec<(String, String)>>,
     pub plugins: Option<Vec<String>>,
+    /// Seat category → product id, as sent. Reserved seating is out of scope: only an empty
+    /// mapping is accepted.
+    pub seat_category_mapping: Option<Vec<(String, i64)>>,
     pub timezone: Option<TimeZone>,
     pub item_meta_properties: Option<Vec<(String, String)>>,
     pub all_sales_channels: Option<bool>,
     pub limit_sales_channels: Option<Vec<String>>,
-    /// The legacy `sales_channels` input.
-    pub sales_channels: Option<Vec<String>>,
+    /// The legacy `sales_channels` input (`Some(None)`: sent as null, which is refused).
+    pub sales_channels: Option<Option<Vec<String>>>,
 }
 
 /// A sort key of the events list.

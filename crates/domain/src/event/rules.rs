@@ -5,7 +5,7 @@ use crate::auth::{Permission, Principal};
 use crate::error::RepositoryError;
 use crate::meta::{MetaProperty, MetaPropertyRepository};
 use crate::organizer::Organizer;
-use crate::plugins::{self, PluginError};
+use crate::plugins;
 use crate::sales_channel::SalesChannelRepository;
 use crate::settings::SettingsRepository;
 use crate::validation::FieldErrors;
@@ -43,6 +43,9 @@ impl From<FieldErrors> for EventError {
 const LIVE_ON_CREATE: &str = "Events cannot be created as 'live'. Quotas and payment must be added to the event before sales can go live.";
 const SLUG_TAKEN: &str = "This slug has already been used for a different event.";
 const REQUIRED: &str = "This field is required.";
+const SEAT_MAPPING_ON_CREATE: &str = "You cannot specify seat category mappings on event creation.";
+/// Reserved seating is out of scope; pretix would check the mapping against the event's plan.
+pub const SEATING_UNSUPPORTED: &str = "Reserved seating is not supported by this server.";
 /// The message pretix shows for an event that cannot be deleted.
 pub const NOT_DELETABLE: &str = "The event can not be deleted as it already contains orders. Please set 'live' to false to hide the event and take the shop offline instead.";
 
@@ -54,6 +57,19 @@ pub enum UpdateMode {
     Partial,
 }
 
+/// What an event had before the change, for the rules that compare with it: the meta values
+/// (protected properties) and the active plugins (a hybrid plugin it has may stay).
+#[derive(Clone, Copy)]
+struct Previous<'a> {
+    meta: &'a [(String, String)],
+    plugins: &'a [String],
+}
+
+const NOTHING_BEFORE: Previous<'static> = Previous {
+    meta: &[],
+    plugins: &[],
+};
+
 /// The checks that need the organizer's configuration, for the fields that were sent and
 /// parsed; errors go into `errors` under their field.
 async fn check_references(
@@ -61,17 +77,17 @@ async fn check_references(
     principal: &Principal,
     organizer: &Organizer,
     changes: &EventChanges,
-    previous_meta: &[(String, String)],
+    previous: Previous<'_>,
     errors: &mut FieldErrors,
 ) -> Result<(), RepositoryError> {
     if let Some(meta) = &changes.meta_data {
         let properties = ports.meta.all(organizer.id).await?;
-        if let Err(msg) = check_meta(&properties, meta, previous_meta, principal) {
+        if let Err(msg) = check_meta(&properties, meta, previous.meta, principal) {
             errors.add("meta_data", msg);
         }
     }
     if let Some(list) = &changes.plugins {
-        if let Err(e) = check_plugins(organizer, list) {
+        if let Err(e) = plugins::CORE.for_event(list, &organizer.plugins, previous.plugins) {
             errors.add("plugins", e.to_string());
         }
     }
@@ -86,7 +102,7 @@ async fn check_references(
             .collect();
         for (field, list) in [
             ("limit_sales_channels", &changes.limit_sales_channels),
-            ("sales_channels", &changes.sales_channels),
+            ("sales_channels", &changes.sales_channels.clone().flatten()),
         ] {
             if let Some(missing) = list.iter().flatten().find(|i| !known.contains(i)) {
                 errors.add(
@@ -134,16 +150,6 @@ fn check_meta(
     Ok(())
 }
 
-fn check_plugins(organizer: &Organizer, list: &[String]) -> Result<(), PluginError> {
-    let list = plugins::validate(list)?;
-    match list.iter().find(|m| {
-        plugins::find(m).is_some_and(|p| p.needs_organizer) && !organizer.plugins.contains(m)
-    }) {
-        Some(m) => Err(PluginError::NotOnOrganizer(m.clone())),
-        None => Ok(()),
-    }
-}
-
 /// Object-level date checks, for the values sent in this request only (as pretix does).
 fn check_dates(changes: &EventChanges) -> Result<(), FieldErrors> {
     if let (Some(from), Some(Some(to))) = (changes.date_from, changes.date_to) {
@@ -163,6 +169,47 @@ fn check_dates(changes: &EventChanges) -> Result<(), FieldErrors> {
     Ok(())
 }
 
+/// pretix's checks of the legacy `sales_channels` input, made before any field is read: it is
+/// a list, and it agrees with `all_sales_channels` or `limit_sales_channels` sent with it.
+fn check_legacy_channels(
+    changes: &EventChanges,
+    all_identifiers: &[String],
+) -> Result<(), FieldErrors> {
+    let legacy =
+        match &changes.sales_channels {
+            None => return Ok(()),
+            Some(None) => return Err(FieldErrors::single(
+                "sales_channels",
+                "The legacy attribute 'sales_channels' cannot be set to None, it must be a list.",
+            )),
+            Some(Some(list)) => list,
+        };
+    let set = |list: &[String]| {
+        list.iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    if changes.all_sales_channels == Some(true) && set(legacy) != set(all_identifiers) {
+        return Err(FieldErrors::single(
+            "all_sales_channels",
+            "If 'all_sales_channels' is set, the legacy attribute 'sales_channels' must not be set or set to the list of all sales channels.",
+        ));
+    }
+    if let Some(limit) = changes
+        .limit_sales_channels
+        .as_ref()
+        .filter(|l| !l.is_empty())
+    {
+        if set(legacy) != set(limit) {
+            return Err(FieldErrors::single(
+                "limit_sales_channels",
+                "If 'limit_sales_channels' is set, the legacy attribute 'sales_channels' must not be set or set to the same list.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The channel selection after applying the legacy `sales_channels` input if it came alone.
 fn channel_selection(
     changes: &EventChanges,
@@ -173,7 +220,7 @@ fn channel_selection(
         let limit = changes.limit_sales_channels.clone().unwrap_or_default();
         return Some(normalise_channels(all, limit));
     }
-    changes.sales_channels.as_ref().map(|legacy| {
+    changes.sales_channels.clone().flatten().map(|legacy| {
         let all = all_identifiers.iter().all(|i| legacy.contains(i));
         normalise_channels(all, legacy.clone())
     })
@@ -225,16 +272,18 @@ async fn organizer_channel_identifiers(
         .collect())
 }
 
-/// Validates a new event's fields and applies the defaults. `previous_meta` is what the
-/// protected-meta rule compares with (a clone's source values, else nothing).
+/// Validates a new event's fields and applies the defaults. `previous` is what the rules
+/// compare with (a clone's source, else nothing).
 async fn prepare_new_event(
     ports: &EventPorts<'_>,
     principal: &Principal,
     organizer: &Organizer,
     changes: EventChanges,
-    previous_meta: &[(String, String)],
+    previous: Previous<'_>,
     mut errors: FieldErrors,
 ) -> Result<EventData, EventError> {
+    let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
+    check_legacy_channels(&changes, &identifiers)?;
     for (field, sent) in [
         ("name", changes.name.is_some()),
         ("slug", changes.slug.is_some()),
@@ -257,20 +306,18 @@ async fn prepare_new_event(
     if changes.live == Some(true) {
         errors.add("live", LIVE_ON_CREATE);
     }
-    check_references(
-        ports,
-        principal,
-        organizer,
-        &changes,
-        previous_meta,
-        &mut errors,
-    )
-    .await?;
+    if changes
+        .seat_category_mapping
+        .as_ref()
+        .is_some_and(|m| !m.is_empty())
+    {
+        errors.add("seat_category_mapping", SEAT_MAPPING_ON_CREATE);
+    }
+    check_references(ports, principal, organizer, &changes, previous, &mut errors).await?;
     errors.sort_by_order(EVENT_FIELDS);
     errors.into_result()?;
     check_dates(&changes)?;
 
-    let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
     let (all_sales_channels, limit_sales_channels) =
         channel_selection(&changes, &identifiers).unwrap_or((true, Vec::new()));
     let timezone = match changes.timezone {
@@ -282,8 +329,8 @@ async fn prepare_new_event(
         return Err(FieldErrors::single("non_field_errors", REQUIRED).into());
     };
     let plugins = match changes.plugins {
-        Some(list) => plugins::validate(&list).unwrap_or(list),
-        None => default_plugins(),
+        Some(list) => plugin_set(list),
+        None => plugins::event_defaults(),
     };
     Ok(EventData {
         slug,
@@ -310,13 +357,11 @@ async fn prepare_new_event(
     })
 }
 
-fn default_plugins() -> Vec<String> {
-    let mut defaults: Vec<String> = plugins::EVENT_DEFAULTS
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    defaults.sort();
-    defaults
+/// A checked plugin list as stored and shown: sorted, without duplicates.
+fn plugin_set(mut list: Vec<String>) -> Vec<String> {
+    list.sort();
+    list.dedup();
+    list
 }
 
 fn slug_conflict(e: RepositoryError) -> EventError {
@@ -335,7 +380,8 @@ pub async fn create_event(
     changes: EventChanges,
     errors: FieldErrors,
 ) -> Result<Event, EventError> {
-    let data = prepare_new_event(ports, principal, organizer, changes, &[], errors).await?;
+    let data =
+        prepare_new_event(ports, principal, organizer, changes, NOTHING_BEFORE, errors).await?;
     let keys = EventKeys::generate()?;
     ports
         .events
@@ -358,6 +404,15 @@ pub async fn clone_event(
     errors: FieldErrors,
 ) -> Result<Event, EventError> {
     let src = &source.data;
+    // The source's plugins are copied as they are; only plugins sent in the body are checked.
+    let previous = Previous {
+        meta: &src.meta_data,
+        plugins: if changes.plugins.is_none() {
+            &src.plugins
+        } else {
+            &[]
+        },
+    };
     changes.plugins.get_or_insert_with(|| src.plugins.clone());
     changes.is_public.get_or_insert(src.is_public);
     changes.testmode.get_or_insert(src.testmode);
@@ -382,8 +437,7 @@ pub async fn clone_event(
             changes.date_admission = Some(Some(WireDateTime::from_utc(date_from.utc() + offset)));
         }
     }
-    let data =
-        prepare_new_event(ports, principal, organizer, changes, &src.meta_data, errors).await?;
+    let data = prepare_new_event(ports, principal, organizer, changes, previous, errors).await?;
     let keys = EventKeys::generate()?;
     ports
         .events
@@ -404,6 +458,8 @@ pub async fn update_event(
     mut errors: FieldErrors,
 ) -> Result<Event, EventError> {
     let current = &event.data;
+    let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
+    check_legacy_channels(&changes, &identifiers)?;
     if mode == UpdateMode::Replace {
         for (field, sent) in [
             ("name", changes.name.is_some()),
@@ -419,6 +475,13 @@ pub async fn update_event(
         errors.add("slug", "The event slug cannot be changed.");
     }
     if changes
+        .seat_category_mapping
+        .as_ref()
+        .is_some_and(|m| !m.is_empty())
+    {
+        errors.add("seat_category_mapping", SEATING_UNSUPPORTED);
+    }
+    if changes
         .has_subevents
         .is_some_and(|h| h != current.has_subevents)
     {
@@ -432,17 +495,21 @@ pub async fn update_event(
         principal,
         organizer,
         &changes,
-        &current.meta_data,
+        Previous {
+            meta: &current.meta_data,
+            plugins: &current.plugins,
+        },
         &mut errors,
     )
     .await?;
     if changes.live == Some(true) && !current.live && !errors.has("live") {
         let facts = ports.events.facts(event.id).await?;
-        let payment_active = current
-            .plugins
-            .iter()
-            .chain(changes.plugins.iter().flatten())
-            .any(|m| plugins::find(m).is_some_and(|p| p.is_payment));
+        let payment_active = plugins::any_payment(
+            current
+                .plugins
+                .iter()
+                .chain(changes.plugins.iter().flatten()),
+        );
         if facts.paid_items > 0 && !payment_active {
             errors.add(
                 "live",
@@ -459,7 +526,6 @@ pub async fn update_event(
     errors.into_result()?;
     check_dates(&changes)?;
 
-    let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
     let channels = channel_selection(&changes, &identifiers);
     let replace = mode == UpdateMode::Replace;
     let pick = |sent: Option<bool>, now: bool, default: bool| {
@@ -512,15 +578,8 @@ pub async fn update_event(
             None => current.meta_data.clone(),
         },
         plugins: match changes.plugins {
-            Some(list) => plugins::validate(&list).unwrap_or(list),
-            None if replace => {
-                let mut d: Vec<String> = plugins::EVENT_DEFAULTS
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect();
-                d.sort();
-                d
-            }
+            Some(list) => plugin_set(list),
+            None if replace => plugins::event_defaults(),
             None => current.plugins.clone(),
         },
         timezone: match changes.timezone {

@@ -176,7 +176,10 @@ async fn required_fields_and_reference_errors_come_in_field_order() {
     let m = Mocks::new();
     let changes = EventChanges {
         meta_data: Some(vec![("type".into(), "party".into())]),
-        plugins: Some(vec!["pretix.plugins.stripe".into()]),
+        plugins: Some(vec![
+            "pretix.plugins.stripe".into(),
+            "pretix.plugins.banktransfer".into(),
+        ]),
         limit_sales_channels: Some(vec!["pos".into()]),
         ..EventChanges::default()
     };
@@ -203,7 +206,7 @@ async fn required_fields_and_reference_errors_come_in_field_order() {
             ),
             (
                 "plugins",
-                "Plugin should be enabled on organizer level first: 'pretix.plugins.stripe'."
+                "Plugin should be enabled on organizer level first: 'pretix.plugins.banktransfer'."
             ),
             (
                 "limit_sales_channels",
@@ -460,4 +463,58 @@ fn availability_from_quota_sizes() {
     assert_eq!(best_availability(&[Some(0)]), Some(0));
     assert_eq!(best_availability(&[Some(0), None]), Some(100));
     assert_eq!(best_availability(&[Some(0), Some(3)]), Some(100));
+}
+
+#[pollster::test]
+async fn a_hybrid_plugin_the_event_has_may_stay_without_the_organizer() {
+    let mut m = Mocks::new();
+    let mut event = created(&mut m).await;
+    event.data.plugins = vec!["pretix.plugins.banktransfer".to_owned()];
+    m.events.expect_update().returning(|id, data| {
+        Ok(Event {
+            id,
+            organizer: OrganizerId(1),
+            data,
+            public_key: "k".into(),
+        })
+    });
+    let keep = |extra: &str| EventChanges {
+        plugins: Some(vec!["pretix.plugins.banktransfer".into(), extra.into()]),
+        ..EventChanges::default()
+    };
+    let got = update_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        &event,
+        keep("pretix.plugins.stripe"),
+        UpdateMode::Partial,
+        FieldErrors::new(),
+    )
+    .await;
+    assert_eq!(
+        got.map(|e| e.data.plugins),
+        Ok(vec![
+            "pretix.plugins.banktransfer".to_owned(),
+            "pretix.plugins.stripe".to_owned()
+        ])
+    );
+    // A new event gets no such allowance.
+    let mut fresh = minimal();
+    fresh.plugins = keep("pretix.plugins.stripe").plugins;
+    let got = create_event(
+        &m.ports(),
+        &principal(PermissionSet::all()),
+        &organizer(&[]),
+        fresh,
+        FieldErrors::new(),
+    )
+    .await;
+    assert_eq!(
+        got,
+        Err(invalid(&[(
+            "plugins",
+            "Plugin should be enabled on organizer level first: 'pretix.plugins.banktransfer'."
+        )]))
+    );
 }

@@ -772,13 +772,9 @@ impl Walker<'_> {
         };
         let before = staging.lock()?.organizer.clone();
         match change_plugins(staging, &before, &list).await {
-            Ok(after) => Ok(before
-                .plugins
-                .iter()
-                .filter(|m| !after.plugins.contains(m))
-                .filter(|m| crate::plugins::find(m).is_some_and(|p| p.needs_organizer))
-                .cloned()
-                .collect()),
+            Ok(after) => {
+                Ok(crate::plugins::CORE.withdrawn_from_events(&before.plugins, &after.plugins))
+            }
             Err(ChangePluginsError::Invalid(e)) => {
                 self.error(at, Some("plugins"), e.to_string());
                 Ok(Vec::new())

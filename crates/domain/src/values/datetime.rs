@@ -56,6 +56,27 @@ impl WireDateTime {
         };
         Ok(Self::from_utc(utc))
     }
+
+    /// A list filter's value, read as leniently as pretix's filters read it: everything
+    /// [`WireDateTime::parse`] takes, a date alone (`2020-01-01`, midnight UTC) or a date with
+    /// the hour alone (`2020-01-01T05`).
+    pub fn parse_filter(input: &str) -> Result<Self, DateTimeFormatError> {
+        let s = input.trim();
+        if let Ok(t) = Self::parse(s) {
+            return Ok(t);
+        }
+        let (date, hour) = match s.len() {
+            10 => (s, 0),
+            13 if s.is_char_boundary(10) && matches!(&s[10..11], "T" | " ") => {
+                let hour = s[11..].parse::<u32>().map_err(|_| DateTimeFormatError)?;
+                (&s[..10], hour)
+            }
+            _ => return Err(DateTimeFormatError),
+        };
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| DateTimeFormatError)?;
+        let naive = date.and_hms_opt(hour, 0, 0).ok_or(DateTimeFormatError)?;
+        Ok(Self::from_utc(Utc.from_utc_datetime(&naive)))
+    }
 }
 
 fn parse_time(s: &str) -> Result<NaiveTime, DateTimeFormatError> {
@@ -133,6 +154,36 @@ mod tests {
 
     fn round_trip(input: &str) -> Result<String, DateTimeFormatError> {
         WireDateTime::parse(input).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn filters_also_take_a_date_or_a_date_and_hour() {
+        let filter = |input: &str| WireDateTime::parse_filter(input).map(|d| d.to_string());
+        assert_eq!(filter("2020-01-01").as_deref(), Ok("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            filter(" 2020-01-01T05 ").as_deref(),
+            Ok("2020-01-01T05:00:00Z")
+        );
+        assert_eq!(
+            filter("2020-01-01 05").as_deref(),
+            Ok("2020-01-01T05:00:00Z")
+        );
+        assert_eq!(
+            filter("2020-01-01T06:00+01:00").as_deref(),
+            Ok("2020-01-01T05:00:00Z")
+        );
+        for bad in [
+            "2020",
+            "01/01/2020",
+            "2020-01-01T25",
+            "2020-01-01Tab",
+            "2020-13-01",
+            "yesterday",
+        ] {
+            assert_eq!(filter(bad), Err(DateTimeFormatError), "{bad}");
+        }
+        // Request bodies stay strict.
+        assert_eq!(round_trip("2020-01-01"), Err(DateTimeFormatError));
     }
 
     #[test]

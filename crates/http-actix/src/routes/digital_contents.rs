@@ -7,6 +7,7 @@ use crate::error::{json_ok, json_response, ApiError};
 use crate::fields::NOT_NULL;
 use crate::fields::{boolean, choice, datetime, i18n, integer, pk, pk_list, string, FieldReader};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,9 +30,6 @@ const NEEDS: Needs = Needs {
 };
 
 const NOT_FOUND: &str = "No DigitalContent matches the given query.";
-
-/// django-filter's message for a `subevent` filter value that is not a number.
-const FILTER_NOT_A_NUMBER: &str = "Enter a number.";
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -140,20 +138,13 @@ fn content_id(req: &HttpRequest) -> Result<DigitalContentId, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
-/// The list's `subevent` filter (the last value, as Django reads it): an id; empty means
-/// no filter; anything else is a 400 naming the parameter.
+/// The list's `subevent` filter: an id; empty means no filter.
 fn subevent_filter(req: &HttpRequest) -> Result<Option<SubEventId>, ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    match pairs.iter().rev().find(|(k, _)| k == "subevent") {
-        None => Ok(None),
-        Some((_, v)) if v.trim().is_empty() => Ok(None),
-        Some((_, v)) => v
-            .trim()
-            .parse::<i64>()
-            .map(|id| Some(SubEventId(id)))
-            .map_err(|_| ApiError::field("subevent", FILTER_NOT_A_NUMBER)),
-    }
+    let query = Query::of(req);
+    let mut filters = query.filters();
+    let subevent = filters.number("subevent").map(SubEventId);
+    filters.finish()?;
+    Ok(subevent)
 }
 
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -6,6 +6,7 @@ use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
 use crate::fields::{self, python_type, FieldReader};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -153,45 +154,24 @@ fn secret_id(req: &HttpRequest) -> Result<ImportedSecretId, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
-/// `used` (a query-string boolean; anything else means not given), `item`, `variation`,
-/// `subevent` (numbers; anything else is django-filter's `Enter a number.`) and `secret`,
-/// all exact; empty values do not filter.
+/// `used` (a query-string boolean), `item`, `variation`, `subevent` (ids) and `secret`, all
+/// exact; empty values do not filter.
 fn list_filter(req: &HttpRequest) -> Result<SecretFilter, ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
-    let mut errors = FieldErrors::new();
-    let mut number = |key: &str| {
-        let value = get(key)?;
-        match value.trim().parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errors.add(key, "Enter a number.");
-                None
-            }
-        }
-    };
-    let item = number("item").map(ItemId);
-    let variation = number("variation").map(VariationId);
-    let subevent = number("subevent").map(SubEventId);
-    errors.into_result()?;
+    let query = Query::of(req);
+    let mut filters = query.filters();
+    let item = filters.number("item").map(ItemId);
+    let variation = filters.number("variation").map(VariationId);
+    let subevent = filters.number("subevent").map(SubEventId);
+    filters.finish()?;
     Ok(SecretFilter {
-        used: get("used").and_then(|v| match v.to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        }),
+        used: query.flag("used"),
         item,
         variation,
         subevent,
-        secret: get("secret").map(str::to_owned),
+        secret: query
+            .get("secret")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
     })
 }
 

@@ -6,6 +6,7 @@ use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
 use crate::fields::{integer, pk, pk_list, string, FieldReader};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -60,30 +61,6 @@ fn render(q: &Quota) -> Value {
         "variations": q.data.variations,
         "subevent": q.data.subevent.map(|s| s.0),
     })
-}
-
-/// The `ordering` query parameter: a comma list of the `known` keys, each optionally with a
-/// `-` prefix for descending; unknown keys are ignored (as in pretix).
-pub(super) fn ordering_keys<K: Copy>(req: &HttpRequest, known: &[(&str, K)]) -> Vec<(K, bool)> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let Some((_, value)) = pairs.iter().rev().find(|(k, _)| k == "ordering") else {
-        return Vec::new();
-    };
-    value
-        .split(',')
-        .filter_map(|key| {
-            let key = key.trim();
-            let (descending, name) = match key.strip_prefix('-') {
-                Some(name) => (true, name),
-                None => (false, key),
-            };
-            known
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, k)| (*k, descending))
-        })
-        .collect()
 }
 
 fn name(v: &Value) -> Result<String, &'static str> {
@@ -143,7 +120,7 @@ fn quota_id(req: &HttpRequest) -> Result<QuotaId, ApiError> {
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let page = PageRequest::from_request(&req)?;
-    let ordering = ordering_keys(&req, &[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]);
+    let ordering = Query::of(&req).ordering(&[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]);
     let envelope = paginate(
         &req,
         &state,
@@ -224,7 +201,6 @@ async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 mod tests {
     use super::*;
     use crate::fields::NOT_NULL;
-    use actix_web::test::TestRequest;
 
     fn changes(body: Value) -> (QuotaChanges, Vec<(String, String)>) {
         let Value::Object(map) = body else {
@@ -277,19 +253,5 @@ mod tests {
                 ),
             ]
         );
-    }
-
-    #[test]
-    fn ordering_keeps_known_keys_in_order() {
-        let known = [("id", QuotaOrder::Id), ("size", QuotaOrder::Size)];
-        let req = TestRequest::with_uri("/?ordering=-size,nope,%20id").to_http_request();
-        assert_eq!(
-            ordering_keys(&req, &known),
-            vec![(QuotaOrder::Size, true), (QuotaOrder::Id, false)]
-        );
-        let req = TestRequest::with_uri("/?ordering=nope").to_http_request();
-        assert!(ordering_keys(&req, &known).is_empty());
-        let req = TestRequest::with_uri("/").to_http_request();
-        assert!(ordering_keys(&req, &known).is_empty());
     }
 }

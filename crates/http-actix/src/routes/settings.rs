@@ -131,9 +131,7 @@ async fn patch(
 
 /// pretix explains whenever the query names `explain`, whatever its value.
 fn wants_explanation(req: &HttpRequest) -> bool {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .map(|pairs| pairs.iter().any(|(k, _)| k == "explain"))
-        .unwrap_or(false)
+    crate::query::Query::of(req).has("explain")
 }
 
 /// `{"key": {"value", "label", "help_text", "readonly"}}`; a key without help text shows

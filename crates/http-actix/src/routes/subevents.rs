@@ -1,11 +1,11 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/subevents/`: the dates of an event series.
 
-use super::quotas::ordering_keys;
 use super::{event_context, event_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
 use crate::fields::{boolean, datetime, i18n, FieldReader, NOT_NULL};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -120,13 +120,10 @@ fn subevent_id(req: &HttpRequest) -> Result<SubEventId, ApiError> {
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let page = PageRequest::from_request(&req)?;
-    let mut ordering = ordering_keys(
-        &req,
-        &[
-            ("id", SubEventOrder::Id),
-            ("date_from", SubEventOrder::DateFrom),
-        ],
-    );
+    let mut ordering = Query::of(&req).ordering(&[
+        ("id", SubEventOrder::Id),
+        ("date_from", SubEventOrder::DateFrom),
+    ]);
     if ordering.is_empty() {
         ordering = DEFAULT_ORDER.to_vec();
     }

@@ -70,7 +70,23 @@ fn plural(n: usize, one: &str) -> String {
 /// per line, and nothing is written.
 pub async fn seed_file(db: &Database, path: &Path) -> Result<(), CommandError> {
     let document = read_document(path)?;
-    let fixture = match seed::validate(db, &ApiBodyReader, &document).await {
+    seed_document(db, &document, &path.display().to_string()).await
+}
+
+/// The demo organizer's fixture (`serve --demo`): a team with every permission and a sample
+/// event with a product, a quota and imported secrets.
+const DEMO: &str = include_str!("demo.yaml");
+
+/// Seeds the demo organizer's fixture.
+pub async fn seed_demo(db: &Database) -> Result<(), CommandError> {
+    let document = serde_yaml_ng::from_str::<Value>(DEMO).map_err(fail)?;
+    seed_document(db, &document, "the demo fixture").await
+}
+
+/// Validates a document and writes it; refused entries are printed on stderr, one per line,
+/// and nothing is written. `origin` names the document in messages.
+async fn seed_document(db: &Database, document: &Value, origin: &str) -> Result<(), CommandError> {
+    let fixture = match seed::validate(db, &ApiBodyReader, document).await {
         Ok(f) => f,
         Err(SeedError::Invalid(errors)) => {
             let mut err = std::io::stderr().lock();
@@ -78,8 +94,7 @@ pub async fn seed_file(db: &Database, path: &Path) -> Result<(), CommandError> {
                 writeln!(err, "{e}").map_err(fail)?;
             }
             return Err(fail(format!(
-                "{}: {}; nothing was written",
-                path.display(),
+                "{origin}: {}; nothing was written",
                 plural(errors.len(), "error")
             )));
         }
@@ -87,11 +102,7 @@ pub async fn seed_file(db: &Database, path: &Path) -> Result<(), CommandError> {
     };
     let organizers = fixture.organizers.len();
     db.apply(fixture).await.map_err(fail)?;
-    eprintln!(
-        "seeded {} from {}",
-        plural(organizers, "organizer"),
-        path.display()
-    );
+    eprintln!("seeded {} from {origin}", plural(organizers, "organizer"));
     Ok(())
 }
 

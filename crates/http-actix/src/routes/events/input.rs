@@ -3,12 +3,10 @@
 use crate::fields::{
     boolean, datetime, float_in, i18n, string, string_list, string_map, FieldReader, NOT_NULL,
 };
-use presale_domain::event::EventChanges;
+use presale_domain::event::{EventChanges, SEATING_UNSUPPORTED};
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{Currency, Slug, TimeZone};
 use serde_json::{Map, Value};
-
-const NO_SEATING: &str = "Reserved seating is not supported by this server.";
 
 fn slug(value: &Value) -> Result<Slug, String> {
     let s = string(value, false)?;
@@ -23,12 +21,33 @@ fn timezone(value: &Value) -> Result<TimeZone, String> {
     TimeZone::parse(&string(value, true)?).map_err(|e| e.to_string())
 }
 
-/// Reserved seating is out of scope: only "no seating" is accepted.
-fn no_seating(value: &Value) -> Result<(), String> {
+/// Reserved seating is out of scope: no seating plan exists, so only `null` is accepted.
+fn no_seating_plan(value: &Value) -> Result<(), String> {
     match value {
         Value::Null => Ok(()),
-        Value::Object(m) if m.is_empty() => Ok(()),
-        _ => Err(NO_SEATING.into()),
+        _ => Err(SEATING_UNSUPPORTED.into()),
+    }
+}
+
+/// An object of seat category → product id; `null` is read as no mapping. Whether a non-empty
+/// one is accepted is the use case's decision.
+fn seat_category_mapping(value: &Value) -> Result<Vec<(String, i64)>, String> {
+    const SHAPE: &str = "seat_category_mapping needs to be an object (str -> int).";
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| v.as_i64().map(|id| (k.clone(), id)).ok_or(SHAPE.to_owned()))
+            .collect(),
+        _ => Err(SHAPE.into()),
+    }
+}
+
+/// The legacy `sales_channels` list; `null` is kept as such for the use case to refuse.
+fn legacy_channels(value: &Value) -> Result<Option<Vec<String>>, String> {
+    match value {
+        Value::Null => Ok(None),
+        v => string_list(v).map(Some),
     }
 }
 
@@ -61,17 +80,15 @@ pub(crate) fn event_changes(body: &Map<String, Value>) -> (EventChanges, FieldEr
         has_subevents: r.read("has_subevents", boolean),
         meta_data: r.read("meta_data", string_map),
         plugins: {
-            r.read("seating_plan", no_seating);
+            r.read("seating_plan", no_seating_plan);
             r.read("plugins", string_list)
         },
-        timezone: {
-            r.read("seat_category_mapping", no_seating);
-            r.read("timezone", timezone)
-        },
+        seat_category_mapping: r.read("seat_category_mapping", seat_category_mapping),
+        timezone: r.read("timezone", timezone),
         item_meta_properties: r.read("item_meta_properties", string_map),
         all_sales_channels: r.read("all_sales_channels", boolean),
         limit_sales_channels: r.read("limit_sales_channels", string_list),
-        sales_channels: r.read("sales_channels", string_list),
+        sales_channels: r.read("sales_channels", legacy_channels),
     };
     (changes, r.errors)
 }
@@ -116,15 +133,31 @@ mod tests {
                 "timezone"
             ]
         );
-        assert_eq!(got[8].1, NO_SEATING);
+        assert_eq!(got[8].1, SEATING_UNSUPPORTED);
     }
 
     #[test]
-    fn seating_accepts_null_and_empty_object() {
+    fn seating_reads_null_plans_and_mappings_of_ids() {
         assert!(errors(json!({"seating_plan": null, "seat_category_mapping": {}})).is_empty());
+        let Value::Object(map) = json!({"seat_category_mapping": {"a": 1}, "sales_channels": null})
+        else {
+            panic!("object")
+        };
+        let (changes, refused) = event_changes(&map);
+        assert!(refused.is_empty());
         assert_eq!(
-            errors(json!({"seat_category_mapping": {"a": 1}}))[0].0,
-            "seat_category_mapping"
+            changes.seat_category_mapping,
+            Some(vec![("a".to_owned(), 1)])
         );
+        assert_eq!(changes.sales_channels, Some(None));
+        for bad in [json!([]), json!({"a": "1"}), json!("x")] {
+            assert_eq!(
+                errors(json!({"seat_category_mapping": bad})),
+                [(
+                    "seat_category_mapping".to_owned(),
+                    "seat_category_mapping needs to be an object (str -> int).".to_owned()
+                )]
+            );
+        }
     }
 }

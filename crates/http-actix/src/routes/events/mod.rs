@@ -8,6 +8,7 @@ use super::{event_context, event_resource, organizer_context, organizer_resource
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -103,7 +104,7 @@ pub(crate) fn event_error(e: EventError) -> ApiError {
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
     let page = PageRequest::from_request(&req)?;
-    let query = query::ListQuery::parse(req.query_string());
+    let query = Query::of(&req);
     let with_availability = match query.get("with_availability_for").filter(|c| !c.is_empty()) {
         None => false,
         Some(channel) => {
@@ -116,12 +117,12 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
             true
         }
     };
-    let properties = if req.query_string().contains("attr") {
+    let properties = if query.pairs().iter().any(|(k, _)| k.starts_with("attr[")) {
         state.ports.meta_properties.all(organizer.id).await?
     } else {
         Vec::new()
     };
-    let filter = query.filter(principal.event_scope().clone(), &properties)?;
+    let filter = query::event_filter(&query, principal.event_scope().clone(), &properties)?;
     let channels = channel_identifiers(&state, &organizer).await?;
     let base = state.base_url_for(&req);
     let view = View {
@@ -202,7 +203,7 @@ async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
-    let source = match query::ListQuery::parse(req.query_string()).get("clone_from") {
+    let source = match Query::of(&req).get("clone_from") {
         None => None,
         Some(reference) => {
             let not_found = || ApiError::field("clone_from", "Event to copy from was not found");
