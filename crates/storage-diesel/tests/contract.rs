@@ -84,6 +84,7 @@ const TABLES: &[&str] = &[
 
 on_both_backends! {
     migrations_up_down_up => migrations_sqlite, migrations_postgres;
+    organizer_plugin_levels_migration => plugin_levels_migration_sqlite, plugin_levels_migration_postgres;
     organizers_create_and_find => organizers_sqlite, organizers_postgres;
     organizers_list => organizers_list_sqlite, organizers_list_postgres;
     organizers_event_ids => event_ids_sqlite, event_ids_postgres;
@@ -312,6 +313,33 @@ async fn organizers_create_and_find(db: &Database) {
             ],
             ..other
         }))
+    );
+}
+
+/// The migration that gave plugins their levels keeps only organizer-capable plugins (bank
+/// transfer) on organizers: it runs again here over rows an earlier version could write.
+async fn organizer_plugin_levels_migration(db: &Database) {
+    let mut conn = raw_conn(db);
+    support::execute(
+        &mut conn,
+        "INSERT INTO organizers (slug, name, plugins) VALUES \
+         ('a', 'A', '[\"pretix.plugins.banktransfer\", \"pretix.plugins.stripe\"]'), \
+         ('b', 'B', '[\"pretix.plugins.paypal2\"]'), ('c', 'C', '[]')",
+    );
+    support::execute(
+        &mut conn,
+        "DELETE FROM __diesel_schema_migrations WHERE version = '20261202000009'",
+    );
+    assert_eq!(
+        run_pending(&mut conn).expect("run_pending"),
+        ["20261202000009".to_owned()]
+    );
+    assert_eq!(
+        query_texts(
+            &mut conn,
+            "SELECT slug || ' ' || plugins AS v FROM organizers ORDER BY slug"
+        ),
+        ["a [\"pretix.plugins.banktransfer\"]", "b []", "c []"]
     );
 }
 
