@@ -901,6 +901,20 @@ async fn list_filters(app: TestApp) {
             (400, json!({ key: ["Enter a number."] }))
         );
     }
+    // Every refused filter together, in the filters' order.
+    let resp = app
+        .get(
+            &format!("{}?subevent=a&item=b&variation=1.5", list("series")),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        (resp.status, resp.text()),
+        (
+            400,
+            r#"{"item":["Enter a number."],"variation":["Enter a number."],"subevent":["Enter a number."]}"#.to_owned()
+        )
+    );
 }
 
 /// 3,000 secrets (ids interleaved with another event's, some deleted, some used): every
