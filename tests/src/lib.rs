@@ -46,14 +46,14 @@ pub enum Backend {
 /// How to start the app.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub base_url: Option<String>,
+    pub http: presale_http_actix::HttpOptions,
     pub pool: PoolOptions,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            base_url: None,
+            http: presale_http_actix::HttpOptions::default(),
             pool: PoolOptions {
                 max_size: 4,
                 connection_timeout: Duration::from_secs(2),
@@ -130,7 +130,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let server =
-            presale::server::start(&db, options.base_url, listener, Some(1)).expect("start server");
+            presale::server::start(&db, options.http, listener, Some(1)).expect("start server");
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()

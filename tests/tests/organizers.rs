@@ -227,7 +227,10 @@ async fn plugins_need_organizer_settings_permission(app: TestApp) {
 #[actix_web::test]
 async fn base_url_setting_is_used_for_public_urls() {
     let options = Options {
-        base_url: Some("https://tickets.example.org/".into()),
+        http: presale_http_actix::HttpOptions {
+            base_url: Some("https://tickets.example.org/".into()),
+            ..Default::default()
+        },
         ..Options::default()
     };
     let app = TestApp::start_with(Backend::Sqlite, options)

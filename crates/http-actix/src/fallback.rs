@@ -57,3 +57,32 @@ pub async fn reject_null_characters(
         None => next.call(req).await.map(|r| r.map_into_boxed_body()),
     }
 }
+
+/// Middleware: an error that actix-web itself answers (a body over the size limit, a payload
+/// that could not be read) gets pretix's shape too, `{"detail": "..."}`, with its status.
+pub async fn json_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(error) = res.response().error() else {
+        return Ok(res);
+    };
+    if error.as_error::<ApiError>().is_some() {
+        return Ok(res);
+    }
+    let status = res.status();
+    let detail = if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        "Request body is too large.".to_owned()
+    } else {
+        error.to_string()
+    };
+    let (http, _) = res.into_parts();
+    let body = serde_json::json!({ "detail": detail }).to_string();
+    Ok(actix_web::dev::ServiceResponse::new(
+        http,
+        HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body),
+    ))
+}

@@ -20,11 +20,13 @@ mod routes;
 mod state;
 
 pub use error::ApiError;
-pub use fallback::reject_null_characters;
+pub use fallback::{json_errors, reject_null_characters};
 pub use fixture::ApiBodyReader;
 pub use idempotency::{Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER};
 pub use logging::request_log;
 pub use read_cache::{serve_kept_answers, ReadCache};
 pub use routes::configure;
 pub use routes::imported_secrets::imported_secret_changes;
-pub use state::{AppState, Ports, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
+pub use state::{
+    AppState, HttpOptions, Ports, DEFAULT_MAX_BODY_BYTES, PRETIX_VERSION, PRETIX_VERSION_NUMERIC,
+};

@@ -167,14 +167,16 @@ fn cacheable(req: &ServiceRequest) -> Option<(web::Data<ReadCache>, Vec<u8>)> {
     Some((cache.clone(), key_of(req)?))
 }
 
-/// The key of a request: credential, scheme, host, path and query, NUL-separated (a request
-/// with a NUL in any of them is refused before it gets here).
+/// The key of a request: credential, the base URL its links are built on, path and query,
+/// NUL-separated (a request with a NUL in any of them is refused before it gets here).
 fn key_of(req: &ServiceRequest) -> Option<Vec<u8>> {
     let auth = req.headers().get(header::AUTHORIZATION)?;
-    let info = req.connection_info();
+    let base = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()?
+        .base_url_for(req.request());
     let mut key = Vec::with_capacity(auth.len() + req.uri().path().len() + 64);
     key.extend_from_slice(auth.as_bytes());
-    for part in [info.scheme(), info.host(), req.path(), req.query_string()] {
+    for part in [base.as_str(), req.path(), req.query_string()] {
         key.push(0);
         key.extend_from_slice(part.as_bytes());
     }

@@ -35,31 +35,73 @@ pub struct Ports {
     pub imported_secrets: Arc<dyn ImportedSecretRepository>,
 }
 
+/// How the HTTP edge treats requests, beyond the ports.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Public base URL (`https://tickets.example.org`); `None` takes scheme and host from
+    /// each request.
+    pub base_url: Option<String>,
+    /// The largest request body accepted; larger ones answer 413.
+    pub max_body_bytes: usize,
+    /// Peers whose `Forwarded` and `X-Forwarded-Host`/`-Proto` headers are believed (reverse
+    /// proxies); from anyone else the `Host` header and the connection count.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// pretix's (Django's) default limit for a request body, 10 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            base_url: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
 /// Shared per-application state.
 #[derive(Clone)]
 pub struct AppState {
     pub ports: Ports,
-    /// Public base URL without trailing slash (`https://tickets.example.org`); `None` takes
-    /// scheme and host from each request.
-    pub base_url: Option<String>,
+    pub options: HttpOptions,
 }
 
 impl AppState {
-    pub fn new(ports: Ports, base_url: Option<String>) -> Self {
-        AppState {
-            ports,
-            base_url: base_url.map(|u| u.trim_end_matches('/').to_owned()),
-        }
+    pub fn new(ports: Ports, mut options: HttpOptions) -> Self {
+        options.base_url = options.base_url.map(|u| u.trim_end_matches('/').to_owned());
+        AppState { ports, options }
     }
 
-    /// The base URL for links in a response to `req`.
+    /// The base URL for links in a response to `req`: the configured one, else scheme and
+    /// host of the request, read from forwarding headers only when a trusted proxy sent it.
     pub fn base_url_for(&self, req: &actix_web::HttpRequest) -> String {
-        match &self.base_url {
-            Some(url) => url.clone(),
-            None => {
-                let info = req.connection_info();
-                format!("{}://{}", info.scheme(), info.host())
-            }
+        if let Some(url) = &self.options.base_url {
+            return url.clone();
         }
+        let trusted = req.peer_addr().is_some_and(|peer| {
+            self.options
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(&peer.ip()))
+        });
+        if trusted {
+            let info = req.connection_info();
+            return format!("{}://{}", info.scheme(), info.host());
+        }
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_else(|| req.app_config().host().to_owned());
+        let scheme = if req.app_config().secure() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}")
     }
 }

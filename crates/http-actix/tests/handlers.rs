@@ -77,7 +77,10 @@ async fn call(
                 presale_domain::imported_secret::MockImportedSecretRepository::new(),
             ),
         },
-        Some("https://pretix.example".into()),
+        presale_http_actix::HttpOptions {
+            base_url: Some("https://pretix.example".into()),
+            ..Default::default()
+        },
     );
     let app = test::init_service(
         App::new()

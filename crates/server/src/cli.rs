@@ -102,6 +102,21 @@ pub struct ServeArgs {
     #[arg(long, env = "PRESALE_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
 
+    /// The largest request body accepted, in bytes; larger ones answer 413 [default: 10485760]
+    #[arg(long, env = "PRESALE_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+
+    /// Reverse proxies (addresses or networks, comma-separated) whose `Forwarded` and
+    /// `X-Forwarded-Host`/`-Proto` headers shape public URLs; other peers' are ignored
+    /// [default: none]
+    #[arg(
+        long,
+        env = "PRESALE_TRUSTED_PROXIES",
+        value_name = "ADDRS",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+
     /// Make sure an organizer `demo` with an all-permissions team exists, and print a new API
     /// token for it with a curl line to try.
     #[arg(long)]
@@ -348,8 +363,20 @@ async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<()
     let listener = std::net::TcpListener::bind(&bind)
         .map_err(|e| CommandError(format!("cannot listen on {bind}: {e}")))?;
     let local = listener.local_addr().map_err(fail)?;
-    let server = crate::server::start(db, base_url.clone(), listener, args.workers.or(f.workers))
-        .map_err(fail)?;
+    let proxies = args
+        .trusted_proxies
+        .or_else(|| f.trusted_proxies.clone())
+        .unwrap_or_default();
+    let options = presale_http_actix::HttpOptions {
+        base_url: base_url.clone(),
+        max_body_bytes: args
+            .max_body_bytes
+            .or(f.max_body_bytes)
+            .unwrap_or(presale_http_actix::DEFAULT_MAX_BODY_BYTES),
+        trusted_proxies: crate::config::trusted_proxies(&proxies).map_err(fail)?,
+    };
+    let server =
+        crate::server::start(db, options, listener, args.workers.or(f.workers)).map_err(fail)?;
     tracing::info!(address = %local, database = %db.url(), "presale is serving");
     if !args.demo {
         let url = base_url

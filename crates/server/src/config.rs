@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub cache_ms: Option<u64>,
     pub log_format: Option<LogFormat>,
     pub workers: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// How log lines are written.
@@ -39,6 +41,8 @@ pub enum ConfigError {
     Parse(String, String),
     #[error(transparent)]
     Url(#[from] UrlError),
+    #[error("invalid trusted proxy '{0}': expected an IP address or network (10.0.0.0/8)")]
+    Proxy(String),
 }
 
 impl FileConfig {
@@ -51,6 +55,22 @@ impl FileConfig {
         toml::from_str(&text)
             .map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))
     }
+}
+
+/// The reverse proxies whose forwarding headers are believed: addresses or networks
+/// (`10.0.0.0/8`, `::1`).
+pub fn trusted_proxies(entries: &[String]) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    entries
+        .iter()
+        .flat_map(|e| e.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            e.parse::<ipnet::IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Proxy(e.to_owned()))
+        })
+        .collect()
 }
 
 /// Database settings, resolved.
@@ -93,6 +113,20 @@ pub fn database_settings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let parsed =
+            trusted_proxies(&["10.0.0.0/8, 127.0.0.1".to_owned(), "::1".to_owned()]).unwrap();
+        let shown: Vec<String> = parsed.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert_eq!(
+            trusted_proxies(&["proxy.local".to_owned()])
+                .unwrap_err()
+                .to_string(),
+            "invalid trusted proxy 'proxy.local': expected an IP address or network (10.0.0.0/8)"
+        );
+    }
 
     #[test]
     fn default_database_is_sqlite_in_data_dir() {

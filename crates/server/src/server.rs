@@ -4,8 +4,8 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use presale_http_actix::{
-    configure, reject_null_characters, request_log, serve_kept_answers, AppState, Idempotency,
-    Ports, ReadCache,
+    configure, json_errors, reject_null_characters, request_log, serve_kept_answers, AppState,
+    HttpOptions, Idempotency, Ports, ReadCache,
 };
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
@@ -35,11 +35,12 @@ pub fn ports(db: &Database) -> Ports {
 /// in-flight requests finish, then the future resolves.
 pub fn start(
     db: &Database,
-    base_url: Option<String>,
+    options: HttpOptions,
     listener: TcpListener,
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
-    let state = web::Data::new(AppState::new(ports(db), base_url));
+    let body_limit = web::PayloadConfig::new(options.max_body_bytes);
+    let state = web::Data::new(AppState::new(ports(db), options));
     // Inside the request log, so that replayed and refused repeats are logged too.
     let idempotency = Idempotency::new(Arc::new(db.clone()));
     let read_cache = web::Data::new(ReadCache::new(db.cache_ttl(), Arc::new(db.clone())));
@@ -47,6 +48,8 @@ pub fn start(
         App::new()
             .app_data(state.clone())
             .app_data(read_cache.clone())
+            .app_data(body_limit.clone())
+            .wrap(from_fn(json_errors))
             .wrap(from_fn(serve_kept_answers))
             .wrap(idempotency.clone())
             .wrap(from_fn(reject_null_characters))
