@@ -251,4 +251,45 @@ async fn null_characters_never_reach_the_database(app: TestApp) {
             json!({"limit_events": ["Null characters are not allowed."]})
         )
     );
+    // Everywhere else a string can hide: multilingual values, settings, lists, free objects.
+    let event = json!({"name": "Conf", "slug": "conf", "date_from": "2030-01-01T10:00:00Z"});
+    let resp = app
+        .send_json(Method::POST, &format!("{ORG}events/"), &token, &event)
+        .await;
+    assert_eq!(resp.status, 201);
+    let nul = "a\u{0}b";
+    for (method, path, body, field) in [
+        (Method::POST, "events/", json!({"name": {"en": nul}, "slug": "x", "date_from": "2030-01-01T10:00:00Z", "location": {"de": nul}}), "name,location"),
+        (Method::PATCH, "events/conf/", json!({"location": {"en": nul}}), "location"),
+        (Method::POST, "events/conf/items/", json!({"name": {"en": "T"}, "default_price": "1.00", "description": {"en": nul}}), "description"),
+        (Method::PATCH, "events/conf/settings/", json!({"mail_prefix": nul, "imprint_url": format!("https://x.example/{nul}")}), "mail_prefix,imprint_url"),
+        (Method::PATCH, "settings/", json!({"privacy_url": format!("https://x.example/{nul}")}), "privacy_url"),
+        (Method::POST, "meta_properties/", json!({"name": "kind", "allowed_values": ["a", nul]}), "allowed_values"),
+        (Method::POST, "saleschannels/", json!({"identifier": "api.x", "label": {"en": nul}, "type": "api"}), "label"),
+        (Method::POST, "events/conf/digitalcontents/", json!({"title": {"en": nul}, "url": "https://x.example", "content_type": "link"}), "title"),
+    ] {
+        let resp = app
+            .send_json(method, &format!("{ORG}{path}"), &token, &body)
+            .await;
+        let expected: serde_json::Map<String, serde_json::Value> = field
+            .split(',')
+            .map(|f| (f.to_owned(), json!(["Null characters are not allowed."])))
+            .collect();
+        assert_eq!((resp.status, resp.json()), (400, json!(expected)), "{path}");
+    }
+    let resp = app
+        .request(
+            Method::POST,
+            "/api/v1/device/initialize",
+            &[("Content-Type", "application/json")],
+            Some(json!({"token": "x", "hardware_brand": "a", "hardware_model": "b", "software_brand": "c", "software_version": "d", "info": {"note": nul}}).to_string().as_bytes()),
+        )
+        .await;
+    assert_eq!(
+        (resp.status, resp.json()),
+        (400, json!({"info": ["Null characters are not allowed."]}))
+    );
+    // Nothing of it was stored.
+    let stored = app.texts("SELECT location AS v FROM events WHERE slug = 'conf'");
+    assert_eq!(stored, [None]);
 }

@@ -6,8 +6,36 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use serde_json::{Map, Value};
 
-/// Parses the body into a JSON value according to its `Content-Type`.
+/// What a field holding a NUL character anywhere (PostgreSQL cannot store one) answers.
+pub(crate) const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
+/// Parses the body into a JSON value according to its `Content-Type`. An object with a NUL
+/// character anywhere in a field (its name, a string in it, however deeply nested) is refused
+/// here, for every resource at once, naming each such field.
 pub(crate) fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
+    let value = parse_any(req, body)?;
+    if let Value::Object(map) = &value {
+        let mut errors = presale_domain::validation::FieldErrors::new();
+        for (key, field) in map {
+            if key.contains('\0') || holds_nul(field) {
+                errors.add(key, NULL_CHARACTERS);
+            }
+        }
+        errors.into_result()?;
+    }
+    Ok(value)
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+fn parse_any(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
@@ -104,6 +132,19 @@ mod tests {
             req = req.insert_header((header::CONTENT_TYPE, ct));
         }
         parse_body(&req.to_http_request(), body.as_bytes()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn fields_holding_nul_characters_are_refused_by_name() {
+        let got = parse(
+            Some("application/json"),
+            r#"{"name": {"en": "a\u0000"}, "ok": "b", "info": {"k\u0000": 1}, "list": [["\u0000"]]}"#,
+        );
+        assert_eq!(
+            got,
+            Err(r#"{"name":["Null characters are not allowed."],"info":["Null characters are not allowed."],"list":["Null characters are not allowed."]}"#.to_owned())
+        );
+        assert!(parse(Some("application/json"), r#"{"name": "a\\u0000"}"#).is_ok());
     }
 
     #[test]
