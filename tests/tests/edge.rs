@@ -176,3 +176,45 @@ async fn forwarding_headers_count_only_from_trusted_proxies() {
         );
     }
 }
+
+/// A JSON number sent for a text field is stored as pretix stores it: an integer with every
+/// digit, a float as Python prints it.
+#[actix_web::test]
+async fn numbers_sent_as_text_keep_their_digits() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = start(backend, HttpOptions::default()).await else {
+            continue;
+        };
+        let token = event(&app).await;
+        let auth = format!("Token {token}");
+        for (body, stored) in [
+            (
+                r#"{"secret": 100000000000000000000}"#,
+                "100000000000000000000",
+            ),
+            (
+                r#"{"secret": 12345678901234567890123}"#,
+                "12345678901234567890123",
+            ),
+            (r#"{"secret": 1e20}"#, "1e+20"),
+            (r#"{"secret": 2.50}"#, "2.5"),
+        ] {
+            let resp = app
+                .request(
+                    Method::POST,
+                    &format!("{EVENTS}conf/imported_secrets/"),
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/json"),
+                    ],
+                    Some(body.as_bytes()),
+                )
+                .await;
+            assert_eq!(
+                (resp.status, resp.json()["secret"].clone()),
+                (201, json!(stored)),
+                "{backend:?} {body}"
+            );
+        }
+    }
+}

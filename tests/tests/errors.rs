@@ -259,14 +259,54 @@ async fn null_characters_never_reach_the_database(app: TestApp) {
     assert_eq!(resp.status, 201);
     let nul = "a\u{0}b";
     for (method, path, body, field) in [
-        (Method::POST, "events/", json!({"name": {"en": nul}, "slug": "x", "date_from": "2030-01-01T10:00:00Z", "location": {"de": nul}}), "name,location"),
-        (Method::PATCH, "events/conf/", json!({"location": {"en": nul}}), "location"),
-        (Method::POST, "events/conf/items/", json!({"name": {"en": "T"}, "default_price": "1.00", "description": {"en": nul}}), "description"),
-        (Method::PATCH, "events/conf/settings/", json!({"mail_prefix": nul, "imprint_url": format!("https://x.example/{nul}")}), "mail_prefix,imprint_url"),
-        (Method::PATCH, "settings/", json!({"privacy_url": format!("https://x.example/{nul}")}), "privacy_url"),
-        (Method::POST, "meta_properties/", json!({"name": "kind", "allowed_values": ["a", nul]}), "allowed_values"),
-        (Method::POST, "saleschannels/", json!({"identifier": "api.x", "label": {"en": nul}, "type": "api"}), "label"),
-        (Method::POST, "events/conf/digitalcontents/", json!({"title": {"en": nul}, "url": "https://x.example", "content_type": "link"}), "title"),
+        (
+            Method::POST,
+            "events/",
+            json!({"name": {"en": nul}, "slug": "x", "date_from": "2030-01-01T10:00:00Z", "location": {"de": nul}}),
+            "name,location",
+        ),
+        (
+            Method::PATCH,
+            "events/conf/",
+            json!({"location": {"en": nul}}),
+            "location",
+        ),
+        (
+            Method::POST,
+            "events/conf/items/",
+            json!({"name": {"en": "T"}, "default_price": "1.00", "description": {"en": nul}}),
+            "description",
+        ),
+        (
+            Method::PATCH,
+            "events/conf/settings/",
+            json!({"mail_prefix": nul, "imprint_url": format!("https://x.example/{nul}")}),
+            "mail_prefix,imprint_url",
+        ),
+        (
+            Method::PATCH,
+            "settings/",
+            json!({"privacy_url": format!("https://x.example/{nul}")}),
+            "privacy_url",
+        ),
+        (
+            Method::POST,
+            "meta_properties/",
+            json!({"name": "kind", "allowed_values": ["a", nul]}),
+            "allowed_values",
+        ),
+        (
+            Method::POST,
+            "saleschannels/",
+            json!({"identifier": "api.x", "label": {"en": nul}, "type": "api"}),
+            "label",
+        ),
+        (
+            Method::POST,
+            "events/conf/digitalcontents/",
+            json!({"title": {"en": nul}, "url": "https://x.example", "content_type": "link"}),
+            "title",
+        ),
     ] {
         let resp = app
             .send_json(method, &format!("{ORG}{path}"), &token, &body)

@@ -2,7 +2,7 @@
 //! messages.
 
 use presale_domain::validation::FieldErrors;
-use presale_domain::values::{I18nString, Money, MoneyError, WireDateTime};
+use presale_domain::values::{number_text, I18nString, Money, MoneyError, WireDateTime};
 use serde_json::{Map, Value};
 
 /// The Python type name pretix uses in messages about a JSON value.
@@ -31,7 +31,7 @@ pub(crate) fn string(value: &Value, allow_blank: bool) -> Result<String, &'stati
     let text = match value {
         Value::Null => return Err(NOT_NULL),
         Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => number_text(n),
         _ => return Err("Not a valid string."),
     };
     if text.is_empty() && !allow_blank {
@@ -172,7 +172,7 @@ pub(crate) fn string_list(value: &Value) -> Result<Vec<String>, String> {
             .iter()
             .map(|item| match item {
                 Value::String(s) => Ok(s.clone()),
-                Value::Number(n) => Ok(n.to_string()),
+                Value::Number(n) => Ok(number_text(n)),
                 other => Err(format!("Not a valid string. Got {}.", python_type(other))),
             })
             .collect(),
@@ -197,7 +197,7 @@ fn python_repr(value: &Value) -> String {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => number_text(n),
         Value::String(s) if s.contains('\'') && !s.contains('"') => {
             format!("\"{}\"", s.replace('\\', "\\\\"))
         }
@@ -271,7 +271,7 @@ pub(crate) fn pk(value: &Value) -> Result<i64, String> {
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Ok(i),
             (None, Some(x)) if x.fract() == 0.0 && x.abs() < 9e15 => Ok(x as i64),
-            _ => Err(unknown(&n.to_string())),
+            _ => Err(unknown(&number_text(n))),
         },
         Value::String(s) => {
             let t = s.trim();
@@ -312,7 +312,7 @@ pub(crate) fn money(value: &Value) -> Result<Money, String> {
     match value {
         Value::Null => Err(NOT_NULL.into()),
         Value::String(s) => Money::parse(s).map_err(|e| e.to_string()),
-        Value::Number(n) => Money::parse(&n.to_string()).map_err(|e| e.to_string()),
+        Value::Number(n) => Money::parse(&number_text(n)).map_err(|e| e.to_string()),
         _ => Err(MoneyError::NotANumber.to_string()),
     }
 }

@@ -115,7 +115,7 @@ fn type_name(value: &Value) -> &'static str {
 fn label_of(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(crate::values::number_text(n)),
         Value::Object(m) => m.values().find_map(|v| v.as_str().map(str::to_owned)),
         _ => None,
     }

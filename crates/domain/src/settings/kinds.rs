@@ -158,7 +158,7 @@ fn boolean(value: &Value) -> Result<bool, String> {
 /// DRF's IntegerField: an integer, or its text; `"3.0"` and `3.0` are 3, `1.5` is not.
 fn int_in(value: &Value, min: i64, max: i64) -> Result<i64, String> {
     let text = match value {
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => crate::values::number_text(n),
         Value::String(s) => s.clone(),
         _ => return Err(INVALID_INT.into()),
     };
@@ -183,7 +183,7 @@ fn int_in(value: &Value, min: i64, max: i64) -> Result<i64, String> {
 fn text(value: &Value) -> Result<String, String> {
     let s = match value {
         Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => crate::values::number_text(n),
         _ => return Err(NOT_A_STRING.into()),
     };
     if s.is_empty() {
@@ -208,7 +208,7 @@ fn choice(value: &Value, choices: &[&str]) -> Result<String, String> {
 /// DRF's DecimalField: the value with `places` decimals; `""` removes the own value.
 fn decimal(value: &Value, max_digits: u32, places: u32) -> Result<Option<String>, String> {
     let text = match value {
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => crate::values::number_text(n),
         Value::String(s) => s.trim().to_owned(),
         _ => return Err(INVALID_NUMBER.into()),
     };

@@ -5,6 +5,7 @@ mod currency;
 mod datetime;
 mod i18n;
 mod money;
+mod number;
 mod slug;
 mod timezone;
 
@@ -12,5 +13,6 @@ pub use currency::{Currency, CurrencyError};
 pub use datetime::{DateTimeFormatError, WireDateTime};
 pub use i18n::{I18nError, I18nString, LANGUAGES};
 pub use money::{Money, MoneyError};
+pub use number::number_text;
 pub use slug::{Slug, SlugError, EVENT_RESERVED_SLUGS};
 pub use timezone::{TimeZone, TimeZoneError};
