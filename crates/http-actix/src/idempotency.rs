@@ -1,8 +1,10 @@
 //! Middleware: idempotency keys (BEHAVIOUR.md §9).
 //!
 //! A request is tracked when its method is not GET, HEAD or OPTIONS, its path starts with
-//! `/api/`, and it carries a non-empty `X-Idempotency-Key` and a non-empty `Authorization`
-//! header (the credential: the SHA-256 of the whole header value). A tracked request is
+//! `/api/` (but for the one route that takes no credential, `/api/v1/device/initialize`), it
+//! carries a non-empty `X-Idempotency-Key`, and its `Authorization` header names a valid
+//! credential: the key belongs to that team token or device (its id), never to the raw header,
+//! so a stored response is replayed only to the credential's holder. A tracked request is
 //! executed once per (credential, key) for 24 hours; a repeat replays the stored status,
 //! headers and body without executing, or answers 409 while the first one is in flight. The
 //! protocol and its bounds are in `presale_domain::idempotency`; the store is an
@@ -20,6 +22,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
+use presale_domain::auth::Principal;
 use presale_domain::idempotency::{
     begin, finish, plan, Begin, ClaimId, Finished, IdempotencyKey, IdempotencyRepository,
     NotStored, PurgeSchedule, StoredResponse, CONCURRENT_REQUEST, CONCURRENT_RETRY_AFTER_SECONDS,
@@ -87,17 +90,27 @@ pub struct IdempotencyMiddleware<S> {
     schedule: Arc<PurgeSchedule>,
 }
 
-/// The key of a request that is tracked, `None` for one that is not.
-fn tracked(req: &ServiceRequest) -> Option<IdempotencyKey> {
+/// The route that takes no credential: nothing it answers may be stored for replay.
+const UNAUTHENTICATED: &str = "/api/v1/device/initialize";
+
+/// The key of a request that is tracked, `None` for one that is not: a request without a
+/// valid credential is not tracked (its handler answers it, 401 included).
+async fn tracked(req: &ServiceRequest) -> Option<IdempotencyKey> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    if !req.path().starts_with("/api/") {
+    if !req.path().starts_with("/api/") || req.path() == UNAUTHENTICATED {
         return None;
     }
     let key = req.headers().get(IDEMPOTENCY_KEY_HEADER)?;
-    let credential = req.headers().get(header::AUTHORIZATION)?;
-    IdempotencyKey::new(credential.as_bytes(), key.as_bytes())
+    if key.is_empty() || req.headers().get(header::AUTHORIZATION).is_none() {
+        return None;
+    }
+    let holder = match crate::auth::authenticate(req.request()).await.ok()? {
+        Principal::TeamToken { token, .. } => format!("token:{}", token.0),
+        Principal::Device { device, .. } => format!("device:{}", device.0),
+    };
+    IdempotencyKey::new(holder.as_bytes(), key.as_bytes())
 }
 
 impl<S, B> Service<ServiceRequest> for IdempotencyMiddleware<S>
@@ -116,7 +129,7 @@ where
         let store = self.store.clone();
         let schedule = self.schedule.clone();
         Box::pin(async move {
-            let Some(key) = tracked(&req) else {
+            let Some(key) = tracked(&req).await else {
                 return service
                     .call(req)
                     .await

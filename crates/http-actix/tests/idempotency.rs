@@ -13,7 +13,7 @@ use presale_domain::idempotency::{
     MAX_STORED_RESPONSE_BYTES,
 };
 use presale_domain::RepositoryError;
-use presale_http_actix::Idempotency;
+use presale_http_actix::{AppState, HttpOptions, Idempotency, Ports};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,12 +29,67 @@ async fn panics() -> HttpResponse {
     panic!("handler panicked")
 }
 
+/// The app's state: every token is valid (token id 1), nothing else is asked for.
+fn state() -> web::Data<AppState> {
+    use presale_domain::auth::{
+        ApiToken, EventScope, MockTokenRepository, PermissionSet, Team, TeamId, TokenId,
+    };
+    use presale_domain::organizer::OrganizerId;
+    let mut tokens = MockTokenRepository::new();
+    tokens.expect_find_by_hash().returning(|_| {
+        let team = Team {
+            id: TeamId(1),
+            organizer: OrganizerId(1),
+            name: "Admins".into(),
+            permissions: PermissionSet::all(),
+            events: EventScope::All,
+        };
+        let token = ApiToken {
+            id: TokenId(1),
+            team: TeamId(1),
+            name: "t".into(),
+            active: true,
+        };
+        Ok(Some((token, team)))
+    });
+    web::Data::new(AppState::new(
+        Ports {
+            organizers: Arc::new(presale_domain::organizer::MockOrganizerRepository::new()),
+            tokens: Arc::new(tokens),
+            teams: Arc::new(presale_domain::auth::MockTeamRepository::new()),
+            devices: Arc::new(presale_domain::device::MockDeviceRepository::new()),
+            events: Arc::new(presale_domain::event::MockEventRepository::new()),
+            digital_contents: Arc::new(
+                presale_domain::digital_content::MockDigitalContentRepository::new(),
+            ),
+            items: Arc::new(presale_domain::item::MockItemRepository::new()),
+            meta_properties: Arc::new(presale_domain::meta::MockMetaPropertyRepository::new()),
+            sales_channels: Arc::new(
+                presale_domain::sales_channel::MockSalesChannelRepository::new(),
+            ),
+            settings: Arc::new(presale_domain::settings::MockSettingsRepository::new()),
+            quotas: Arc::new(presale_domain::quota::MockQuotaRepository::new()),
+            subevents: Arc::new(presale_domain::subevent::MockSubEventRepository::new()),
+            imported_secrets: Arc::new(
+                presale_domain::imported_secret::MockImportedSecretRepository::new(),
+            ),
+        },
+        HttpOptions::default(),
+    ))
+}
+
+/// The idempotency key of the test requests: token 1's key `k`.
+fn key_k() -> IdempotencyKey {
+    IdempotencyKey::new(b"token:1", b"k").unwrap()
+}
+
 /// The app with the middleware on `store`, and routes that count their executions, answer
 /// more than the size bound, stream, or panic.
 macro_rules! app {
     ($store:expr) => {
         test::init_service(
             App::new()
+                .app_data(state())
                 .wrap(Idempotency::new(Arc::new($store)))
                 .route(
                     "/api/v1/created/",
@@ -76,9 +131,7 @@ fn claims(store: &mut MockIdempotencyRepository, claim: Claim) {
     store
         .expect_claim()
         .withf(|key, method, path, _, _| {
-            *key == IdempotencyKey::new(b"Token abc", b"k").unwrap()
-                && method == "POST"
-                && path.starts_with("/api/v1/")
+            *key == key_k() && method == "POST" && path.starts_with("/api/v1/")
         })
         .times(1)
         .returning(move |_, _, _, _, _| Ok(claim.clone()));
