@@ -21,6 +21,7 @@ both_backends!(
     device_reads_only_its_events,
     device_may_not_write_or_read_organizer_resources,
     update_roll_and_revoke,
+    concurrent_rolls_hand_out_one_working_token,
     device_authentication_errors,
     security_profiles,
     last_seen_is_recorded_off_the_request,
@@ -101,6 +102,47 @@ async fn post_json(app: &TestApp, path: &str, headers: &[(&str, &str)], body: &V
     all.extend_from_slice(headers);
     app.request(Method::POST, path, &all, Some(body.to_string().as_bytes()))
         .await
+}
+
+/// Ten rolls with the same token at once, five times: exactly one gets a new token, which
+/// works; the others are told the token is dead.
+async fn concurrent_rolls_hand_out_one_working_token(app: TestApp) {
+    let admin = app.organizer_with_token("bigevents").await;
+    let (_, mut token) = initialized_device(
+        &app,
+        &admin,
+        &json!({"name": "Scanner", "all_events": true, "limit_events": []}),
+    )
+    .await;
+    for round in 0..5 {
+        let rolls =
+            (0..10).map(|_| as_device(&app, Method::POST, "/api/v1/device/roll", &token, None));
+        let answers = futures_util::future::join_all(rolls).await;
+        let rolled: Vec<String> = answers
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| r.json()["api_token"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(rolled.len(), 1, "round {round}");
+        for refused in answers.iter().filter(|r| r.status != 200) {
+            assert_eq!(
+                (refused.status, refused.text()),
+                (401, INVALID.to_owned()),
+                "round {round}"
+            );
+        }
+        assert_eq!(
+            device_get(&app, "/api/v1/device/info", &rolled[0])
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            device_get(&app, "/api/v1/device/info", &token).await.status,
+            401
+        );
+        token = rolled[0].clone();
+    }
 }
 
 async fn initialize(app: &TestApp, body: &Value) -> Response {

@@ -393,7 +393,18 @@ async fn roll_and_revoke(db: &Database) {
         .unwrap();
     let (d, old) = initialized(db, &d).await;
     let new = PlainToken::generate();
-    let rolled = dev(db).set_api_token(d.id, new.hash()).await.unwrap();
+    let rolled = dev(db)
+        .set_api_token(d.id, old.hash(), new.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    // The old token is no longer current: a second roll with it changes nothing.
+    assert_eq!(
+        dev(db)
+            .set_api_token(d.id, old.hash(), PlainToken::generate().hash())
+            .await,
+        Ok(None)
+    );
     assert_eq!(dev(db).find_by_api_token(old.hash()).await, Ok(None));
     assert_eq!(
         dev(db).find_by_api_token(new.hash()).await,

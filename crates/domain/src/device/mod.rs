@@ -227,9 +227,15 @@ pub trait DeviceRepository: Send + Sync {
         rsa_pubkey: Option<String>,
     ) -> Result<Option<Device>, RepositoryError>;
 
-    /// Replaces the API token: the old one stops working at once.
-    async fn set_api_token(&self, id: DeviceId, hash: TokenHash)
-        -> Result<Device, RepositoryError>;
+    /// Replaces the API token `current` with `new`, in one conditional write: the old one
+    /// stops working at once. `None` when `current` is no longer the device's token (a
+    /// concurrent roll replaced it), so that only one of several rolls gets a new token.
+    async fn set_api_token(
+        &self,
+        id: DeviceId,
+        current: TokenHash,
+        new: TokenHash,
+    ) -> Result<Option<Device>, RepositoryError>;
 
     /// Revokes the device, for good.
     async fn revoke(&self, id: DeviceId) -> Result<Device, RepositoryError>;

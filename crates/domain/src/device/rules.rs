@@ -329,10 +329,17 @@ pub async fn update_device_info(
 pub async fn roll_token(
     devices: &dyn DeviceRepository,
     device: &Device,
-) -> Result<(Device, PlainToken), RepositoryError> {
+    presented: &str,
+) -> Result<(Device, PlainToken), AuthError> {
     let plain = PlainToken::generate();
-    let device = devices.set_api_token(device.id, plain.hash()).await?;
-    Ok((device, plain))
+    match devices
+        .set_api_token(device.id, TokenHash::of(presented), plain.hash())
+        .await?
+    {
+        Some(device) => Ok((device, plain)),
+        // A concurrent roll replaced the presented token first: it is dead now.
+        None => Err(AuthError::InvalidToken),
+    }
 }
 
 /// `POST /device/revoke`: the device is refused from now on, for good.

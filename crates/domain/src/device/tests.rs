@@ -526,12 +526,25 @@ async fn roll_replaces_the_token_hash() {
     devices
         .expect_set_api_token()
         .times(1)
-        .returning(move |_, hash| {
+        .withf(|_, current, _| *current == TokenHash::of("old"))
+        .returning(move |_, _, hash| {
             *seen.lock().unwrap() = Some(hash);
-            Ok(initialized())
+            Ok(Some(initialized()))
         });
-    let (_, token) = roll_token(&devices, &initialized()).await.unwrap();
+    let (_, token) = roll_token(&devices, &initialized(), "old").await.unwrap();
     assert_eq!(*stored.lock().unwrap(), Some(token.hash()));
+}
+
+#[pollster::test]
+async fn a_roll_that_lost_the_race_is_refused() {
+    let mut devices = MockDeviceRepository::new();
+    devices.expect_set_api_token().returning(|_, _, _| Ok(None));
+    assert_eq!(
+        roll_token(&devices, &initialized(), "old")
+            .await
+            .map(|_| ()),
+        Err(AuthError::InvalidToken)
+    );
 }
 
 #[pollster::test]

@@ -1294,8 +1294,9 @@ impl DeviceRepository for Staging {
     async fn set_api_token(
         &self,
         _id: DeviceId,
-        _hash: crate::auth::TokenHash,
-    ) -> Result<Device, RepositoryError> {
+        _current: crate::auth::TokenHash,
+        _new: crate::auth::TokenHash,
+    ) -> Result<Option<Device>, RepositoryError> {
         Err(unsupported("rolling device tokens"))
     }
 

@@ -8,6 +8,7 @@ use crate::error::{json_ok, ApiError};
 use crate::fields::{self, FieldReader};
 use crate::state::{AppState, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
 use actix_web::{web, HttpRequest, HttpResponse};
+use presale_domain::auth::AuthError;
 use presale_domain::device::{
     initialize_device, revoke_device, roll_token, update_device_info, Device, DeviceReport,
     Hardware,
@@ -118,8 +119,16 @@ async fn update(
 
 /// `POST /device/roll`: a new API token; the one used for this request is dead from now on.
 async fn roll(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (device, _) = authenticate_device_request(&req).await?;
-    let (device, token) = roll_token(state.ports.devices.as_ref(), &device).await?;
+    let (device, presented) = authenticate_device_request(&req).await?;
+    let (device, token) = roll_token(state.ports.devices.as_ref(), &device, &presented)
+        .await
+        .map_err(|e| match e {
+            AuthError::Repository(r) => r.into(),
+            other => ApiError::Unauthenticated {
+                detail: other.to_string(),
+                scheme: "Device",
+            },
+        })?;
     json_ok(&render(&device, token.as_str()))
 }
 

@@ -442,14 +442,22 @@ impl DeviceRepository for Database {
     async fn set_api_token(
         &self,
         id: DeviceId,
-        hash: TokenHash,
-    ) -> Result<Device, RepositoryError> {
+        current: TokenHash,
+        new: TokenHash,
+    ) -> Result<Option<Device>, RepositoryError> {
         self.run_invalidating(move |conn| {
-            diesel::update(devices::table.find(id.0))
-                .set(devices::api_token_hash.eq(Some(hash.to_hex())))
-                .execute(conn)
-                .map_err(from_diesel)?;
-            load_by_id(conn, id.0)
+            let changed = diesel::update(
+                devices::table
+                    .find(id.0)
+                    .filter(devices::api_token_hash.eq(current.to_hex())),
+            )
+            .set(devices::api_token_hash.eq(Some(new.to_hex())))
+            .execute(conn)
+            .map_err(from_diesel)?;
+            if changed == 0 {
+                return Ok(None);
+            }
+            load_by_id(conn, id.0).map(Some)
         })
         .await
     }
