@@ -356,16 +356,15 @@ pub async fn create_digital_content(
     changes: DigitalContentChanges,
     errors: FieldErrors,
 ) -> Result<DigitalContent, DigitalContentError> {
-    let data = validated(
-        contents,
-        event,
-        DigitalContentData::defaults(),
-        changes,
-        true,
-        errors,
-    )
-    .await?;
-    Ok(contents.create(event.id, data).await?)
+    crate::error::write_checked(|| {
+        let (changes, errors) = (changes.clone(), errors.clone());
+        async move {
+            let base = DigitalContentData::defaults();
+            let data = validated(contents, event, base, changes, true, errors).await?;
+            Ok(contents.create(event.id, data).await)
+        }
+    })
+    .await
 }
 
 /// `PUT /events/{e}/digitalcontents/{id}/` (`UpdateMode::Replace`) needs `title` and `url`
@@ -383,11 +382,15 @@ pub async fn update_digital_content(
         UpdateMode::Replace => (DigitalContentData::defaults(), true),
         UpdateMode::Partial => (current.fields(), false),
     };
-    let data = validated(contents, event, base, changes, full, errors).await?;
-    contents
-        .update(event.id, current.id, data)
-        .await?
-        .ok_or(DigitalContentError::NotFound)
+    crate::error::write_checked::<_, DigitalContentError, _>(|| {
+        let (base, changes, errors) = (base.clone(), changes.clone(), errors.clone());
+        async move {
+            let data = validated(contents, event, base, changes, full, errors).await?;
+            Ok(contents.update(event.id, current.id, data).await)
+        }
+    })
+    .await?
+    .ok_or(DigitalContentError::NotFound)
 }
 
 /// `DELETE /events/{e}/digitalcontents/{id}/`.

@@ -334,8 +334,14 @@ pub async fn create_quota(
         variations: Vec::new(),
         subevent: None,
     };
-    let data = validated(quotas, event, base, changes, errors).await?;
-    Ok(quotas.create(event.id, data).await?)
+    crate::error::write_checked(|| {
+        let (base, changes, errors) = (base.clone(), changes.clone(), errors.clone());
+        async move {
+            let data = validated(quotas, event, base, changes, errors).await?;
+            Ok(quotas.create(event.id, data).await)
+        }
+    })
+    .await
 }
 
 /// `PUT`/`PATCH /events/{e}/quotas/{id}/`: PUT needs `name`; with either method the fields
@@ -351,11 +357,15 @@ pub async fn update_quota(
     if mode == UpdateMode::Replace && changes.name.is_none() {
         errors.add("name", REQUIRED);
     }
-    let data = validated(quotas, event, current.fields(), changes, errors).await?;
-    quotas
-        .update(event.id, current.id, data)
-        .await?
-        .ok_or(QuotaError::NotFound)
+    crate::error::write_checked::<_, QuotaError, _>(|| {
+        let (changes, errors) = (changes.clone(), errors.clone());
+        async move {
+            let data = validated(quotas, event, current.fields(), changes, errors).await?;
+            Ok(quotas.update(event.id, current.id, data).await)
+        }
+    })
+    .await?
+    .ok_or(QuotaError::NotFound)
 }
 
 /// `DELETE /events/{e}/quotas/{id}/`.

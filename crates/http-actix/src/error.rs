@@ -124,6 +124,9 @@ impl From<RepositoryError> for ApiError {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::Unavailable
             }
+            // What is left after the use case checked again: the event (or organizer) the URL
+            // names is gone, as a sequential request would find it.
+            RepositoryError::ReferenceGone(_) => ApiError::PermissionDenied,
             RepositoryError::Conflict(cause) | RepositoryError::Internal(cause) => {
                 ApiError::Internal(cause)
             }

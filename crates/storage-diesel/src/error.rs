@@ -8,6 +8,9 @@ pub(crate) fn from_diesel(e: Error) -> RepositoryError {
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             RepositoryError::Conflict(info.message().to_owned())
         }
+        Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+            RepositoryError::ReferenceGone(info.message().to_owned())
+        }
         Error::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             info,

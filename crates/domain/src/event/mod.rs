@@ -228,7 +228,10 @@ pub trait EventRepository: Send + Sync {
     /// Replaces the event's writable state in one transaction.
     async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError>;
 
-    async fn delete(&self, event: EventId) -> Result<(), RepositoryError>;
+    /// Deletes the event with everything below it, unless it holds a used ticket (a used
+    /// imported secret): the check and the delete are one decision, so a secret marked used
+    /// concurrently either keeps the event or finds it gone.
+    async fn delete(&self, event: EventId) -> Result<EventDeletion, RepositoryError>;
 
     /// Creates an event like `create`, and copies the source event's settings, products,
     /// variations, and quotas and digital contents without sub-event (with new ids,
@@ -249,4 +252,14 @@ pub trait EventRepository: Send + Sync {
         &self,
         events: Vec<EventId>,
     ) -> Result<Vec<(EventId, Option<i64>)>, RepositoryError>;
+}
+
+/// What [`EventRepository::delete`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventDeletion {
+    Deleted,
+    /// Refused: the event holds a used ticket.
+    HasUsedTickets,
+    /// A concurrent request deleted it first.
+    Gone,
 }

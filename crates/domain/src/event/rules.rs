@@ -1,6 +1,9 @@
 //! The event use cases and their rules (BEHAVIOUR.md §5).
 
-use super::{Event, EventChanges, EventData, EventKeys, EventRepository, KeyError, EVENT_FIELDS};
+use super::{
+    Event, EventChanges, EventData, EventDeletion, EventKeys, EventRepository, KeyError,
+    EVENT_FIELDS,
+};
 use crate::auth::{Permission, Principal};
 use crate::error::RepositoryError;
 use crate::meta::{MetaProperty, MetaPropertyRepository};
@@ -598,12 +601,15 @@ pub async fn update_event(
     Ok(ports.events.update(event.id, data).await?)
 }
 
-/// `DELETE /events/{e}/`: refused once the event has orders (or used imported secrets).
+/// `DELETE /events/{e}/`: refused once the event has orders (or used imported secrets),
+/// decided by the repository in the same transaction as the delete.
 pub async fn delete_event(events: &dyn EventRepository, event: &Event) -> Result<(), EventError> {
-    if events.facts(event.id).await?.used_tickets > 0 {
-        return Err(EventError::Refused(NOT_DELETABLE.to_owned()));
+    match events.delete(event.id).await? {
+        EventDeletion::Deleted => Ok(()),
+        EventDeletion::HasUsedTickets => Err(EventError::Refused(NOT_DELETABLE.to_owned())),
+        // As a sequential request would find it: no such event.
+        EventDeletion::Gone => Err(RepositoryError::ReferenceGone("event".into()).into()),
     }
-    Ok(events.delete(event.id).await?)
 }
 
 /// `best_availability_state` from an event's quota sizes (`None` = unlimited): unknown

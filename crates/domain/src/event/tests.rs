@@ -390,14 +390,10 @@ async fn put_resets_omitted_optional_fields() {
 async fn events_with_used_tickets_cannot_be_deleted() {
     let mut m = Mocks::new();
     let event = stored(created(&mut m).await.data);
-    m.events.expect_facts().returning(|_| {
-        Ok(EventFacts {
-            quotas: 0,
-            paid_items: 0,
-            used_tickets: 1,
-        })
-    });
-    m.events.expect_delete().never();
+    m.events
+        .expect_delete()
+        .times(1)
+        .returning(|_| Ok(EventDeletion::HasUsedTickets));
     assert_eq!(
         delete_event(&m.events, &event).await,
         Err(EventError::Refused(super::rules::NOT_DELETABLE.to_owned()))

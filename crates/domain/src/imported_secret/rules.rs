@@ -203,8 +203,9 @@ async fn validate(
 }
 
 /// Writes the candidates, all valid, in one transaction: the stored secrets, or `None` when a
-/// concurrent import of the same secrets won the race (the duplicates are then marked on the
-/// candidates, and nothing was written).
+/// concurrent request made some of them invalid (an import of the same secrets won the race,
+/// or a product, variation or date they name was deleted): the errors are then marked on the
+/// candidates, and nothing was written.
 async fn write_all(
     repo: &dyn ImportedSecretRepository,
     event: EventId,
@@ -221,6 +222,14 @@ async fn write_all(
                 }
                 // The other writer has not committed yet: its row decides the next attempt.
                 last = Some(why);
+            }
+            Err(RepositoryError::ReferenceGone(why)) => {
+                check_catalog(repo, event, candidates).await?;
+                if candidates.iter().any(|c| !c.errors.is_empty()) {
+                    return Ok(None);
+                }
+                // Nothing the secrets name is gone: the event is.
+                return Err(RepositoryError::ReferenceGone(why));
             }
             Err(e) => return Err(e),
         }
@@ -369,10 +378,13 @@ pub async fn update_secret(
                     .await?
                     .ok_or(ImportedSecretError::NotFound)?;
             }
-            Err(RepositoryError::Conflict(_)) => {
-                return Err(ImportedSecretError::Invalid(FieldErrors::single(
-                    "secret", DUPLICATE,
-                )))
+            // A concurrent write took the secret, or deleted a product, variation or date it
+            // names: checking again against what is stored now reports it.
+            Err(RepositoryError::Conflict(_) | RepositoryError::ReferenceGone(_)) => {
+                current = repo
+                    .find(event, current.id)
+                    .await?
+                    .ok_or(ImportedSecretError::NotFound)?;
             }
             Err(e) => return Err(e.into()),
         }

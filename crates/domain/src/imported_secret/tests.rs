@@ -405,10 +405,20 @@ async fn a_secret_keeps_its_own_text_but_cannot_take_another() {
             "secret", DUPLICATE
         )])))
     );
-    // The unique index decides a race.
-    let mut repo = catalog();
+    // The unique index decides a race: the write meets the other writer's row, and the check
+    // against what is stored then reports it.
+    let mut repo = MockImportedSecretRepository::new();
+    repo.expect_catalog()
+        .returning(|_, _, _, _| Ok(CatalogMatches::default()));
+    repo.expect_existing().times(1).returning(|_, _| Ok(vec![]));
+    repo.expect_existing()
+        .returning(|_, _| Ok(vec![("new".to_owned(), ImportedSecretId(8))]));
     repo.expect_update()
+        .times(1)
         .returning(|_, _, _, _| Err(RepositoryError::Conflict("unique".into())));
+    repo.expect_find()
+        .times(1)
+        .returning(|_, _| Ok(Some(stored(7, data("mine")))));
     let current = stored(7, data("mine"));
     assert_eq!(
         update_secret(&repo, EVENT, current, secret("new"), UpdateMode::Partial).await,

@@ -431,7 +431,10 @@ impl EventRepository for Staging {
         Ok(stored.clone())
     }
 
-    async fn delete(&self, _event: EventId) -> Result<(), RepositoryError> {
+    async fn delete(
+        &self,
+        _event: EventId,
+    ) -> Result<crate::event::EventDeletion, RepositoryError> {
         Err(unsupported("deleting events"))
     }
 

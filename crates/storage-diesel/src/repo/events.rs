@@ -1,6 +1,6 @@
 use super::Database;
 use crate::connection::DbConnection;
-use crate::dialect::per_backend;
+use crate::dialect::{lock_event, per_backend, write_transaction, EventLock};
 use crate::error::from_diesel;
 use crate::schema::{
     event_meta_values, event_sales_channels, event_settings, events, imported_secrets,
@@ -15,7 +15,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 use presale_domain::auth::{EventId, EventScope};
 use presale_domain::event::{
-    Event, EventData, EventFacts, EventFilter, EventKeys, EventOrder, EventRepository,
+    Event, EventData, EventDeletion, EventFacts, EventFilter, EventKeys, EventOrder,
+    EventRepository,
 };
 use presale_domain::organizer::OrganizerId;
 use presale_domain::pagination::{Page, Window};
@@ -501,12 +502,27 @@ impl EventRepository for Database {
         .await
     }
 
-    async fn delete(&self, event: EventId) -> Result<(), RepositoryError> {
+    async fn delete(&self, event: EventId) -> Result<EventDeletion, RepositoryError> {
         self.run_invalidating(move |conn| {
-            diesel::delete(events::table.find(event.0))
-                .execute(conn)
-                .map_err(from_diesel)?;
-            Ok(())
+            write_transaction(conn, |conn| {
+                // Locked first, as every writer of the event's secrets does: a secret marked
+                // used meanwhile is seen below, or waits and then finds the event gone.
+                if !lock_event(conn, event.0, EventLock::Change)? {
+                    return Ok(EventDeletion::Gone);
+                }
+                let used = diesel::select(exists(
+                    imported_secrets::table
+                        .filter(imported_secrets::event_id.eq(event.0))
+                        .filter(imported_secrets::used),
+                ))
+                .get_result::<bool>(conn)?;
+                if used {
+                    return Ok(EventDeletion::HasUsedTickets);
+                }
+                diesel::delete(events::table.find(event.0)).execute(conn)?;
+                Ok(EventDeletion::Deleted)
+            })
+            .map_err(from_diesel)
         })
         .await
     }

@@ -5,7 +5,7 @@
 
 use super::{checkout, Database};
 use crate::connection::{DbConnection, Manager};
-use crate::dialect::per_backend;
+use crate::dialect::{lock_event, per_backend, write_transaction, EventLock};
 use crate::error::from_diesel;
 use crate::schema::{imported_secret_blocks, imported_secrets, item_variations, items, subevents};
 use crate::to_i64;
@@ -346,13 +346,33 @@ fn catalog(
     Ok(found)
 }
 
-/// Multi-row inserts of up to [`INSERT_CHUNK`] rows, all in one transaction.
+/// The event's row locked ([`lock_event`]) for a write below it, or `ReferenceGone` when a
+/// concurrent request deleted the event.
+fn keep_event(conn: &mut DbConnection, event: EventId) -> Result<(), diesel::result::Error> {
+    if lock_event(conn, event.0, EventLock::Keep)? {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::NotFound)
+    }
+}
+
+/// `NotFound` from [`keep_event`] is the event gone; everything else as [`write_error`].
+fn below_event_error(e: diesel::result::Error) -> RepositoryError {
+    match e {
+        diesel::result::Error::NotFound => RepositoryError::ReferenceGone("event".into()),
+        other => write_error(other),
+    }
+}
+
+/// Multi-row inserts of up to [`INSERT_CHUNK`] rows, all in one transaction, below the
+/// locked event.
 fn create(
     conn: &mut DbConnection,
     event: EventId,
     secrets: Vec<SecretData>,
 ) -> Result<Vec<ImportedSecret>, RepositoryError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
+        keep_event(conn, event)?;
         let mut created = Vec::with_capacity(secrets.len());
         for chunk in secrets.chunks(INSERT_CHUNK) {
             let rows: Vec<NewImportedSecretRow<'_>> = chunk
@@ -376,7 +396,7 @@ fn create(
         }
         Ok(created)
     })
-    .map_err(write_error)
+    .map_err(below_event_error)
 }
 
 fn update(
@@ -386,22 +406,28 @@ fn update(
     was_used: bool,
     data: SecretData,
 ) -> Result<Option<ImportedSecret>, RepositoryError> {
-    let row = diesel::update(
-        imported_secrets::table
-            .filter(imported_secrets::event_id.eq(event.0))
-            .filter(imported_secrets::id.eq(id.0))
-            .filter(imported_secrets::used.eq(was_used)),
-    )
-    .set((
-        imported_secrets::secret.eq(data.secret),
-        imported_secrets::used.eq(data.used),
-        imported_secrets::item_id.eq(data.item.map(|i| i.0)),
-        imported_secrets::variation_id.eq(data.variation.map(|v| v.0)),
-        imported_secrets::subevent_id.eq(data.subevent.map(|s| s.0)),
-    ))
-    .returning(imported_secrets::all_columns)
-    .get_result::<ImportedSecretRow>(conn)
-    .optional()
+    let row = write_transaction(conn, |conn| {
+        // A secret marked used while its event is being deleted: one of the two waits.
+        if !lock_event(conn, event.0, EventLock::Keep)? {
+            return Ok(None);
+        }
+        diesel::update(
+            imported_secrets::table
+                .filter(imported_secrets::event_id.eq(event.0))
+                .filter(imported_secrets::id.eq(id.0))
+                .filter(imported_secrets::used.eq(was_used)),
+        )
+        .set((
+            imported_secrets::secret.eq(data.secret),
+            imported_secrets::used.eq(data.used),
+            imported_secrets::item_id.eq(data.item.map(|i| i.0)),
+            imported_secrets::variation_id.eq(data.variation.map(|v| v.0)),
+            imported_secrets::subevent_id.eq(data.subevent.map(|s| s.0)),
+        ))
+        .returning(imported_secrets::all_columns)
+        .get_result::<ImportedSecretRow>(conn)
+        .optional()
+    })
     .map_err(write_error)?;
     Ok(row.map(ImportedSecret::from))
 }
