@@ -105,3 +105,44 @@ async fn sqlite_write_lock_is_503_and_recovers() {
         (200, json!(["pretix.plugins.banktransfer"]))
     );
 }
+
+/// A table locked on PostgreSQL (a long migration, a stuck transaction): a write that needs
+/// it waits at most the lock timeout and answers 503 with `Retry-After`, writes nothing, and
+/// requests that need no lock go on meanwhile.
+#[actix_web::test]
+async fn postgres_lock_wait_is_bounded_by_the_lock_timeout() {
+    let options = presale_tests::Options {
+        pool: presale_storage_diesel::PoolOptions {
+            lock_timeout: std::time::Duration::from_millis(300),
+            ..presale_tests::Options::default().pool
+        },
+        ..presale_tests::Options::default()
+    };
+    let Some(app) = TestApp::start_with(Backend::Postgres, options).await else {
+        return;
+    };
+    let token = app.organizer_with_token("bigevents").await;
+    let event = json!({"name": "E", "slug": "conf", "date_from": "2030-01-01T10:00:00Z"});
+    let events = "/api/v1/organizers/bigevents/events/";
+    let DatabaseUrl::Postgres(url) = app.testdb.url() else {
+        panic!("not postgres");
+    };
+    let mut holder = PgConnection::establish(url).expect("a second connection");
+    holder
+        .batch_execute("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE;")
+        .expect("lock the events");
+    // The holder lets go only after this answer: without the timeout it would never come.
+    let resp = app.send_json(Method::POST, events, &token, &event).await;
+    assert_eq!((resp.status, resp.text()), (503, UNAVAILABLE.to_owned()));
+    assert_eq!(resp.header("retry-after").as_deref(), Some("5"));
+    assert_eq!(app.get("/healthz", &token).await.status, 200);
+
+    holder.batch_execute("ROLLBACK;").expect("release");
+    let resp = app.send_json(Method::POST, events, &token, &event).await;
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(
+        app.get(events, &token).await.json()["count"],
+        json!(1),
+        "the refused write left nothing behind"
+    );
+}

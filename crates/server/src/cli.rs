@@ -54,6 +54,26 @@ pub struct DatabaseArgs {
     /// this time. 0 turns caching off [default: 1000]
     #[arg(long, global = true, env = "PRESALE_CACHE_MS", value_name = "MS")]
     pub cache_ms: Option<u64>,
+
+    /// PostgreSQL: milliseconds a statement may wait for a lock before the request is
+    /// answered 503 [default: 5000]
+    #[arg(
+        long,
+        global = true,
+        env = "PRESALE_DB_LOCK_TIMEOUT_MS",
+        value_name = "MS"
+    )]
+    pub db_lock_timeout_ms: Option<u64>,
+
+    /// PostgreSQL: milliseconds a statement may run before the request is answered 503
+    /// [default: 30000]
+    #[arg(
+        long,
+        global = true,
+        env = "PRESALE_DB_STATEMENT_TIMEOUT_MS",
+        value_name = "MS"
+    )]
+    pub db_statement_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,7 +242,19 @@ impl Resolved {
         if let Some(ms) = args.cache_ms.or(f.cache_ms) {
             settings.pool.cache_ttl = std::time::Duration::from_millis(ms);
         }
+        self.timeouts(args, &mut settings.pool);
         Database::open(settings.url, settings.pool).map_err(fail)
+    }
+
+    /// The PostgreSQL lock and statement timeouts given.
+    fn timeouts(&self, args: &DatabaseArgs, pool: &mut presale_storage_diesel::PoolOptions) {
+        let f = &self.file;
+        if let Some(ms) = args.db_lock_timeout_ms.or(f.db_lock_timeout_ms) {
+            pool.lock_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = args.db_statement_timeout_ms.or(f.db_statement_timeout_ms) {
+            pool.statement_timeout = std::time::Duration::from_millis(ms);
+        }
     }
 
     /// A new SQLite database in `dir`, with the pool settings given.
@@ -238,13 +270,14 @@ impl Resolved {
             ));
         }
         let f = &self.file;
-        let settings = database_settings(
+        let mut settings = database_settings(
             None,
             Some(dir.0.clone()),
             args.db_pool_size.or(f.db_pool_size),
             args.db_timeout_secs.or(f.db_timeout_secs),
         )
         .map_err(fail)?;
+        self.timeouts(args, &mut settings.pool);
         Database::open(settings.url, settings.pool).map_err(fail)
     }
 }

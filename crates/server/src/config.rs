@@ -16,6 +16,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub db_pool_size: Option<u32>,
     pub db_timeout_secs: Option<u64>,
+    pub db_lock_timeout_ms: Option<u64>,
+    pub db_statement_timeout_ms: Option<u64>,
     pub cache_ms: Option<u64>,
     pub log_format: Option<LogFormat>,
     pub workers: Option<usize>,

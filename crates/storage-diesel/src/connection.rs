@@ -113,6 +113,8 @@ impl fmt::Display for DatabaseUrl {
 pub(crate) struct Manager {
     pub url: DatabaseUrl,
     pub queries: Arc<AtomicU64>,
+    /// Session settings run on every new PostgreSQL connection of the pool (the timeouts).
+    pub pg_session: String,
 }
 
 /// A pooled connection, and whether a failure showed it to be unusable (a lost server
@@ -131,6 +133,10 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<PooledDb, r2d2::Error> {
         let mut conn = self.url.connect().map_err(r2d2::Error::ConnectionError)?;
+        if let DbConnection::Pg(pg) = &mut conn {
+            pg.batch_execute(&self.pg_session)
+                .map_err(r2d2::Error::QueryError)?;
+        }
         let queries = self.queries.clone();
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { .. } = event {
@@ -164,6 +170,13 @@ pub struct PoolOptions {
     /// `Database::cache_ttl`). Writes through this process drop them at once; zero turns
     /// caching off.
     pub cache_ttl: Duration,
+    /// PostgreSQL: how long a statement of a request may wait for a lock (`lock_timeout`)
+    /// before it is cancelled and the request answered 503. SQLite waits as long for the
+    /// write lock (`busy_timeout`).
+    pub lock_timeout: Duration,
+    /// PostgreSQL: how long a statement may run at all (`statement_timeout`) before it is
+    /// cancelled and the request answered 503.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -172,6 +185,8 @@ impl Default for PoolOptions {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(1),
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -36,6 +36,9 @@ fn is_outage(message: &str) -> bool {
         "could not receive data from server",
         "could not send data to server",
         "connection to server",
+        // PostgreSQL cancelled a statement that waited for a lock or ran for too long.
+        "canceling statement due to lock timeout",
+        "canceling statement due to statement timeout",
     ];
     OUTAGE.iter().any(|m| message.contains(m))
 }

@@ -107,9 +107,16 @@ impl Database {
             // is discarded by the pool (see `PooledDb`).
             .test_on_check_out(false);
         let queries = Arc::new(AtomicU64::new(0));
+        // The request's connections only: migrations above may take as long as they need.
+        let pg_session = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            options.lock_timeout.as_millis().max(1),
+            options.statement_timeout.as_millis().max(1)
+        );
         let pool = pool.build_unchecked(Manager {
             url: url.clone(),
             queries: queries.clone(),
+            pg_session,
         });
         Ok(Database {
             pool,
