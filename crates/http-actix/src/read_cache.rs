@@ -40,8 +40,18 @@ use std::time::{Duration, Instant};
 
 /// Answers larger than this are not kept.
 const MAX_ANSWER: usize = 1024 * 1024;
-/// The most bytes kept in all; a full cache is emptied rather than evicted piecemeal.
-const MAX_TOTAL: usize = 32 * 1024 * 1024;
+/// The most bytes kept in all, each entry's bookkeeping included; a full cache is emptied
+/// (and its table freed) rather than evicted piecemeal.
+const MAX_TOTAL: usize = 24 * 1024 * 1024;
+/// What an entry costs beyond its key and body: the table's slot, the entry, and the two
+/// heap blocks of key and body with their allocator headers. Counted so that many small
+/// answers (distinct URLs) are bounded as surely as a few big ones.
+const ENTRY_OVERHEAD: usize = 160;
+
+/// The bytes an entry counts against [`MAX_TOTAL`].
+fn cost(key: &[u8], body: &Bytes) -> usize {
+    key.len() + body.len() + ENTRY_OVERHEAD
+}
 
 struct Entry {
     body: Bytes,
@@ -124,10 +134,10 @@ impl ReadCache {
         if store.entries.get(&key).is_some_and(|e| e.version > version) {
             return;
         }
-        let key_len = key.len();
-        let size = body.len() + key_len;
+        let size = cost(&key, &body);
         if store.bytes + size > MAX_TOTAL {
-            store.entries.clear();
+            // A new table: `clear` would keep the old one's memory.
+            store.entries = HashMap::new();
             store.bytes = 0;
         }
         store.bytes += size;
@@ -137,8 +147,11 @@ impl ReadCache {
             stored: Instant::now(),
             refreshing: false,
         };
+        let key_len = key.len();
         if let Some(old) = store.entries.insert(key, entry) {
-            store.bytes = store.bytes.saturating_sub(old.body.len() + key_len);
+            store.bytes = store
+                .bytes
+                .saturating_sub(old.body.len() + key_len + ENTRY_OVERHEAD);
         }
     }
 
@@ -150,7 +163,7 @@ impl ReadCache {
         };
         if store.entries.get(key).is_some_and(|e| e.refreshing) {
             if let Some(old) = store.entries.remove(key) {
-                store.bytes = store.bytes.saturating_sub(old.body.len() + key.len());
+                store.bytes = store.bytes.saturating_sub(cost(key, &old.body));
             }
         }
     }
@@ -376,8 +389,29 @@ mod tests {
             cache.put(i.to_string().into_bytes(), big.clone(), 0);
         }
         let store = cache.store.lock().unwrap();
-        // 31 answers fit, the 32nd emptied the cache, the 33rd joined it.
+        // 23 answers fit, the 24th emptied the cache, the 25th joined it.
         assert_eq!(store.entries.len(), 2);
-        assert_eq!(store.bytes, 2 * MAX_ANSWER + "31".len() + "32".len());
+        assert_eq!(
+            store.bytes,
+            2 * MAX_ANSWER + "23".len() + "24".len() + 2 * ENTRY_OVERHEAD
+        );
+    }
+
+    #[test]
+    fn many_small_answers_count_their_bookkeeping() {
+        let cache = cache(Duration::from_secs(60));
+        let small = Bytes::from_static(b"{}");
+        let per_entry = 8 + 2 + ENTRY_OVERHEAD;
+        let fit = MAX_TOTAL / per_entry;
+        for i in 0..=fit {
+            cache.put(format!("{i:08}").into_bytes(), small.clone(), 0);
+        }
+        let store = cache.store.lock().unwrap();
+        assert_eq!(
+            store.entries.len(),
+            1,
+            "the one past the bound started over"
+        );
+        assert_eq!(store.bytes, per_entry);
     }
 }

@@ -42,3 +42,33 @@ fn is_outage(message: &str) -> bool {
     ];
     OUTAGE.iter().any(|m| message.contains(m))
 }
+
+/// An error inside a transaction that also reads back what it wrote, so that nothing runs
+/// after its COMMIT (a connection lost after COMMIT would turn a stored write into an error):
+/// diesel's, or the port's (a stored row that does not convert). Either rolls it back.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    Db(Error),
+    Port(RepositoryError),
+}
+
+impl From<Error> for TxError {
+    fn from(e: Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<RepositoryError> for TxError {
+    fn from(e: RepositoryError) -> Self {
+        TxError::Port(e)
+    }
+}
+
+impl From<TxError> for RepositoryError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Db(e) => from_diesel(e),
+            TxError::Port(e) => e,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 use super::Database;
 use crate::connection::DbConnection;
 use crate::dialect::per_backend;
-use crate::error::from_diesel;
+use crate::error::{from_diesel, TxError};
 use crate::schema::{device_limit_events, devices, events, organizers};
 use crate::to_i64;
 use async_trait::async_trait;
@@ -287,10 +287,10 @@ impl DeviceRepository for Database {
                         .returning(devices::id)
                         .get_result(conn)?;
                     set_limit_events(conn, id, &f.limit_events)?;
-                    Ok::<_, diesel::result::Error>(id)
+                    Ok::<_, TxError>(load_by_id(conn, id)?)
                 });
-                match written.map_err(from_diesel) {
-                    Ok(id) => return load_by_id(conn, id),
+                match written.map_err(RepositoryError::from) {
+                    Ok(device) => return Ok(device),
                     Err(RepositoryError::Conflict(_)) if attempt < CREATE_ATTEMPTS => continue,
                     Err(e) => return Err(e),
                 }
@@ -307,7 +307,7 @@ impl DeviceRepository for Database {
                 .first(conn)
                 .map_err(from_diesel)?;
             own_events(conn, organizer, &fields.limit_events)?;
-            conn.transaction(|conn| {
+            Ok(conn.transaction::<_, TxError, _>(|conn| {
                 diesel::update(devices::table.find(id.0))
                     .set((
                         devices::name.eq(&fields.name),
@@ -315,10 +315,9 @@ impl DeviceRepository for Database {
                         devices::security_profile.eq(&fields.security_profile),
                     ))
                     .execute(conn)?;
-                set_limit_events(conn, id.0, &fields.limit_events)
-            })
-            .map_err(from_diesel)?;
-            load_by_id(conn, id.0)
+                set_limit_events(conn, id.0, &fields.limit_events)?;
+                Ok(load_by_id(conn, id.0)?)
+            })?)
         })
         .await
     }
@@ -399,42 +398,36 @@ impl DeviceRepository for Database {
         rsa_pubkey: Option<String>,
     ) -> Result<Option<Device>, RepositoryError> {
         self.run_invalidating(move |conn| {
-            let written = conn
-                .transaction(|conn| {
-                    if let Some(key) = &rsa_pubkey {
-                        // Set once: only where there is none yet, or the same one.
-                        let set = diesel::update(
-                            devices::table.find(id.0).filter(
-                                devices::rsa_pubkey
-                                    .is_null()
-                                    .or(devices::rsa_pubkey.eq(key)),
-                            ),
-                        )
-                        .set(devices::rsa_pubkey.eq(key))
-                        .execute(conn)?;
-                        if set == 0 {
-                            return Ok(false);
-                        }
+            let written = conn.transaction(|conn| {
+                if let Some(key) = &rsa_pubkey {
+                    // Set once: only where there is none yet, or the same one.
+                    let set = diesel::update(
+                        devices::table.find(id.0).filter(
+                            devices::rsa_pubkey
+                                .is_null()
+                                .or(devices::rsa_pubkey.eq(key)),
+                        ),
+                    )
+                    .set(devices::rsa_pubkey.eq(key))
+                    .execute(conn)?;
+                    if set == 0 {
+                        return Ok(None);
                     }
-                    diesel::update(devices::table.find(id.0))
-                        .set((
-                            devices::hardware_brand.eq(&hardware.hardware_brand),
-                            devices::hardware_model.eq(&hardware.hardware_model),
-                            devices::os_name.eq(&hardware.os_name),
-                            devices::os_version.eq(&hardware.os_version),
-                            devices::software_brand.eq(&hardware.software_brand),
-                            devices::software_version.eq(&hardware.software_version),
-                            devices::info.eq(info_text(&info)),
-                        ))
-                        .execute(conn)?;
-                    Ok::<_, diesel::result::Error>(true)
-                })
-                .map_err(from_diesel)?;
-            if written {
-                load_by_id(conn, id.0).map(Some)
-            } else {
-                Ok(None)
-            }
+                }
+                diesel::update(devices::table.find(id.0))
+                    .set((
+                        devices::hardware_brand.eq(&hardware.hardware_brand),
+                        devices::hardware_model.eq(&hardware.hardware_model),
+                        devices::os_name.eq(&hardware.os_name),
+                        devices::os_version.eq(&hardware.os_version),
+                        devices::software_brand.eq(&hardware.software_brand),
+                        devices::software_version.eq(&hardware.software_version),
+                        devices::info.eq(info_text(&info)),
+                    ))
+                    .execute(conn)?;
+                Ok::<_, TxError>(Some(load_by_id(conn, id.0)?))
+            })?;
+            Ok(written)
         })
         .await
     }
@@ -445,30 +438,34 @@ impl DeviceRepository for Database {
         current: TokenHash,
         new: TokenHash,
     ) -> Result<Option<Device>, RepositoryError> {
+        // The new token is read back before COMMIT: a roll that is stored is never answered
+        // with an error, which would leave the device with a dead token and no new one.
         self.run_invalidating(move |conn| {
-            let changed = diesel::update(
-                devices::table
-                    .find(id.0)
-                    .filter(devices::api_token_hash.eq(current.to_hex())),
-            )
-            .set(devices::api_token_hash.eq(Some(new.to_hex())))
-            .execute(conn)
-            .map_err(from_diesel)?;
-            if changed == 0 {
-                return Ok(None);
-            }
-            load_by_id(conn, id.0).map(Some)
+            Ok(conn.transaction::<_, TxError, _>(|conn| {
+                let changed = diesel::update(
+                    devices::table
+                        .find(id.0)
+                        .filter(devices::api_token_hash.eq(current.to_hex())),
+                )
+                .set(devices::api_token_hash.eq(Some(new.to_hex())))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                Ok(load_by_id(conn, id.0).map(Some)?)
+            })?)
         })
         .await
     }
 
     async fn revoke(&self, id: DeviceId) -> Result<Device, RepositoryError> {
         self.run_invalidating(move |conn| {
-            diesel::update(devices::table.find(id.0))
-                .set(devices::revoked.eq(true))
-                .execute(conn)
-                .map_err(from_diesel)?;
-            load_by_id(conn, id.0)
+            Ok(conn.transaction::<_, TxError, _>(|conn| {
+                diesel::update(devices::table.find(id.0))
+                    .set(devices::revoked.eq(true))
+                    .execute(conn)?;
+                Ok(load_by_id(conn, id.0)?)
+            })?)
         })
         .await
     }

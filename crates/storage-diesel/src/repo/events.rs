@@ -1,7 +1,7 @@
 use super::Database;
 use crate::connection::DbConnection;
 use crate::dialect::{lock_event, per_backend, write_transaction, EventLock};
-use crate::error::from_diesel;
+use crate::error::{from_diesel, TxError};
 use crate::schema::{
     event_meta_values, event_sales_channels, event_settings, events, imported_secrets,
     item_meta_properties, item_variations, items, meta_properties, quota_items, quota_variations,
@@ -470,17 +470,17 @@ impl EventRepository for Database {
         keys: EventKeys,
     ) -> Result<Event, RepositoryError> {
         self.run_invalidating(move |conn| {
-            let id = conn
-                .transaction(|conn| insert_event(conn, organizer.0, &data, &keys))
-                .map_err(from_diesel)?;
-            load_one(conn, id)
+            Ok(conn.transaction::<_, TxError, _>(|conn| {
+                let id = insert_event(conn, organizer.0, &data, &keys)?;
+                Ok(load_one(conn, id)?)
+            })?)
         })
         .await
     }
 
     async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError> {
         self.run_invalidating(move |conn| {
-            conn.transaction(|conn| {
+            Ok(conn.transaction::<_, TxError, _>(|conn| {
                 let organizer: i64 = diesel::update(events::table.find(event.0))
                     .set(columns(&data))
                     .returning(events::organizer_id)
@@ -494,10 +494,9 @@ impl EventRepository for Database {
                 )
                 .execute(conn)?;
                 write_related(conn, organizer, event.0, &data)?;
-                write_item_meta(conn, event.0, &data.item_meta_properties)
-            })
-            .map_err(from_diesel)?;
-            load_one(conn, event.0)
+                write_item_meta(conn, event.0, &data.item_meta_properties)?;
+                Ok(load_one(conn, event.0)?)
+            })?)
         })
         .await
     }
@@ -535,14 +534,11 @@ impl EventRepository for Database {
         keys: EventKeys,
     ) -> Result<Event, RepositoryError> {
         self.run_invalidating(move |conn| {
-            let id = conn
-                .transaction(|conn| {
-                    let id = insert_event(conn, organizer.0, &data, &keys)?;
-                    copy_catalog(conn, source.0, id)?;
-                    Ok(id)
-                })
-                .map_err(from_diesel)?;
-            load_one(conn, id)
+            Ok(conn.transaction::<_, TxError, _>(|conn| {
+                let id = insert_event(conn, organizer.0, &data, &keys)?;
+                copy_catalog(conn, source.0, id)?;
+                Ok(load_one(conn, id)?)
+            })?)
         })
         .await
     }
