@@ -146,3 +146,40 @@ async fn postgres_lock_wait_is_bounded_by_the_lock_timeout() {
         "the refused write left nothing behind"
     );
 }
+
+/// After PostgreSQL dropped every connection (a restart), the pool's connections are dead
+/// but look fresh: each read that meets one runs again on a new connection, so no client
+/// sees an error while the database is healthy.
+#[actix_web::test]
+async fn dead_pooled_connections_cost_no_request_an_error() {
+    let Some(app) = TestApp::start(Backend::Postgres).await else {
+        return;
+    };
+    let token = app.organizer_with_token("bigevents").await;
+    // Several connections in the pool, all used just now.
+    let warm = (0..8).map(|_| app.get("/api/v1/organizers/bigevents/events/", &token));
+    for resp in futures_util::future::join_all(warm).await {
+        assert_eq!(resp.status, 200);
+    }
+    let (admin_url, name) = app.testdb.postgres_admin().expect("postgres database");
+    let mut admin = PgConnection::establish(admin_url).expect("admin connection");
+    admin
+        .batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .expect("drop every connection");
+    for round in 0..8 {
+        app.db.invalidate_cache();
+        let resp = app
+            .get("/api/v1/organizers/bigevents/events/", &token)
+            .await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (
+                200,
+                r#"{"count":0,"next":null,"previous":null,"results":[]}"#.to_owned()
+            ),
+            "round {round}"
+        );
+    }
+}

@@ -217,7 +217,7 @@ impl DeviceRepository for Database {
         organizer: OrganizerId,
         window: Window,
     ) -> Result<Page<Device>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = devices::table
                 .filter(devices::organizer_id.eq(organizer.0))
                 .count()
@@ -243,7 +243,7 @@ impl DeviceRepository for Database {
         organizer: OrganizerId,
         device_id: i64,
     ) -> Result<Option<Device>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let row = device_query!()
                 .filter(devices::organizer_id.eq(organizer.0))
                 .filter(devices::device_id.eq(device_id))
@@ -327,9 +327,9 @@ impl DeviceRepository for Database {
         token: &str,
     ) -> Result<Option<Device>, RepositoryError> {
         let token = token.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let row = device_query!()
-                .filter(devices::initialization_token.eq(token))
+                .filter(devices::initialization_token.eq(&token))
                 .first::<(DeviceRow, String)>(conn)
                 .optional()
                 .map_err(from_diesel)?;
@@ -378,9 +378,9 @@ impl DeviceRepository for Database {
         let key = hash.to_hex();
         cache
             .read_through(&cache.devices, key.clone(), || {
-                self.run(move |conn| {
+                self.read(move |conn| {
                     let row = device_query!()
-                        .filter(devices::api_token_hash.eq(key))
+                        .filter(devices::api_token_hash.eq(&key))
                         .first::<(DeviceRow, String)>(conn)
                         .optional()
                         .map_err(from_diesel)?;

@@ -269,7 +269,7 @@ impl DigitalContentRepository for Database {
         subevent: Option<SubEventId>,
         window: Window,
     ) -> Result<Page<DigitalContent>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let filtered = || {
                 let mut q = of_event(event);
                 if let Some(s) = subevent {
@@ -298,7 +298,7 @@ impl DigitalContentRepository for Database {
         event: EventId,
         id: DigitalContentId,
     ) -> Result<Option<DigitalContent>, RepositoryError> {
-        self.run(move |conn| find_one(conn, event, id.0)).await
+        self.read(move |conn| find_one(conn, event, id.0)).await
     }
 
     async fn references(
@@ -307,7 +307,7 @@ impl DigitalContentRepository for Database {
         item_ids: Vec<i64>,
         subevent_ids: Vec<SubEventId>,
     ) -> Result<ContentReferences, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut refs = ContentReferences::default();
             if !item_ids.is_empty() {
                 refs.items = items::table

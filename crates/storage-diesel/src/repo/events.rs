@@ -416,10 +416,10 @@ impl EventRepository for Database {
         slug: &str,
     ) -> Result<Option<Event>, RepositoryError> {
         let slug = slug.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = events::table
                 .filter(events::organizer_id.eq(organizer.0))
-                .filter(events::slug.eq(slug))
+                .filter(events::slug.eq(&slug))
                 .select(EventRow::as_select())
                 .load(conn)
                 .map_err(from_diesel)?;
@@ -434,7 +434,7 @@ impl EventRepository for Database {
         filter: EventFilter,
         window: Window,
     ) -> Result<Page<Event>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = filtered(organizer, &filter)
                 .count()
                 .get_result(conn)
@@ -544,7 +544,7 @@ impl EventRepository for Database {
     }
 
     async fn facts(&self, event: EventId) -> Result<EventFacts, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let quotas: i64 = quotas::table
                 .filter(quotas::event_id.eq(event.0))
                 .count()
@@ -585,7 +585,7 @@ impl EventRepository for Database {
         events: Vec<EventId>,
     ) -> Result<Vec<(EventId, Option<i64>)>, RepositoryError> {
         let ids: Vec<i64> = events.iter().map(|e| e.0).collect();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows: Vec<(i64, Option<i64>)> = quotas::table
                 .filter(quotas::event_id.eq_any(&ids))
                 .select((quotas::event_id, quotas::size))

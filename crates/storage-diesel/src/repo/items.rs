@@ -200,7 +200,7 @@ fn count(total: i64) -> u64 {
 #[async_trait]
 impl ItemRepository for Database {
     async fn list(&self, event: EventId, window: Window) -> Result<Page<Item>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = items::table
                 .filter(items::event_id.eq(event.0))
                 .count()
@@ -221,7 +221,7 @@ impl ItemRepository for Database {
     }
 
     async fn all(&self, event: EventId) -> Result<Vec<Item>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = event_items(event.0)
                 .select(ItemRow::as_select())
                 .load(conn)
@@ -232,7 +232,7 @@ impl ItemRepository for Database {
     }
 
     async fn find(&self, event: EventId, id: ItemId) -> Result<Option<Item>, RepositoryError> {
-        self.run(move |conn| load_item(conn, event.0, id.0)).await
+        self.read(move |conn| load_item(conn, event.0, id.0)).await
     }
 
     async fn create(
@@ -314,7 +314,7 @@ impl ItemRepository for Database {
         item: ItemId,
         window: Window,
     ) -> Result<Page<ItemVariation>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mine = item_variations::table.filter(item_variations::item_id.eq(item.0));
             let total: i64 = mine.count().get_result(conn).map_err(from_diesel)?;
             let rows = mine
@@ -340,7 +340,7 @@ impl ItemRepository for Database {
         item: ItemId,
         id: VariationId,
     ) -> Result<Option<ItemVariation>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             item_variations::table
                 .filter(item_variations::item_id.eq(item.0))
                 .filter(item_variations::id.eq(id.0))

@@ -87,7 +87,7 @@ fn rows_into(rows: Vec<MetaPropertyRow>) -> Result<Vec<MetaProperty>, Repository
 #[async_trait]
 impl MetaPropertyRepository for Database {
     async fn all(&self, organizer: OrganizerId) -> Result<Vec<MetaProperty>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = meta_properties::table
                 .filter(meta_properties::organizer_id.eq(organizer.0))
                 .order((meta_properties::name.asc(), meta_properties::id.asc()))
@@ -104,7 +104,7 @@ impl MetaPropertyRepository for Database {
         organizer: OrganizerId,
         window: Window,
     ) -> Result<Page<MetaProperty>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = meta_properties::table
                 .filter(meta_properties::organizer_id.eq(organizer.0))
                 .count()
@@ -131,7 +131,7 @@ impl MetaPropertyRepository for Database {
         organizer: OrganizerId,
         id: MetaPropertyId,
     ) -> Result<Option<MetaProperty>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             meta_properties::table
                 .filter(meta_properties::organizer_id.eq(organizer.0))
                 .filter(meta_properties::id.eq(id.0))

@@ -47,11 +47,20 @@ const TRUSTED_IDLE: Duration = Duration::from_secs(1);
 /// A connection from the pool that answered recently or answers a test query now; dead idle
 /// connections (after a database restart) are discarded and the next one is tried.
 fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>, RepositoryError> {
+    checkout_tested(pool, false)
+}
+
+/// [`checkout`]; with `test_all`, even a connection that answered within [`TRUSTED_IDLE`] is
+/// tested first (one just proved dead, so its neighbours may be too).
+fn checkout_tested(
+    pool: &Pool<Manager>,
+    test_all: bool,
+) -> Result<PooledConnection<Manager>, RepositoryError> {
     let attempts = pool.max_size() + 1;
     let mut last_error = None;
     for _ in 0..attempts {
         let mut pooled = pool.get().map_err(from_pool)?;
-        if pooled.last_used.elapsed() < TRUSTED_IDLE {
+        if !test_all && pooled.last_used.elapsed() < TRUSTED_IDLE {
             return Ok(pooled);
         }
         match pooled.conn.ping() {
@@ -162,6 +171,45 @@ impl Database {
         let result = self.run(f).await;
         self.cache.invalidate();
         result
+    }
+
+    /// [`Database::run`] for a read, which may run twice: when the database is unavailable
+    /// and the connection turns out dead (the database restarted since it last answered), the
+    /// read is discarded with its connection and runs once more on a tested one. A refusal
+    /// on a live connection (a lock timeout) is not retried.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    where
+        F: Fn(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut pooled = checkout(&pool)?;
+            let mut result = f(&mut pooled.conn);
+            if matches!(result, Err(RepositoryError::Unavailable(_))) {
+                pooled.failed = true;
+                if pooled.conn.ping().is_err() {
+                    drop(pooled);
+                    tracing::info!("a pooled connection was dead; the read runs again");
+                    pooled = checkout_tested(&pool, true)?;
+                    result = f(&mut pooled.conn);
+                }
+            }
+            match &result {
+                Err(RepositoryError::Unavailable(_) | RepositoryError::Internal(_)) => {
+                    pooled.failed = true;
+                }
+                _ => pooled.last_used = Instant::now(),
+            }
+            result
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "database task failed");
+            RepositoryError::Internal(format!("database task failed: {e}"))
+        })?
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's

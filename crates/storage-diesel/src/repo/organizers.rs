@@ -45,9 +45,9 @@ impl OrganizerRepository for Database {
         let cache = self.cache.clone();
         cache
             .read_through(&cache.organizers, slug.clone(), || {
-                self.run(move |conn| {
+                self.read(move |conn| {
                     organizers::table
-                        .filter(organizers::slug.eq(slug))
+                        .filter(organizers::slug.eq(&slug))
                         .select(OrganizerRow::as_select())
                         .first(conn)
                         .optional()
@@ -65,7 +65,7 @@ impl OrganizerRepository for Database {
         window: Window,
     ) -> Result<Page<Organizer>, RepositoryError> {
         let ids: Vec<i64> = ids.into_iter().map(|i| i.0).collect();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = organizers::table
                 .filter(organizers::id.eq_any(&ids))
                 .count()
@@ -166,7 +166,7 @@ impl OrganizerRepository for Database {
         organizer: OrganizerId,
         slugs: Vec<String>,
     ) -> Result<Vec<(String, EventId)>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = events::table
                 .filter(events::organizer_id.eq(organizer.0))
                 .filter(events::slug.eq_any(&slugs))
@@ -179,7 +179,7 @@ impl OrganizerRepository for Database {
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {
-        self.run(|conn| {
+        self.read(|conn| {
             diesel::sql_query("SELECT 1")
                 .execute(conn)
                 .map_err(from_diesel)?;

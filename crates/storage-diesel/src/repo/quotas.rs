@@ -149,7 +149,7 @@ impl QuotaRepository for Database {
         ordering: Vec<(QuotaOrder, bool)>,
         window: Window,
     ) -> Result<Page<Quota>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = of_event(event)
                 .count()
                 .get_result(conn)
@@ -188,7 +188,7 @@ impl QuotaRepository for Database {
     }
 
     async fn find(&self, event: EventId, id: QuotaId) -> Result<Option<Quota>, RepositoryError> {
-        self.run(move |conn| find_one(conn, event, id.0).map_err(from_diesel))
+        self.read(move |conn| find_one(conn, event, id.0).map_err(from_diesel))
             .await
     }
 
@@ -199,7 +199,7 @@ impl QuotaRepository for Database {
         variation_ids: Vec<i64>,
         subevent_ids: Vec<SubEventId>,
     ) -> Result<References, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut refs = References::default();
             if !item_ids.is_empty() {
                 let rows: Vec<(i64, i64, bool)> = items::table

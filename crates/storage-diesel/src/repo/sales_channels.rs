@@ -63,7 +63,7 @@ impl SalesChannelRepository for Database {
         let cache = self.cache.clone();
         let channels = cache
             .read_through(&cache.channels, organizer.0, || async {
-                self.run(move |conn| {
+                self.read(move |conn| {
                     let rows = sales_channels::table
                         .filter(sales_channels::organizer_id.eq(organizer.0))
                         .order((
@@ -86,7 +86,7 @@ impl SalesChannelRepository for Database {
         organizer: OrganizerId,
         window: Window,
     ) -> Result<Page<SalesChannel>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = sales_channels::table
                 .filter(sales_channels::organizer_id.eq(organizer.0))
                 .count()
@@ -117,10 +117,10 @@ impl SalesChannelRepository for Database {
         identifier: &str,
     ) -> Result<Option<SalesChannel>, RepositoryError> {
         let identifier = identifier.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             sales_channels::table
                 .filter(sales_channels::organizer_id.eq(organizer.0))
-                .filter(sales_channels::identifier.eq(identifier))
+                .filter(sales_channels::identifier.eq(&identifier))
                 .select(COLUMNS)
                 .first::<SalesChannelRow>(conn)
                 .optional()

@@ -100,7 +100,7 @@ impl SettingsRepository for Database {
         &self,
         organizer: OrganizerId,
     ) -> Result<Vec<(String, Value)>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = organizer_settings::table
                 .filter(organizer_settings::organizer_id.eq(organizer.0))
                 .order(organizer_settings::key.asc())
@@ -129,7 +129,7 @@ impl SettingsRepository for Database {
     }
 
     async fn event_values(&self, event: EventId) -> Result<Vec<(String, Value)>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = event_settings::table
                 .filter(event_settings::event_id.eq(event.0))
                 .order(event_settings::key.asc())

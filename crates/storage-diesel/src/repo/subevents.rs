@@ -107,7 +107,7 @@ impl SubEventRepository for Database {
         ordering: Vec<(SubEventOrder, bool)>,
         window: Window,
     ) -> Result<Page<SubEvent>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = of_event(event)
                 .count()
                 .get_result(conn)
@@ -144,7 +144,7 @@ impl SubEventRepository for Database {
         event: EventId,
         id: SubEventId,
     ) -> Result<Option<SubEvent>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             of_event(event)
                 .filter(subevents::id.eq(id.0))
                 .select(SubEventRow::as_select())

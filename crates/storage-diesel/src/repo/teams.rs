@@ -229,7 +229,7 @@ impl TeamRepository for Database {
         organizer: OrganizerId,
         window: Window,
     ) -> Result<Page<TeamWithEvents>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = teams::table
                 .filter(teams::organizer_id.eq(organizer.0))
                 .count()
@@ -256,7 +256,7 @@ impl TeamRepository for Database {
         organizer: OrganizerId,
         id: TeamId,
     ) -> Result<Option<TeamWithEvents>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = teams::table
                 .filter(teams::organizer_id.eq(organizer.0))
                 .filter(teams::id.eq(id.0))
@@ -274,10 +274,10 @@ impl TeamRepository for Database {
         name: &str,
     ) -> Result<Vec<Team>, RepositoryError> {
         let name = name.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = teams::table
                 .filter(teams::organizer_id.eq(organizer.0))
-                .filter(teams::name.eq(name))
+                .filter(teams::name.eq(&name))
                 .order(teams::id.asc())
                 .select(TeamRow::as_select())
                 .load(conn)
@@ -428,7 +428,7 @@ impl Database {
         &self,
         hash: TokenHash,
     ) -> Result<Option<(ApiToken, Team)>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let found = api_tokens::table
                 .inner_join(teams::table)
                 .filter(api_tokens::token_hash.eq(hash.to_hex()))
@@ -501,7 +501,7 @@ impl TokenRepository for Database {
     }
 
     async fn list(&self, team: TeamId, window: Window) -> Result<Page<ApiToken>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             let total: i64 = api_tokens::table
                 .filter(api_tokens::team_id.eq(team.0))
                 .count()
@@ -524,7 +524,7 @@ impl TokenRepository for Database {
     }
 
     async fn find(&self, team: TeamId, id: TokenId) -> Result<Option<ApiToken>, RepositoryError> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             api_tokens::table
                 .filter(api_tokens::team_id.eq(team.0))
                 .filter(api_tokens::id.eq(id.0))
