@@ -71,6 +71,16 @@ struct Found {
     id: i64,
 }
 
+/// Locks the event's row for a write below it ([`EventLock::Keep`]); `ReferenceGone` when
+/// a concurrent request deleted the event.
+pub(crate) fn keep_event(conn: &mut DbConnection, event: i64) -> Result<(), crate::error::TxError> {
+    if lock_event(conn, event, EventLock::Keep)? {
+        Ok(())
+    } else {
+        Err(presale_domain::RepositoryError::ReferenceGone("event".into()).into())
+    }
+}
+
 /// Locks the event's row in the transaction `conn` is in (PostgreSQL; SQLite holds the whole
 /// database's write lock in a [`write_transaction`]); `false` when the event is gone. Every
 /// writer locks the event first, so a rule about an event's rows and a write below it cannot

@@ -5,8 +5,9 @@
 
 use super::{checkout, Database};
 use crate::connection::{DbConnection, Manager};
-use crate::dialect::{lock_event, per_backend, write_transaction, EventLock};
+use crate::dialect::{keep_event, lock_event, per_backend, write_transaction, EventLock};
 use crate::error::from_diesel;
+use crate::error::TxError;
 use crate::schema::{imported_secret_blocks, imported_secrets, item_variations, items, subevents};
 use crate::to_i64;
 use async_trait::async_trait;
@@ -346,24 +347,6 @@ fn catalog(
     Ok(found)
 }
 
-/// The event's row locked ([`lock_event`]) for a write below it, or `ReferenceGone` when a
-/// concurrent request deleted the event.
-fn keep_event(conn: &mut DbConnection, event: EventId) -> Result<(), diesel::result::Error> {
-    if lock_event(conn, event.0, EventLock::Keep)? {
-        Ok(())
-    } else {
-        Err(diesel::result::Error::NotFound)
-    }
-}
-
-/// `NotFound` from [`keep_event`] is the event gone; everything else as [`write_error`].
-fn below_event_error(e: diesel::result::Error) -> RepositoryError {
-    match e {
-        diesel::result::Error::NotFound => RepositoryError::ReferenceGone("event".into()),
-        other => write_error(other),
-    }
-}
-
 /// Multi-row inserts of up to [`INSERT_CHUNK`] rows, all in one transaction, below the
 /// locked event.
 fn create(
@@ -371,8 +354,8 @@ fn create(
     event: EventId,
     secrets: Vec<SecretData>,
 ) -> Result<Vec<ImportedSecret>, RepositoryError> {
-    write_transaction(conn, |conn| {
-        keep_event(conn, event)?;
+    write_transaction::<_, TxError>(conn, |conn| {
+        keep_event(conn, event.0)?;
         let mut created = Vec::with_capacity(secrets.len());
         for chunk in secrets.chunks(INSERT_CHUNK) {
             let rows: Vec<NewImportedSecretRow<'_>> = chunk
@@ -389,14 +372,15 @@ fn create(
             let insert = diesel::insert_into(imported_secrets::table)
                 .values(rows)
                 .returning(imported_secrets::all_columns);
-            let mut stored: Vec<ImportedSecretRow> = per_backend!(conn, |c| insert.get_results(c))?;
+            let mut stored: Vec<ImportedSecretRow> =
+                per_backend!(conn, |c| insert.get_results(c)).map_err(write_error)?;
             // Ids ascend in the order of the rows; RETURNING does not promise that order.
             stored.sort_by_key(|r| r.id);
             created.extend(stored.into_iter().map(ImportedSecret::from));
         }
         Ok(created)
     })
-    .map_err(below_event_error)
+    .map_err(RepositoryError::from)
 }
 
 fn update(
