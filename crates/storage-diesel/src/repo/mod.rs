@@ -183,33 +183,21 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
+        blocking(move || {
             let mut pooled = checkout(&pool)?;
             let mut result = f(&mut pooled.conn);
-            if matches!(result, Err(RepositoryError::Unavailable(_))) {
+            if matches!(result, Err(RepositoryError::Unavailable(_))) && pooled.conn.ping().is_err()
+            {
                 pooled.failed = true;
-                if pooled.conn.ping().is_err() {
-                    drop(pooled);
-                    tracing::info!("a pooled connection was dead; the read runs again");
-                    pooled = checkout_tested(&pool, true)?;
-                    result = f(&mut pooled.conn);
-                }
+                drop(pooled);
+                tracing::info!("a pooled connection was dead; the read runs again");
+                pooled = checkout_tested(&pool, true)?;
+                result = f(&mut pooled.conn);
             }
-            match &result {
-                Err(RepositoryError::Unavailable(_) | RepositoryError::Internal(_)) => {
-                    pooled.failed = true;
-                }
-                _ => pooled.last_used = Instant::now(),
-            }
+            settle(&mut pooled, &result);
             result
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "database task failed");
-            RepositoryError::Internal(format!("database task failed: {e}"))
-        })?
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's
@@ -221,25 +209,44 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
+        blocking(move || {
             let mut pooled = checkout(&pool)?;
             let result = f(&mut pooled.conn);
-            if matches!(
-                result,
-                Err(RepositoryError::Unavailable(_) | RepositoryError::Internal(_))
-            ) {
-                pooled.failed = true;
-            } else {
-                pooled.last_used = Instant::now();
-            }
+            settle(&mut pooled, &result);
             result
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "database task failed");
-            RepositoryError::Internal(format!("database task failed: {e}"))
-        })?
     }
+}
+
+/// After a connection's work: one that failed for the database's sake is discarded by the
+/// pool, one that answered is trusted for [`TRUSTED_IDLE`].
+fn settle<T>(pooled: &mut PooledConnection<Manager>, result: &Result<T, RepositoryError>) {
+    if matches!(
+        result,
+        Err(RepositoryError::Unavailable(_) | RepositoryError::Internal(_))
+    ) {
+        pooled.failed = true;
+    } else {
+        pooled.last_used = Instant::now();
+    }
+}
+
+/// Runs `f` on the blocking thread pool, inside the caller's tracing span; a panic is an
+/// internal error.
+async fn blocking<T, F>(f: F) -> Result<T, RepositoryError>
+where
+    F: FnOnce() -> Result<T, RepositoryError> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        f()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "database task failed");
+        RepositoryError::Internal(format!("database task failed: {e}"))
+    })?
 }
