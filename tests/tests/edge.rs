@@ -218,3 +218,79 @@ async fn numbers_sent_as_text_keep_their_digits() {
         }
     }
 }
+
+/// No write runs a statement after its COMMIT: a connection lost there would turn a stored
+/// write into an error (a clone answered 503, a device left with a dead token and no new one).
+/// The pool counts such statements; the writes of events and devices, secrets and clones
+/// leave the count where it was.
+#[actix_web::test]
+async fn nothing_runs_after_a_commit() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = start(backend, HttpOptions::default()).await else {
+            continue;
+        };
+        let token = event(&app).await;
+        let before = app.db.statements_after_commit();
+        let writes = [
+            (
+                Method::PATCH,
+                format!("{EVENTS}conf/"),
+                json!({"location": "Hall"}),
+            ),
+            (
+                Method::POST,
+                format!("{EVENTS}conf/clone/"),
+                json!({"name": "C", "slug": "copy", "date_from": "2031-01-01T10:00:00Z"}),
+            ),
+            (
+                Method::POST,
+                format!("{EVENTS}?clone_from=conf"),
+                json!({"name": "D", "slug": "copy2", "date_from": "2031-01-01T10:00:00Z"}),
+            ),
+            (
+                Method::POST,
+                format!("{EVENTS}conf/imported_secrets/bulk_create/"),
+                json!([{"secret": "A"}, {"secret": "B"}]),
+            ),
+            (
+                Method::POST,
+                "/api/v1/organizers/bigevents/devices/".to_owned(),
+                json!({"name": "Scanner", "all_events": true, "limit_events": []}),
+            ),
+        ];
+        for (method, path, body) in writes {
+            let resp = app.send_json(method, &path, &token, &body).await;
+            assert!(resp.status < 300, "{path}: {} {}", resp.status, resp.text());
+        }
+        let device = app
+            .get("/api/v1/organizers/bigevents/devices/", &token)
+            .await
+            .json()["results"][0]
+            .clone();
+        let init = json!({
+            "token": device["initialization_token"], "hardware_brand": "Zebra",
+            "hardware_model": "TC25", "software_brand": "pretixSCAN", "software_version": "1.0"
+        });
+        let resp = app
+            .request(
+                Method::POST,
+                "/api/v1/device/initialize",
+                &[("Content-Type", "application/json")],
+                Some(init.to_string().as_bytes()),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        let api_token = resp.json()["api_token"].as_str().unwrap().to_owned();
+        let auth = format!("Device {api_token}");
+        let resp = app
+            .request(
+                Method::POST,
+                "/api/v1/device/roll",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(app.db.statements_after_commit(), before, "{backend:?}");
+    }
+}

@@ -5,7 +5,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,6 +113,9 @@ impl fmt::Display for DatabaseUrl {
 pub(crate) struct Manager {
     pub url: DatabaseUrl,
     pub queries: Arc<AtomicU64>,
+    /// Statements a connection ran after a COMMIT, before it went back to the pool (work
+    /// that could fail after a write was stored; tests keep it at zero).
+    pub after_commit: Arc<AtomicU64>,
     /// Session settings run on every new PostgreSQL connection of the pool (the timeouts).
     pub pg_session: String,
 }
@@ -125,7 +128,14 @@ pub(crate) struct PooledDb {
     pub failed: bool,
     /// When the connection last answered; one idle for longer is tested before use.
     pub last_used: std::time::Instant,
+    /// Where the work of the current checkout stands: [`IN_WORK`], [`COMMITTING`] (the
+    /// outermost COMMIT was sent), [`COMMITTED`].
+    pub phase: Arc<AtomicU8>,
 }
+
+pub(crate) const IN_WORK: u8 = 0;
+const COMMITTING: u8 = 1;
+const COMMITTED: u8 = 2;
 
 impl ManageConnection for Manager {
     type Connection = PooledDb;
@@ -138,15 +148,31 @@ impl ManageConnection for Manager {
                 .map_err(r2d2::Error::QueryError)?;
         }
         let queries = self.queries.clone();
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { .. } = event {
-                queries.fetch_add(1, Ordering::Relaxed);
+        let after_commit = self.after_commit.clone();
+        let phase = Arc::new(AtomicU8::new(IN_WORK));
+        let seen = phase.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+            InstrumentationEvent::CommitTransaction { depth, .. } if depth.get() == 1 => {
+                seen.store(COMMITTING, Ordering::Relaxed);
             }
+            InstrumentationEvent::StartQuery { query, .. } => {
+                queries.fetch_add(1, Ordering::Relaxed);
+                match seen.load(Ordering::Relaxed) {
+                    COMMITTING => seen.store(COMMITTED, Ordering::Relaxed),
+                    COMMITTED => {
+                        after_commit.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(statement = %query, "a statement ran after COMMIT");
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
         });
         Ok(PooledDb {
             conn,
             failed: false,
             last_used: std::time::Instant::now(),
+            phase,
         })
     }
 

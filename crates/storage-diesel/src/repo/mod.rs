@@ -16,7 +16,7 @@ mod subevents;
 mod teams;
 
 use crate::cache::CredentialCache;
-use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions};
+use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions, IN_WORK};
 use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
 use diesel::r2d2::{Pool, PooledConnection, R2D2Connection};
@@ -38,6 +38,7 @@ pub struct Database {
     pool: Pool<Manager>,
     url: DatabaseUrl,
     queries: Arc<AtomicU64>,
+    after_commit: Arc<AtomicU64>,
     pub(crate) cache: Arc<CredentialCache>,
 }
 
@@ -60,6 +61,7 @@ fn checkout_tested(
     let mut last_error = None;
     for _ in 0..attempts {
         let mut pooled = pool.get().map_err(from_pool)?;
+        pooled.phase.store(IN_WORK, Ordering::Relaxed);
         if !test_all && pooled.last_used.elapsed() < TRUSTED_IDLE {
             return Ok(pooled);
         }
@@ -116,6 +118,7 @@ impl Database {
             // is discarded by the pool (see `PooledDb`).
             .test_on_check_out(false);
         let queries = Arc::new(AtomicU64::new(0));
+        let after_commit = Arc::new(AtomicU64::new(0));
         // The request's connections only: migrations above may take as long as they need.
         let pg_session = format!(
             "SET lock_timeout = {}; SET statement_timeout = {}",
@@ -125,12 +128,14 @@ impl Database {
         let pool = pool.build_unchecked(Manager {
             url: url.clone(),
             queries: queries.clone(),
+            after_commit: after_commit.clone(),
             pg_session,
         });
         Ok(Database {
             pool,
             url,
             queries,
+            after_commit,
             cache: Arc::new(CredentialCache::new(options.cache_ttl)),
         })
     }
@@ -159,6 +164,13 @@ impl Database {
     /// How many SQL statements this pool's connections have started so far.
     pub fn queries_run(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
+    }
+
+    /// How many statements ran after a COMMIT in the same piece of work, so far. A write that
+    /// reads back after committing could be answered with an error although it was stored
+    /// (a connection lost in between); every write reads back before, so this stays zero.
+    pub fn statements_after_commit(&self) -> u64 {
+        self.after_commit.load(Ordering::Relaxed)
     }
 
     /// [`Database::run`] for a write: cached reads are dropped and the [`DataVersion`] moves
