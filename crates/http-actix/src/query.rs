@@ -1,4 +1,4 @@
-//! Query parameters the way django-filter reads them (BEHAVIOUR.md §1, §3, §5), one piece for
+//! Query parameters the way django-filter reads them (docs/api-compatibility.md), one piece for
 //! every list: the last value of a repeated parameter counts, an empty value does not filter,
 //! booleans that are not `true/false/1/0` mean "not given", and a value that cannot be read is
 //! a 400 under the filter's name (`{"date_from":["Enter a valid date/time."]}`), every bad
