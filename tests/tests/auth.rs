@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! Every authentication case of BEHAVIOUR.md §2, over HTTP, on both backends.
+//! Every authentication case of docs/api-compatibility.md, over HTTP, on both backends.
 
 use actix_web::http::Method;
 use presale_tests::{both_backends, TestApp};

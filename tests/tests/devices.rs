@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! Devices (spec/004, BEHAVIOUR.md §8) on both backends: the organizer API with its
+//! Devices (docs/api-compatibility.md) on both backends: the organizer API with its
 //! validation, the whole life of a device (create, initialize, read, update, roll, revoke),
 //! device authentication on the read endpoints, security profiles, and last-seen records.
 

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! `/api/v1/organizers/{o}/events/{e}/digitalcontents/` (BEHAVIOUR.md §7): the document's
+//! `/api/v1/organizers/{o}/events/{e}/digitalcontents/` (docs/api-compatibility.md): the document's
 //! examples byte for byte, every field rule with its exact error, PUT vs PATCH, sub-events,
 //! 404s, the permission matrix, list order, filter and cost, the copy on clone and the
 //! removal of deleted products, on both backends. Products are inserted as rows (no ids

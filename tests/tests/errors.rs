@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! Error shapes, routing and the trailing-slash rule (BEHAVIOUR.md §1, §2), over HTTP.
+//! Error shapes, routing and the trailing-slash rule (docs/api-compatibility.md), over HTTP.
 
 use actix_web::http::Method;
 use presale_tests::{both_backends, TestApp};

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! The events resource (spec/002 and BEHAVIOUR.md §5): the document's examples, every rule
+//! The events resource (docs/api-compatibility.md): the document's examples, every rule
 //! and error string, permissions and the list filters, on both backends.
 
 use actix_web::http::Method;

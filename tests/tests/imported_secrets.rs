@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! `/api/v1/organizers/{o}/events/{e}/imported_secrets/` (spec/000 and BEHAVIOUR.md §7): the
+//! `/api/v1/organizers/{o}/events/{e}/imported_secrets/` (docs/api-compatibility.md): the
 //! document's examples with exact bodies, every rule and error, `bulk_create` limits and
 //! atomicity, concurrent imports of one secret, filters, and pagination over thousands of
 //! secrets, on both backends. Products, variations and dates are inserted as rows, so these

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/events/{e}/items/` (products) and `.../items/{id}/variations/`
-//! (BEHAVIOUR.md §6): CRUD with exact bodies, money, every validation error, PUT vs PATCH,
+//! (docs/api-compatibility.md): CRUD with exact bodies, money, every validation error, PUT vs PATCH,
 //! ordering, pagination, 404s, the permission matrix and quota clean-up, on both backends.
 
 use actix_web::http::Method;

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! Pagination edges (BEHAVIOUR.md §3) on the teams list, over HTTP, on both backends.
+//! Pagination edges (docs/api-compatibility.md) on the teams list, over HTTP, on both backends.
 
 use presale_domain::auth::PermissionSet;
 use presale_domain::organizer::EventSelection;

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! `/api/v1/organizers/{o}/events/{e}/quotas/` (BEHAVIOUR.md §6): CRUD with exact bodies, every
+//! `/api/v1/organizers/{o}/events/{e}/quotas/` (docs/api-compatibility.md): CRUD with exact bodies, every
 //! field and reference rule with its exact error, PUT vs PATCH, 404s, the permission matrix
 //! and pagination, on both backends. Products and variations are inserted as rows, so these
 //! tests do not depend on the items API.

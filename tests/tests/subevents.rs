@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! `/api/v1/organizers/{o}/events/{e}/subevents/` (BEHAVIOUR.md §6): the dates of an event
+//! `/api/v1/organizers/{o}/events/{e}/subevents/` (docs/api-compatibility.md): the dates of an event
 //! series. CRUD with exact bodies, every field rule and error, PUT vs PATCH, 404s, the
 //! permission matrix, ordering and pagination, on both backends.
 

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
-//! The teams API (BEHAVIOUR.md §4): teams with their permissions and event limits, their API
+//! The teams API (docs/api-compatibility.md): teams with their permissions and event limits, their API
 //! tokens (shown once, deactivated on DELETE), the 404s of nested routes, and
 //! `can_change_teams` on every route.
 

@@ -1,4 +1,4 @@
-//! Teams, API tokens, and what a credential may do (BEHAVIOUR.md §4).
+//! Teams, API tokens, and what a credential may do (docs/api-compatibility.md).
 
 use crate::device::{DeviceId, SecurityProfile};
 use crate::error::RepositoryError;
@@ -245,7 +245,7 @@ pub struct ApiToken {
 pub enum Principal {
     /// A team API token: exactly its team's permissions, on its team's organizer only.
     TeamToken { token: TokenId, team: Team },
-    /// An initialized, not revoked device (BEHAVIOUR.md §8): no permission at all; it reads
+    /// An initialized, not revoked device (docs/api-compatibility.md): no permission at all; it reads
     /// the events of its `all_events`/`limit_events`, on the routes its profile allows.
     Device {
         device: DeviceId,

@@ -3,7 +3,7 @@
 //! an event series to those of one date.
 //!
 //! The plugin's own error texts are not public; the wording of the rules below is ours
-//! (BEHAVIOUR.md §7). References follow DRF's related fields scoped to the event: a product
+//! (docs/api-compatibility.md). References follow DRF's related fields scoped to the event: a product
 //! or date of another event is reported like an unknown one.
 
 use crate::auth::EventId;

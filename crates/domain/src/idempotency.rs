@@ -1,4 +1,4 @@
-//! Idempotency keys (BEHAVIOUR.md §9): a non-GET API request carrying `X-Idempotency-Key` is
+//! Idempotency keys (docs/api-compatibility.md): a non-GET API request carrying `X-Idempotency-Key` is
 //! executed once per (credential, key) for [`RETENTION_HOURS`] hours; a repeat replays the
 //! stored response.
 //!

@@ -1,4 +1,4 @@
-//! Products ("items") of an event and their variations (BEHAVIOUR.md §6): the resource, its
+//! Products ("items") of an event and their variations (docs/api-compatibility.md): the resource, its
 //! rules, and the use cases behind `/events/{e}/items/` and `/items/{id}/variations/`.
 
 use crate::auth::EventId;

@@ -3,7 +3,7 @@
 //!
 //! pretix reports the reference rules (variations of the quota's items, items of this event,
 //! sub-event of this event) as `non_field_errors`; Presale reports each under the field it
-//! is about (BEHAVIOUR.md §6), with pretix's messages.
+//! is about (docs/api-compatibility.md), with pretix's messages.
 
 use crate::auth::EventId;
 use crate::error::RepositoryError;

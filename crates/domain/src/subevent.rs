@@ -26,7 +26,7 @@ pub const SUBEVENT_FIELDS: &[&str] = &[
 ];
 
 /// Creating a sub-event in an event that is not a series (pretix would store it; Presale
-/// keeps sub-events to event series, BEHAVIOUR.md §6).
+/// keeps sub-events to event series, docs/api-compatibility.md).
 pub const NOT_A_SERIES: &str =
     "Sub-events can only be created in an event series (has_subevents: true).";
 /// pretix's object-level date messages (the same as for events).

@@ -1,4 +1,4 @@
-//! Teams and their API tokens as the REST API manages them (BEHAVIOUR.md §4): the field rules,
+//! Teams and their API tokens as the REST API manages them (docs/api-compatibility.md): the field rules,
 //! the event limits by slug, and tokens that are shown once and only ever deactivated.
 //!
 //! Team names need not be unique here (pretix does not require it); the command line's

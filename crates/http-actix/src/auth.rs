@@ -12,7 +12,7 @@ use presale_domain::device::{
 use presale_domain::values::WireDateTime;
 
 /// The authenticated credential of a request: `Authorization: Token <token>` (a team API
-/// token) or `Authorization: Device <token>` (a device, BEHAVIOUR.md §8).
+/// token) or `Authorization: Device <token>` (a device, docs/api-compatibility.md).
 ///
 /// Header rules and messages are pretix's: no header or another scheme is "not provided", the
 /// scheme word is case-insensitive, and a header with no token or with spaces in the token is

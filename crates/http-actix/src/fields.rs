@@ -44,7 +44,7 @@ pub(crate) fn string(value: &Value, allow_blank: bool) -> Result<String, &'stati
 }
 
 /// A boolean: `true/false`, `1/0`, or the words `true/false`, `yes/no`, `on/off`, `1/0`
-/// (BEHAVIOUR.md §1; case-insensitive, as form-encoded Python clients send `True`).
+/// (docs/api-compatibility.md; case-insensitive, as form-encoded Python clients send `True`).
 pub(crate) fn boolean(value: &Value) -> Result<bool, &'static str> {
     const INVALID: &str = "Must be a valid boolean.";
     match value {

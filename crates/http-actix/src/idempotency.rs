@@ -1,4 +1,4 @@
-//! Middleware: idempotency keys (BEHAVIOUR.md §9).
+//! Middleware: idempotency keys (docs/api-compatibility.md).
 //!
 //! A request is tracked when its method is not GET, HEAD or OPTIONS, its path starts with
 //! `/api/` (but for the one route that takes no credential, `/api/v1/device/initialize`), it

@@ -1,4 +1,4 @@
-//! pretix's page-number pagination (BEHAVIOUR.md §3), one piece for every list endpoint.
+//! pretix's page-number pagination (docs/api-compatibility.md), one piece for every list endpoint.
 
 use crate::error::ApiError;
 use crate::query::Query;

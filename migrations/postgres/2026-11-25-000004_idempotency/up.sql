@@ -1,4 +1,4 @@
--- Idempotency keys (BEHAVIOUR.md §9): one row per (credential, key), kept 24 hours.
+-- Idempotency keys (docs/api-compatibility.md): one row per (credential, key), kept 24 hours.
 -- Both are stored as SHA-256 hex digests, never in plain text. The unique constraint decides
 -- between concurrent claims of a key, also across server processes. A row without
 -- response_status is a request still in flight. The body is at most 1 MiB (enforced by the

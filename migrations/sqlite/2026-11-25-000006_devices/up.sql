@@ -1,4 +1,4 @@
--- Devices (BEHAVIOUR.md §8): `device_id` numbers them per organizer; the API token is
+-- Devices (docs/api-compatibility.md): `device_id` numbers them per organizer; the API token is
 -- stored as its SHA-256 only (NULL until the device is initialized).
 CREATE TABLE devices (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,5 +1,5 @@
 //! Devices: scanners and point-of-sale apps that an organizer sets up and that then call the
-//! API with a token of their own (BEHAVIOUR.md §8).
+//! API with a token of their own (docs/api-compatibility.md).
 //!
 //! - The organizer API creates and changes devices ([`create_device`], [`update_device`]): a
 //!   device gets the next `device_id` of its organizer, a `unique_serial` and an

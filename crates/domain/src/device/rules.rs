@@ -1,4 +1,4 @@
-//! The device use cases and their rules (BEHAVIOUR.md §8).
+//! The device use cases and their rules (docs/api-compatibility.md).
 
 use super::{
     generate_initialization_token, generate_serial, is_rsa_public_key, Device, DeviceFields,

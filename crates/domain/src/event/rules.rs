@@ -1,4 +1,4 @@
-//! The event use cases and their rules (BEHAVIOUR.md §5).
+//! The event use cases and their rules (docs/api-compatibility.md).
 
 use super::{
     Event, EventChanges, EventData, EventDeletion, EventKeys, EventRepository, KeyError,

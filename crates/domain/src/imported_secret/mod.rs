@@ -1,4 +1,4 @@
-//! Imported secrets (the "Secrets Import" plugin, BEHAVIOUR.md §7): ticket secrets (QR code
+//! Imported secrets (the "Secrets Import" plugin, docs/api-compatibility.md): ticket secrets (QR code
 //! contents) loaded from third-party check-in systems, used instead of generated ones.
 //!
 //! The rules: `secret` is required, 1..255 characters and unique within the event; `used`
@@ -36,7 +36,7 @@ pub const SECRET_MAX_LENGTH: usize = 255;
 /// The most objects one `bulk_create` request may hold.
 pub const BULK_MAX: usize = 500;
 
-/// The plugin's own texts are not public; these are the contract (BEHAVIOUR.md §7).
+/// The plugin's own texts are not public; these are the contract (docs/api-compatibility.md).
 pub const DUPLICATE: &str = "This secret has already been imported.";
 pub const DUPLICATE_IN_REQUEST: &str = "This secret is contained in the request more than once.";
 pub const USED_RESET: &str = "A secret that has been used cannot be marked as unused.";

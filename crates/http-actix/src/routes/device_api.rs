@@ -1,4 +1,4 @@
-//! `/api/v1/device/*`: what a device calls itself (BEHAVIOUR.md §8). `initialize` takes no
+//! `/api/v1/device/*`: what a device calls itself (docs/api-compatibility.md). `initialize` takes no
 //! credential; the others take only `Authorization: Device <token>`. No trailing slashes.
 
 use super::{checked_resource, read};

@@ -1,5 +1,5 @@
 //! `/api/v1/organizers/{organizer}/devices/` and `.../devices/{device_id}/`: the organizer's
-//! devices (spec/004, BEHAVIOUR.md §8). No DELETE: a device is revoked, never deleted.
+//! devices (docs/api-compatibility.md). No DELETE: a device is revoked, never deleted.
 
 use super::{organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};

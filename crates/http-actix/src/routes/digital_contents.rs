@@ -22,7 +22,7 @@ use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;
 use serde_json::{json, Map, Value};
 
-/// Reading needs access to the event; writing `can_change_items` (BEHAVIOUR.md §4).
+/// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
 const NEEDS: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeItems),

@@ -23,7 +23,7 @@ use presale_domain::validation::FieldErrors;
 use serde_json::{json, Map, Value};
 
 /// Reading needs access to the event (devices included); writing `can_change_items`
-/// (BEHAVIOUR.md §4).
+/// (docs/api-compatibility.md).
 const NEEDS: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeItems),

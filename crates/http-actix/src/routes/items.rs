@@ -1,5 +1,5 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/items/` and
-//! `.../items/{item}/variations/`: products and their variations (BEHAVIOUR.md §6).
+//! `.../items/{item}/variations/`: products and their variations (docs/api-compatibility.md).
 
 use super::{event_context, event_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
@@ -19,7 +19,7 @@ use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;
 use serde_json::{json, Map, Value};
 
-/// Reading needs access to the event; writing `can_change_items` (BEHAVIOUR.md §4).
+/// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
 const NEEDS: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeItems),

@@ -18,7 +18,7 @@ use presale_domain::meta::{
 use presale_domain::validation::FieldErrors;
 use serde_json::{json, Map, Value};
 
-/// BEHAVIOUR.md §4: reading needs the permission too (pretix lets any organizer token read).
+/// docs/api-compatibility.md: reading needs the permission too (pretix lets any organizer token read).
 const NEEDS: Needs = Needs {
     read: Some(Permission::ChangeOrganizerSettings),
     write: Some(Permission::ChangeOrganizerSettings),

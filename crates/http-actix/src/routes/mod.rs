@@ -118,7 +118,7 @@ where
 pub(crate) struct Needs {
     pub read: Option<Permission>,
     pub write: Option<Permission>,
-    /// Whether a device may read (GET/HEAD) this resource, within its events (BEHAVIOUR.md
+    /// Whether a device may read (GET/HEAD) this resource, within its events (docs/api-compatibility.md
     /// §8). A device holds no permission: it is refused every other method here, and every
     /// resource without this flag.
     pub device_read: bool,

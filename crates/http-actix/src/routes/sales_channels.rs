@@ -50,7 +50,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// `identifier, label, type, position` (BEHAVIOUR.md §5; pretix puts `type` second).
+/// `identifier, label, type, position` (docs/api-compatibility.md; pretix puts `type` second).
 fn render(c: &SalesChannel) -> Value {
     json!({
         "identifier": c.identifier,

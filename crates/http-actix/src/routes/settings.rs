@@ -14,14 +14,14 @@ use presale_domain::settings::{
 use serde_json::{json, Map, Value};
 
 /// Organizer settings: readable with access to the organizer (as in pretix), writable with
-/// `can_change_organizer_settings` (BEHAVIOUR.md §4).
+/// `can_change_organizer_settings` (docs/api-compatibility.md).
 const ORGANIZER: Needs = Needs {
     read: None,
     write: Some(Permission::ChangeOrganizerSettings),
     device_read: false,
 };
 
-/// Event settings: `can_change_event_settings` to read and to write (BEHAVIOUR.md §4).
+/// Event settings: `can_change_event_settings` to read and to write (docs/api-compatibility.md).
 const EVENT: Needs = Needs {
     read: Some(Permission::ChangeEventSettings),
     write: Some(Permission::ChangeEventSettings),
@@ -77,7 +77,7 @@ async fn organizer_patch(
     patch(&req, &state, target, &body).await
 }
 
-/// A device reads the reduced set of keys devices get (BEHAVIOUR.md §8).
+/// A device reads the reduced set of keys devices get (docs/api-compatibility.md).
 async fn event_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (principal, organizer, event) = event_context(&req, EVENT).await?;
     let target = Target::Event {

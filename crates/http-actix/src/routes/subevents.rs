@@ -19,7 +19,7 @@ use presale_domain::validation::FieldErrors;
 use presale_domain::values::{I18nString, WireDateTime};
 use serde_json::{json, Map, Value};
 
-/// Reading needs access to the event; writing `can_change_items`, as BEHAVIOUR.md §4 lists
+/// Reading needs access to the event; writing `can_change_items`, as docs/api-compatibility.md lists
 /// sub-events with the catalog (pretix itself asks for the event settings permission).
 const NEEDS: Needs = Needs {
     read: None,

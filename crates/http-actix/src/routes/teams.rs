@@ -1,4 +1,4 @@
-//! `/api/v1/organizers/{organizer}/teams/` and `/teams/{team}/tokens/` (BEHAVIOUR.md §4):
+//! `/api/v1/organizers/{organizer}/teams/` and `/teams/{team}/tokens/` (docs/api-compatibility.md):
 //! teams with their permissions and event limits, and their API tokens, which are shown once
 //! and only ever deactivated. Everything needs `can_change_teams`, reading included.
 
