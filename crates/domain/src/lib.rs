@@ -35,6 +35,7 @@ pub mod quota;
 pub mod sales_channel;
 pub mod seed;
 pub mod settings;
+pub mod store;
 pub mod subevent;
 pub mod team;
 pub mod validation;

@@ -100,7 +100,7 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiErro
     let (scheme, token) = presented(req, &[Scheme::Token, Scheme::Device], "Token")?;
     let state = state(req)?;
     match scheme {
-        Scheme::Token => authenticate_token(state.ports.tokens.as_ref(), &token)
+        Scheme::Token => authenticate_token(state.store.tokens(), &token)
             .await
             .map_err(|e| match e {
                 AuthError::Repository(r) => r.into(),
@@ -128,7 +128,7 @@ async fn device(
     token: &str,
     challenge: &'static str,
 ) -> Result<Device, ApiError> {
-    let device = authenticate_device(state.ports.devices.as_ref(), token)
+    let device = authenticate_device(state.store.devices(), token)
         .await
         .map_err(|e| match e {
             AuthError::Repository(r) => r.into(),
@@ -149,10 +149,10 @@ fn record_seen_later(state: &AppState, device: &Device) {
     if !should_record_seen(device.last_seen, now) {
         return;
     }
-    let devices = state.ports.devices.clone();
+    let store = state.store.clone();
     let device = device.clone();
     actix_web::rt::spawn(async move {
-        if let Err(e) = record_seen(devices.as_ref(), &device, now).await {
+        if let Err(e) = record_seen(store.devices(), &device, now).await {
             tracing::warn!(error = %e, device = device.id.0, "could not record that a device was seen");
         }
     });

@@ -28,5 +28,5 @@ pub use read_cache::{serve_kept_answers, ReadCache};
 pub use routes::configure;
 pub use routes::imported_secrets::imported_secret_changes;
 pub use state::{
-    AppState, HttpOptions, Ports, DEFAULT_MAX_BODY_BYTES, PRETIX_VERSION, PRETIX_VERSION_NUMERIC,
+    AppState, HttpOptions, DEFAULT_MAX_BODY_BYTES, PRETIX_VERSION, PRETIX_VERSION_NUMERIC,
 };

@@ -1,15 +1,4 @@
-use presale_domain::auth::{TeamRepository, TokenRepository};
-use presale_domain::device::DeviceRepository;
-use presale_domain::digital_content::DigitalContentRepository;
-use presale_domain::event::EventRepository;
-use presale_domain::imported_secret::ImportedSecretRepository;
-use presale_domain::item::ItemRepository;
-use presale_domain::meta::MetaPropertyRepository;
-use presale_domain::organizer::OrganizerRepository;
-use presale_domain::quota::QuotaRepository;
-use presale_domain::sales_channel::SalesChannelRepository;
-use presale_domain::settings::SettingsRepository;
-use presale_domain::subevent::SubEventRepository;
+use presale_domain::store::Store;
 use std::sync::Arc;
 
 /// The pretix version whose API Presale speaks, as `GET /api/v1/version` reports it.
@@ -17,25 +6,7 @@ pub const PRETIX_VERSION: &str = "2026.8.0";
 /// pretix's numeric form of [`PRETIX_VERSION`].
 pub const PRETIX_VERSION_NUMERIC: u64 = 20_260_080_005_000;
 
-/// The ports the endpoints use; the server crate fills them with the storage adapter.
-#[derive(Clone)]
-pub struct Ports {
-    pub organizers: Arc<dyn OrganizerRepository>,
-    pub tokens: Arc<dyn TokenRepository>,
-    pub teams: Arc<dyn TeamRepository>,
-    pub devices: Arc<dyn DeviceRepository>,
-    pub events: Arc<dyn EventRepository>,
-    pub digital_contents: Arc<dyn DigitalContentRepository>,
-    pub items: Arc<dyn ItemRepository>,
-    pub meta_properties: Arc<dyn MetaPropertyRepository>,
-    pub sales_channels: Arc<dyn SalesChannelRepository>,
-    pub settings: Arc<dyn SettingsRepository>,
-    pub quotas: Arc<dyn QuotaRepository>,
-    pub subevents: Arc<dyn SubEventRepository>,
-    pub imported_secrets: Arc<dyn ImportedSecretRepository>,
-}
-
-/// How the HTTP edge treats requests, beyond the ports.
+/// How the HTTP edge treats requests, beyond the store.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Public base URL (`https://tickets.example.org`); `None` takes scheme and host from
@@ -64,14 +35,15 @@ impl Default for HttpOptions {
 /// Shared per-application state.
 #[derive(Clone)]
 pub struct AppState {
-    pub ports: Ports,
+    /// The repositories, and units of work over several of them.
+    pub store: Arc<dyn Store>,
     pub options: HttpOptions,
 }
 
 impl AppState {
-    pub fn new(ports: Ports, mut options: HttpOptions) -> Self {
+    pub fn new(store: Arc<dyn Store>, mut options: HttpOptions) -> Self {
         options.base_url = options.base_url.map(|u| u.trim_end_matches('/').to_owned());
-        AppState { ports, options }
+        AppState { store, options }
     }
 
     /// The base URL for links in a response to `req`: the configured one, else scheme and

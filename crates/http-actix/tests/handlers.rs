@@ -6,14 +6,12 @@ use presale_domain::auth::{
     ApiToken, EventScope, MockTeamRepository, MockTokenRepository, PermissionSet, Team, TeamId,
     TokenId,
 };
-use presale_domain::event::MockEventRepository;
-use presale_domain::meta::MockMetaPropertyRepository;
 use presale_domain::organizer::{MockOrganizerRepository, Organizer, OrganizerId};
 use presale_domain::pagination::Page;
-use presale_domain::sales_channel::MockSalesChannelRepository;
+use presale_domain::store::Ports;
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
-use presale_http_actix::{configure, AppState, Ports};
+use presale_http_actix::{configure, AppState};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -58,25 +56,12 @@ async fn call(
     path: &str,
 ) -> (u16, Value) {
     let state = AppState::new(
-        Ports {
+        Arc::new(Ports {
             organizers: Arc::new(organizers),
             tokens: Arc::new(tokens_accepting_any()),
             teams: Arc::new(teams),
-            devices: Arc::new(presale_domain::device::MockDeviceRepository::new()),
-            events: Arc::new(MockEventRepository::new()),
-            digital_contents: Arc::new(
-                presale_domain::digital_content::MockDigitalContentRepository::new(),
-            ),
-            items: Arc::new(presale_domain::item::MockItemRepository::new()),
-            meta_properties: Arc::new(MockMetaPropertyRepository::new()),
-            sales_channels: Arc::new(MockSalesChannelRepository::new()),
-            settings: Arc::new(presale_domain::settings::MockSettingsRepository::new()),
-            quotas: Arc::new(presale_domain::quota::MockQuotaRepository::new()),
-            subevents: Arc::new(presale_domain::subevent::MockSubEventRepository::new()),
-            imported_secrets: Arc::new(
-                presale_domain::imported_secret::MockImportedSecretRepository::new(),
-            ),
-        },
+            ..Ports::unexpected()
+        }),
         presale_http_actix::HttpOptions {
             base_url: Some("https://pretix.example".into()),
             ..Default::default()

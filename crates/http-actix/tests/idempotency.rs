@@ -12,8 +12,9 @@ use presale_domain::idempotency::{
     Claim, ClaimId, IdempotencyKey, MockIdempotencyRepository, StoredResponse,
     MAX_STORED_RESPONSE_BYTES,
 };
+use presale_domain::store::Ports;
 use presale_domain::RepositoryError;
-use presale_http_actix::{AppState, HttpOptions, Idempotency, Ports};
+use presale_http_actix::{AppState, HttpOptions, Idempotency};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -53,27 +54,10 @@ fn state() -> web::Data<AppState> {
         Ok(Some((token, team)))
     });
     web::Data::new(AppState::new(
-        Ports {
-            organizers: Arc::new(presale_domain::organizer::MockOrganizerRepository::new()),
+        Arc::new(Ports {
             tokens: Arc::new(tokens),
-            teams: Arc::new(presale_domain::auth::MockTeamRepository::new()),
-            devices: Arc::new(presale_domain::device::MockDeviceRepository::new()),
-            events: Arc::new(presale_domain::event::MockEventRepository::new()),
-            digital_contents: Arc::new(
-                presale_domain::digital_content::MockDigitalContentRepository::new(),
-            ),
-            items: Arc::new(presale_domain::item::MockItemRepository::new()),
-            meta_properties: Arc::new(presale_domain::meta::MockMetaPropertyRepository::new()),
-            sales_channels: Arc::new(
-                presale_domain::sales_channel::MockSalesChannelRepository::new(),
-            ),
-            settings: Arc::new(presale_domain::settings::MockSettingsRepository::new()),
-            quotas: Arc::new(presale_domain::quota::MockQuotaRepository::new()),
-            subevents: Arc::new(presale_domain::subevent::MockSubEventRepository::new()),
-            imported_secrets: Arc::new(
-                presale_domain::imported_secret::MockImportedSecretRepository::new(),
-            ),
-        },
+            ..Ports::unexpected()
+        }),
         HttpOptions::default(),
     ))
 }

@@ -5,31 +5,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use presale_http_actix::{
     configure, json_errors, reject_null_characters, request_log, serve_kept_answers, AppState,
-    HttpOptions, Idempotency, Ports, ReadCache,
+    HttpOptions, Idempotency, ReadCache,
 };
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
 use std::sync::Arc;
-
-/// The HTTP ports backed by the database.
-pub fn ports(db: &Database) -> Ports {
-    let db = Arc::new(db.clone());
-    Ports {
-        organizers: db.clone(),
-        tokens: db.clone(),
-        teams: db.clone(),
-        devices: db.clone(),
-        events: db.clone(),
-        digital_contents: db.clone(),
-        items: db.clone(),
-        meta_properties: db.clone(),
-        settings: db.clone(),
-        quotas: db.clone(),
-        subevents: db.clone(),
-        imported_secrets: db.clone(),
-        sales_channels: db,
-    }
-}
 
 /// Starts serving on `listener`. The returned server stops gracefully on SIGTERM/SIGINT:
 /// in-flight requests finish, then the future resolves.
@@ -40,7 +20,7 @@ pub fn start(
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
     let body_limit = web::PayloadConfig::new(options.max_body_bytes);
-    let state = web::Data::new(AppState::new(ports(db), options));
+    let state = web::Data::new(AppState::new(Arc::new(db.clone()), options));
     // Inside the request log, so that replayed and refused repeats are logged too.
     let idempotency = Idempotency::new(Arc::new(db.clone()));
     let read_cache = web::Data::new(ReadCache::new(db.cache_ttl(), Arc::new(db.clone())));

@@ -7,6 +7,7 @@
 // clippy's allow-*-in-tests covers #[test] functions only, not the suites and helpers they call.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[macro_use]
 mod support;
 
 use presale_domain::auth::{
@@ -21,37 +22,6 @@ use presale_storage_diesel::{revert_all, run_pending, Database};
 use support::{
     count, insert_event, migration_versions, query_bools, query_i64s, query_texts, raw_conn,
 };
-
-/// Generates, for each suite, one test per backend: `$sqlite` and `$postgres`. Attributes
-/// (e.g. `#[ignore = "..."]`) given before a suite apply to both of its tests.
-macro_rules! on_both_backends {
-    ($( $(#[$attr:meta])* $suite:ident => $sqlite:ident, $postgres:ident; )*) => {$(
-        $(#[$attr])*
-        #[tokio::test]
-        async fn $sqlite() {
-            let test_db = presale_storage_diesel::testdb::TestDatabase::sqlite()
-                .expect("cannot create a SQLite test database");
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-
-        $(#[$attr])*
-        #[tokio::test]
-        async fn $postgres() {
-            use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
-            let test_db = match TestDatabase::postgres() {
-                Ok(PostgresTestDatabase::Ready(test_db)) => test_db,
-                Ok(PostgresTestDatabase::Skipped(msg)) => {
-                    eprintln!("{msg}");
-                    return;
-                }
-                Err(e) => panic!("{e}"),
-            };
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-    )*};
-}
 
 /// Every table the migrations create.
 const TABLES: &[&str] = &[

@@ -5,7 +5,8 @@
 // clippy's allow-*-in-tests covers #[test] functions only, not the suites and helpers they call.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_macros)]
+#[macro_use]
 mod support;
 
 use presale_domain::auth::{EventId, PlainToken, TokenHash};
@@ -19,33 +20,6 @@ use presale_domain::RepositoryError;
 use presale_storage_diesel::Database;
 use serde_json::json;
 use support::{count, execute, insert_event, query_texts, raw_conn};
-
-macro_rules! on_both_backends {
-    ($( $suite:ident => $sqlite:ident, $postgres:ident; )*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            let test_db = presale_storage_diesel::testdb::TestDatabase::sqlite()
-                .expect("cannot create a SQLite test database");
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
-            let test_db = match TestDatabase::postgres() {
-                Ok(PostgresTestDatabase::Ready(test_db)) => test_db,
-                Ok(PostgresTestDatabase::Skipped(msg)) => {
-                    eprintln!("{msg}");
-                    return;
-                }
-                Err(e) => panic!("{e}"),
-            };
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-    )*};
-}
 
 on_both_backends! {
     devices_are_numbered_per_organizer => numbering_sqlite, numbering_postgres;

@@ -4,7 +4,8 @@
 // clippy's allow-*-in-tests covers #[test] functions only, not the suites and helpers they call.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_macros)]
+#[macro_use]
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -21,33 +22,6 @@ use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
 use presale_storage_diesel::{Database, PoolOptions};
 use support::{count, insert_event, query_texts, raw_conn};
-
-macro_rules! on_both_backends {
-    ($( $suite:ident => $sqlite:ident, $postgres:ident; )*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            let test_db = presale_storage_diesel::testdb::TestDatabase::sqlite()
-                .expect("cannot create a SQLite test database");
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
-            let test_db = match TestDatabase::postgres() {
-                Ok(PostgresTestDatabase::Ready(test_db)) => test_db,
-                Ok(PostgresTestDatabase::Skipped(msg)) => {
-                    eprintln!("{msg}");
-                    return;
-                }
-                Err(e) => panic!("{e}"),
-            };
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-    )*};
-}
 
 on_both_backends! {
     idempotency_claim_complete_release => claim_sqlite, claim_postgres;

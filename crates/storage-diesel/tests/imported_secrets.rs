@@ -6,7 +6,8 @@
 // clippy's allow-*-in-tests covers #[test] functions only, not the suites and helpers they call.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_macros)]
+#[macro_use]
 mod support;
 
 use presale_domain::auth::EventId;
@@ -17,6 +18,7 @@ use presale_domain::imported_secret::{
 use presale_domain::item::{ItemId, VariationId};
 use presale_domain::organizer::OrganizerRepository;
 use presale_domain::pagination::Window;
+use presale_domain::store::Store;
 use presale_domain::subevent::SubEventId;
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
@@ -24,33 +26,6 @@ use presale_storage_diesel::{Database, DbConnection};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::{count, execute, insert_event, query_i64s, raw_conn};
-
-macro_rules! on_both_backends {
-    ($( $suite:ident => $sqlite:ident, $postgres:ident; )*) => {$(
-        #[tokio::test]
-        async fn $sqlite() {
-            let test_db = presale_storage_diesel::testdb::TestDatabase::sqlite()
-                .expect("cannot create a SQLite test database");
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-
-        #[tokio::test]
-        async fn $postgres() {
-            use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
-            let test_db = match TestDatabase::postgres() {
-                Ok(PostgresTestDatabase::Ready(test_db)) => test_db,
-                Ok(PostgresTestDatabase::Skipped(msg)) => {
-                    eprintln!("{msg}");
-                    return;
-                }
-                Err(e) => panic!("{e}"),
-            };
-            let db = support::open(&test_db);
-            $suite(&db).await;
-        }
-    )*};
-}
 
 on_both_backends! {
     list_matches_a_model_of_every_write => list_model_sqlite, list_model_postgres;
@@ -401,10 +376,14 @@ async fn import_transaction_is_all_or_nothing(db: &Database) {
     let secrets: &dyn ImportedSecretRepository = db;
     let all = SecretFilter::default;
 
-    let tx = db.begin_secret_import().await.unwrap();
-    tx.create(fx.event, vec![data("t1")]).await.unwrap();
+    let tx = db.begin().await.unwrap();
+    tx.imported_secrets()
+        .create(fx.event, vec![data("t1")])
+        .await
+        .unwrap();
     assert_eq!(
-        tx.existing(fx.event, vec!["t1".into()])
+        tx.imported_secrets()
+            .existing(fx.event, vec!["t1".into()])
             .await
             .unwrap()
             .len(),
@@ -412,11 +391,20 @@ async fn import_transaction_is_all_or_nothing(db: &Database) {
     );
     // A refused write inside leaves the transaction usable.
     assert!(matches!(
-        tx.create(fx.event, vec![data("t2"), data("t1")]).await,
+        tx.imported_secrets()
+            .create(fx.event, vec![data("t2"), data("t1")])
+            .await,
         Err(RepositoryError::Conflict(_))
     ));
-    tx.create(fx.event, vec![data("t2")]).await.unwrap();
-    let inside = tx.list(fx.event, all(), window(0, 50)).await.unwrap();
+    tx.imported_secrets()
+        .create(fx.event, vec![data("t2")])
+        .await
+        .unwrap();
+    let inside = tx
+        .imported_secrets()
+        .list(fx.event, all(), window(0, 50))
+        .await
+        .unwrap();
     assert_eq!(inside.total, 2);
     tx.commit().await.unwrap();
     let page = secrets.list(fx.event, all(), window(0, 50)).await.unwrap();
@@ -424,8 +412,11 @@ async fn import_transaction_is_all_or_nothing(db: &Database) {
     assert_eq!(texts, ["t1", "t2"]);
 
     // Dropped without commit: nothing stays, and the pool goes on working.
-    let tx = db.begin_secret_import().await.unwrap();
-    tx.create(fx.event, vec![data("t3")]).await.unwrap();
+    let tx = db.begin().await.unwrap();
+    tx.imported_secrets()
+        .create(fx.event, vec![data("t3")])
+        .await
+        .unwrap();
     drop(tx);
     let page = secrets.list(fx.event, all(), window(0, 50)).await.unwrap();
     assert_eq!(page.total, 2);

@@ -80,6 +80,16 @@ pub struct DevicePorts<'a> {
     pub organizers: &'a dyn OrganizerRepository,
 }
 
+impl<'a> DevicePorts<'a> {
+    /// The device ports of a store or of one of its transactions.
+    pub fn of(repositories: &'a dyn crate::store::Repositories) -> Self {
+        DevicePorts {
+            devices: repositories.devices(),
+            organizers: repositories.organizers(),
+        }
+    }
+}
+
 /// The organizer-API fields a request sent, read; `None` = not sent (or not readable, with
 /// the error in the accompanying [`FieldErrors`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -22,6 +22,18 @@ pub struct EventPorts<'a> {
     pub settings: &'a dyn SettingsRepository,
 }
 
+impl<'a> EventPorts<'a> {
+    /// The event ports of a store or of one of its transactions.
+    pub fn of(repositories: &'a dyn crate::store::Repositories) -> Self {
+        EventPorts {
+            events: repositories.events(),
+            meta: repositories.meta_properties(),
+            channels: repositories.sales_channels(),
+            settings: repositories.settings(),
+        }
+    }
+}
+
 /// Why an event was not created, changed or deleted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EventError {

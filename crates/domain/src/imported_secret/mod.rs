@@ -163,17 +163,6 @@ pub trait ImportedSecretRepository: Send + Sync {
     ) -> Result<bool, RepositoryError>;
 }
 
-/// A transaction over imported secrets for an import that is written whole or not at all:
-/// every call sees the writes made before it in the transaction, nobody else sees any of
-/// them before `commit`, and dropping it without `commit` discards them.
-#[async_trait]
-pub trait ImportedSecretTransaction: ImportedSecretRepository {
-    /// The transaction as the port, for the use cases.
-    fn repository(&self) -> &dyn ImportedSecretRepository;
-
-    async fn commit(self: Box<Self>) -> Result<(), RepositoryError>;
-}
-
 /// Why a secret text is refused: blank, or longer than [`SECRET_MAX_LENGTH`] characters.
 pub fn check_secret(secret: &str) -> Result<(), &'static str> {
     if secret.is_empty() {

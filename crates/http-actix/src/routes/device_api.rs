@@ -100,7 +100,7 @@ async fn initialize(
 ) -> Result<HttpResponse, ApiError> {
     let body = expect_object(parse_body(&req, &body)?)?;
     let (report, errors) = read_report(&body, true);
-    let (device, token) = initialize_device(state.ports.devices.as_ref(), report, errors).await?;
+    let (device, token) = initialize_device(state.store.devices(), report, errors).await?;
     json_ok(&render(&device, token.as_str()))
 }
 
@@ -113,14 +113,14 @@ async fn update(
     let (device, token) = authenticate_device_request(&req).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (report, errors) = read_report(&body, false);
-    let device = update_device_info(state.ports.devices.as_ref(), &device, report, errors).await?;
+    let device = update_device_info(state.store.devices(), &device, report, errors).await?;
     json_ok(&render(&device, &token))
 }
 
 /// `POST /device/roll`: a new API token; the one used for this request is dead from now on.
 async fn roll(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (device, presented) = authenticate_device_request(&req).await?;
-    let (device, token) = roll_token(state.ports.devices.as_ref(), &device, &presented)
+    let (device, token) = roll_token(state.store.devices(), &device, &presented)
         .await
         .map_err(|e| match e {
             AuthError::Repository(r) => r.into(),
@@ -135,7 +135,7 @@ async fn roll(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
 /// `POST /device/revoke`: the device is refused from now on, for good.
 async fn revoke(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (device, token) = authenticate_device_request(&req).await?;
-    let device = revoke_device(state.ports.devices.as_ref(), &device).await?;
+    let device = revoke_device(state.store.devices(), &device).await?;
     json_ok(&render(&device, &token))
 }
 

@@ -89,10 +89,7 @@ impl From<DeviceError> for ApiError {
 }
 
 fn ports(state: &AppState) -> DevicePorts<'_> {
-    DevicePorts {
-        devices: state.ports.devices.as_ref(),
-        organizers: state.ports.organizers.as_ref(),
-    }
+    DevicePorts::of(state.store.as_ref())
 }
 
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -102,7 +99,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.devices.list(organizer.id, window),
+        |window| state.store.devices().list(organizer.id, window),
         |d| render(&d),
     )
     .await?;
@@ -130,8 +127,8 @@ async fn find(req: &HttpRequest, state: &AppState) -> Result<Device, ApiError> {
         .and_then(|s| s.parse::<i64>().ok())
         .ok_or_else(ApiError::not_found)?;
     state
-        .ports
-        .devices
+        .store
+        .devices()
         .find(organizer.id, device_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(NOT_FOUND.into()))

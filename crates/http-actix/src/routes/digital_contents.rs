@@ -157,8 +157,8 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         page,
         |window| {
             state
-                .ports
-                .digital_contents
+                .store
+                .digital_contents()
                 .list(event.id, subevent, window)
         },
         |c| render(&c),
@@ -171,8 +171,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = content_id(&req)?;
     let content = state
-        .ports
-        .digital_contents
+        .store
+        .digital_contents()
         .find(event.id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -187,13 +187,8 @@ async fn create(
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = content_changes(&body);
-    let created = create_digital_content(
-        state.ports.digital_contents.as_ref(),
-        &event,
-        changes,
-        errors,
-    )
-    .await?;
+    let created =
+        create_digital_content(state.store.digital_contents(), &event, changes, errors).await?;
     json_response(StatusCode::CREATED, &render(&created))
 }
 
@@ -206,7 +201,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = content_id(&req)?;
-    let repo = state.ports.digital_contents.as_ref();
+    let repo = state.store.digital_contents();
     let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = content_changes(&body);
@@ -234,7 +229,7 @@ async fn patch(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = content_id(&req)?;
-    delete_digital_content(state.ports.digital_contents.as_ref(), event.id, id).await?;
+    delete_digital_content(state.store.digital_contents(), event.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

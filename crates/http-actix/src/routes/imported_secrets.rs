@@ -185,8 +185,8 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         page,
         |window| {
             state
-                .ports
-                .imported_secrets
+                .store
+                .imported_secrets()
                 .list(event.id, filter.clone(), window)
         },
         |s| render(&s),
@@ -203,7 +203,7 @@ async fn create(
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let body = Value::Object(expect_object(parse_body(&req, &body)?)?);
     let created = create_secret(
-        state.ports.imported_secrets.as_ref(),
+        state.store.imported_secrets(),
         event.id,
         imported_secret_changes(&body),
     )
@@ -232,8 +232,11 @@ async fn bulk_create(
         return Err(ImportedSecretError::TooMany.into());
     }
     let changes = objects.iter().map(imported_secret_changes).collect();
-    match bulk_create_secrets(state.ports.imported_secrets.as_ref(), event.id, changes).await {
+    // The duplicate checks and the writes in one transaction: no import can slip in between.
+    let tx = state.store.begin().await?;
+    match bulk_create_secrets(tx.imported_secrets(), event.id, changes).await {
         Ok(created) => {
+            tx.commit().await?;
             let created: Vec<Value> = created.iter().map(render).collect();
             json_response(StatusCode::CREATED, &created)
         }
@@ -249,8 +252,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = secret_id(&req)?;
     let secret = state
-        .ports
-        .imported_secrets
+        .store
+        .imported_secrets()
         .find(event.id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -282,7 +285,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = secret_id(&req)?;
-    let repo = state.ports.imported_secrets.as_ref();
+    let repo = state.store.imported_secrets();
     let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
     let body = Value::Object(expect_object(parse_body(&req, &body)?)?);
     let updated = update_secret(
@@ -300,7 +303,7 @@ async fn update(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = secret_id(&req)?;
-    delete_secret(state.ports.imported_secrets.as_ref(), event.id, id).await?;
+    delete_secret(state.store.imported_secrets(), event.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

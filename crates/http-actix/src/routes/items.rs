@@ -237,8 +237,8 @@ fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
 async fn find_item(req: &HttpRequest, state: &AppState, event: &Event) -> Result<Item, ApiError> {
     let id = ItemId(path_id(req, "item")?);
     state
-        .ports
-        .items
+        .store
+        .items()
         .find(event.id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(ITEM_NOT_FOUND.into()))
@@ -266,7 +266,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.items.list(event.id, window),
+        |window| state.store.items().list(event.id, window),
         |i| render_item(&i),
     )
     .await?;
@@ -281,7 +281,7 @@ async fn create(
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = item_changes(&body);
-    let created = item::create_item(state.ports.items.as_ref(), event.id, changes, errors)
+    let created = item::create_item(state.store.items(), event.id, changes, errors)
         .await
         .map_err(item_error(ITEM_NOT_FOUND))?;
     json_response(StatusCode::CREATED, &render_item(&created))
@@ -304,7 +304,7 @@ async fn update(
     let current = find_item(&req, &state, &event).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = item_changes(&body);
-    let updated = item::update_item(state.ports.items.as_ref(), &current, changes, write, errors)
+    let updated = item::update_item(state.store.items(), &current, changes, write, errors)
         .await
         .map_err(item_error(ITEM_NOT_FOUND))?;
     json_ok(&render_item(&updated))
@@ -330,7 +330,7 @@ async fn patch(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let item = find_item(&req, &state, &event).await?;
-    item::delete_item(state.ports.items.as_ref(), &item)
+    item::delete_item(state.store.items(), &item)
         .await
         .map_err(item_error(ITEM_NOT_FOUND))?;
     Ok(HttpResponse::NoContent().finish())
@@ -347,7 +347,7 @@ async fn list_variations(
         &req,
         &state,
         page,
-        |window| state.ports.items.list_variations(item.id, window),
+        |window| state.store.items().list_variations(item.id, window),
         |v| render_variation(&v),
     )
     .await?;
@@ -363,7 +363,7 @@ async fn create_variation(
     let item = find_item(&req, &state, &event).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = variation_changes(&body);
-    let created = item::create_variation(state.ports.items.as_ref(), &item, changes, errors)
+    let created = item::create_variation(state.store.items(), &item, changes, errors)
         .await
         .map_err(item_error(ITEM_NOT_FOUND))?;
     json_response(StatusCode::CREATED, &render_variation(&created))
@@ -388,10 +388,9 @@ async fn update_variation(
     let (_, current) = find_variation(&req, &state, &event).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = variation_changes(&body);
-    let updated =
-        item::update_variation(state.ports.items.as_ref(), &current, changes, write, errors)
-            .await
-            .map_err(item_error(VARIATION_NOT_FOUND))?;
+    let updated = item::update_variation(state.store.items(), &current, changes, write, errors)
+        .await
+        .map_err(item_error(VARIATION_NOT_FOUND))?;
     json_ok(&render_variation(&updated))
 }
 
@@ -418,7 +417,7 @@ async fn delete_variation(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let (item, variation) = find_variation(&req, &state, &event).await?;
-    item::delete_variation(state.ports.items.as_ref(), &item, variation.id)
+    item::delete_variation(state.store.items(), &item, variation.id)
         .await
         .map_err(item_error(VARIATION_NOT_FOUND))?;
     Ok(HttpResponse::NoContent().finish())

@@ -12,7 +12,7 @@ pub(super) async fn healthz() -> Result<HttpResponse, ApiError> {
 
 /// `GET /readyz`: the database answers; 503 otherwise.
 pub(super) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match state.ports.organizers.ping().await {
+    match state.store.organizers().ping().await {
         Ok(()) => json_ok(&json!({"status": "ok"})),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

@@ -161,7 +161,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.meta_properties.list(organizer.id, window),
+        |window| state.store.meta_properties().list(organizer.id, window),
         |p| render(&p),
     )
     .await?;
@@ -176,8 +176,7 @@ async fn create(
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let fields = read_fields(&body, MetaPropertyFields::default(), true)?;
-    let created =
-        create_meta_property(state.ports.meta_properties.as_ref(), organizer.id, fields).await?;
+    let created = create_meta_property(state.store.meta_properties(), organizer.id, fields).await?;
     json_response(StatusCode::CREATED, &render(&created))
 }
 
@@ -185,8 +184,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let id = property_id(&req)?;
     let property = state
-        .ports
-        .meta_properties
+        .store
+        .meta_properties()
         .find(organizer.id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -218,7 +217,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let id = property_id(&req)?;
-    let repo = state.ports.meta_properties.as_ref();
+    let repo = state.store.meta_properties();
     let existing = repo.find(organizer.id, id).await?.ok_or_else(not_found)?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let fields = read_fields(&body, existing.fields(), full)?;
@@ -232,7 +231,12 @@ async fn update(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let id = property_id(&req)?;
-    if state.ports.meta_properties.delete(organizer.id, id).await? {
+    if state
+        .store
+        .meta_properties()
+        .delete(organizer.id, id)
+        .await?
+    {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(not_found())

@@ -167,7 +167,7 @@ pub(crate) async fn organizer_context(
     let state = state_of(req)?;
     let slug = req.match_info().get("organizer").unwrap_or_default();
     let organizer = organizer_access(
-        state.ports.organizers.as_ref(),
+        state.store.organizers(),
         &principal,
         slug,
         needs.required(&principal, req.method())?,
@@ -187,8 +187,8 @@ pub(crate) async fn event_context(
     let state = state_of(req)?;
     let slug = req.match_info().get("event").unwrap_or_default();
     let event = state
-        .ports
-        .events
+        .store
+        .events()
         .find_by_slug(organizer.id, slug)
         .await?
         .filter(|e| principal.can_access_event(e.id))

@@ -65,7 +65,7 @@ async fn list(
         &req,
         &state,
         page,
-        |window| visible_organizers(state.ports.organizers.as_ref(), &principal, window),
+        |window| visible_organizers(state.store.organizers(), &principal, window),
         |o| render(&base, &o),
     )
     .await?;
@@ -89,7 +89,7 @@ async fn update(
         None => organizer,
         Some(value) => {
             let plugins = string_list(value).map_err(|msg| ApiError::field("plugins", msg))?;
-            change_plugins(state.ports.organizers.as_ref(), &organizer, &plugins)
+            change_plugins(state.store.organizers(), &organizer, &plugins)
                 .await
                 .map_err(|e| match e {
                     ChangePluginsError::Invalid(p) => ApiError::field("plugins", p.to_string()),

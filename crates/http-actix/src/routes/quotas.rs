@@ -125,7 +125,12 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.quotas.list(event.id, ordering.clone(), window),
+        |window| {
+            state
+                .store
+                .quotas()
+                .list(event.id, ordering.clone(), window)
+        },
         |q| render(&q),
     )
     .await?;
@@ -136,8 +141,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = quota_id(&req)?;
     let quota = state
-        .ports
-        .quotas
+        .store
+        .quotas()
         .find(event.id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -152,7 +157,7 @@ async fn create(
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = quota_changes(&body);
-    let created = create_quota(state.ports.quotas.as_ref(), &event, changes, errors).await?;
+    let created = create_quota(state.store.quotas(), &event, changes, errors).await?;
     json_response(StatusCode::CREATED, &render(&created))
 }
 
@@ -165,7 +170,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = quota_id(&req)?;
-    let repo = state.ports.quotas.as_ref();
+    let repo = state.store.quotas();
     let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = quota_changes(&body);
@@ -193,7 +198,7 @@ async fn patch(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = quota_id(&req)?;
-    delete_quota(state.ports.quotas.as_ref(), event.id, id).await?;
+    delete_quota(state.store.quotas(), event.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

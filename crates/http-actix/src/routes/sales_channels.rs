@@ -170,7 +170,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.sales_channels.list(organizer.id, window),
+        |window| state.store.sales_channels().list(organizer.id, window),
         |c| render(&c),
     )
     .await?;
@@ -191,8 +191,7 @@ async fn create(
         position: 0,
     };
     let fields = read_fields(&body, blank, None, true)?;
-    let created =
-        create_sales_channel(state.ports.sales_channels.as_ref(), organizer.id, fields).await?;
+    let created = create_sales_channel(state.store.sales_channels(), organizer.id, fields).await?;
     json_response(StatusCode::CREATED, &render(&created))
 }
 
@@ -200,8 +199,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let identifier = path_identifier(&req)?;
     let channel = state
-        .ports
-        .sales_channels
+        .store
+        .sales_channels()
         .find(organizer.id, &identifier)
         .await?
         .ok_or_else(not_found)?;
@@ -233,7 +232,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let identifier = path_identifier(&req)?;
-    let repo = state.ports.sales_channels.as_ref();
+    let repo = state.store.sales_channels();
     let channel = repo
         .find(organizer.id, &identifier)
         .await?
@@ -248,11 +247,6 @@ async fn update(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, organizer) = organizer_context(&req, NEEDS).await?;
     let identifier = path_identifier(&req)?;
-    delete_sales_channel(
-        state.ports.sales_channels.as_ref(),
-        organizer.id,
-        &identifier,
-    )
-    .await?;
+    delete_sales_channel(state.store.sales_channels(), organizer.id, &identifier).await?;
     Ok(HttpResponse::NoContent().finish())
 }

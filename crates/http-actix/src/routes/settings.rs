@@ -102,7 +102,7 @@ async fn get(
     target: Target,
     device: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let mut values = effective_values(state.ports.settings.as_ref(), target).await?;
+    let mut values = effective_values(state.store.settings(), target).await?;
     if device {
         values = values.for_device();
     }
@@ -120,12 +120,15 @@ async fn patch(
     body: &[u8],
 ) -> Result<HttpResponse, ApiError> {
     let input = expect_object(parse_body(req, body)?)?;
-    let values = change_values(state.ports.settings.as_ref(), target, &input)
+    // The values merged into and the values written from one snapshot.
+    let tx = state.store.begin().await?;
+    let values = change_values(tx.settings(), target, &input)
         .await
         .map_err(|e| match e {
             ChangeError::Invalid(errors) => ApiError::from(errors),
             ChangeError::Repository(r) => r.into(),
         })?;
+    tx.commit().await?;
     json_ok(&values.to_json())
 }
 

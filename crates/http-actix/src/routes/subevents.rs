@@ -133,8 +133,8 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         page,
         |window| {
             state
-                .ports
-                .subevents
+                .store
+                .subevents()
                 .list(event.id, ordering.clone(), window)
         },
         |s| render(&s, &event),
@@ -147,8 +147,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = subevent_id(&req)?;
     let subevent = state
-        .ports
-        .subevents
+        .store
+        .subevents()
         .find(event.id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -163,7 +163,7 @@ async fn create(
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = subevent_changes(&body);
-    let created = create_subevent(state.ports.subevents.as_ref(), &event, changes, errors).await?;
+    let created = create_subevent(state.store.subevents(), &event, changes, errors).await?;
     json_response(StatusCode::CREATED, &render(&created, &event))
 }
 
@@ -176,7 +176,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = subevent_id(&req)?;
-    let repo = state.ports.subevents.as_ref();
+    let repo = state.store.subevents();
     let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = subevent_changes(&body);
@@ -204,7 +204,7 @@ async fn patch(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, NEEDS).await?;
     let id = subevent_id(&req)?;
-    delete_subevent(state.ports.subevents.as_ref(), event.id, id).await?;
+    delete_subevent(state.store.subevents(), event.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

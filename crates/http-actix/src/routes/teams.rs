@@ -175,7 +175,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &req,
         &state,
         page,
-        |window| state.ports.teams.list(organizer.id, window),
+        |window| state.store.teams().list(organizer.id, window),
         |t| render(&t),
     )
     .await?;
@@ -191,8 +191,8 @@ async fn create(
     let body = expect_object(parse_body(&req, &body)?)?;
     let (fields, errors) = read_fields(&body, TeamFields::default(), true);
     let created = create_team(
-        state.ports.organizers.as_ref(),
-        state.ports.teams.as_ref(),
+        state.store.organizers(),
+        state.store.teams(),
         organizer.id,
         fields,
         errors,
@@ -205,8 +205,8 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let (_, organizer) = organizer_context(&req, TEAMS).await?;
     let id = team_id(&req)?;
     let team = state
-        .ports
-        .teams
+        .store
+        .teams()
         .find(organizer.id, id)
         .await?
         .ok_or_else(team_not_found)?;
@@ -240,16 +240,16 @@ async fn update(
     let (_, organizer) = organizer_context(&req, TEAMS).await?;
     let id = team_id(&req)?;
     let existing = state
-        .ports
-        .teams
+        .store
+        .teams()
         .find(organizer.id, id)
         .await?
         .ok_or_else(team_not_found)?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (fields, errors) = read_fields(&body, existing.fields(), full);
     let updated = update_team(
-        state.ports.organizers.as_ref(),
-        state.ports.teams.as_ref(),
+        state.store.organizers(),
+        state.store.teams(),
         organizer.id,
         id,
         fields,
@@ -264,7 +264,7 @@ async fn update(
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, organizer) = organizer_context(&req, TEAMS).await?;
     let id = team_id(&req)?;
-    if state.ports.teams.delete(organizer.id, id).await? {
+    if state.store.teams().delete(organizer.id, id).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(team_not_found())
@@ -285,8 +285,8 @@ async fn parent_team(
         .map(TeamId)
         .ok_or_else(team_not_found)?;
     state
-        .ports
-        .teams
+        .store
+        .teams()
         .find(organizer.id, id)
         .await?
         .map(|t| t.team.id)
@@ -318,7 +318,7 @@ async fn token_list(
         &req,
         &state,
         page,
-        |window| state.ports.tokens.list(team, window),
+        |window| state.store.tokens().list(team, window),
         |t| render_token(&t),
     )
     .await?;
@@ -338,7 +338,7 @@ async fn token_create(
         None => return Err(ApiError::field("name", REQUIRED)),
         Some(v) => fields::string(v, false).map_err(|e| ApiError::field("name", e))?,
     };
-    let (token, plain) = create_api_token(state.ports.tokens.as_ref(), team, &name).await?;
+    let (token, plain) = create_api_token(state.store.tokens(), team, &name).await?;
     let mut shown = render_token(&token);
     if let Value::Object(map) = &mut shown {
         map.insert("token".into(), plain.as_str().into());
@@ -354,8 +354,8 @@ async fn token_detail(
     let team = parent_team(&req, &state, &organizer).await?;
     let id = token_id(&req)?;
     let token = state
-        .ports
-        .tokens
+        .store
+        .tokens()
         .find(team, id)
         .await?
         .ok_or_else(token_not_found)?;
@@ -371,8 +371,8 @@ async fn token_deactivate(
     let team = parent_team(&req, &state, &organizer).await?;
     let id = token_id(&req)?;
     let token = state
-        .ports
-        .tokens
+        .store
+        .tokens()
         .deactivate(team, id)
         .await?
         .ok_or_else(token_not_found)?;

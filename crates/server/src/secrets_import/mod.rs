@@ -19,6 +19,7 @@ use presale_domain::imported_secret::{
     import_secrets, ImportedSecretError, ImportedSecretRepository, SecretChanges, BULK_MAX,
 };
 use presale_domain::organizer::OrganizerRepository;
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_http_actix::imported_secret_changes;
 use presale_storage_diesel::Database;
@@ -199,11 +200,11 @@ pub async fn run(db: &Database, command: SecretsCommand) -> Result<(), CommandEr
         Records::new(reader, format).map_err(|e| fail(format!("{}: {e}", args.file.display())))?;
 
     let transaction = match args.atomic {
-        true => Some(db.begin_secret_import().await.map_err(fail)?),
+        true => Some(Store::begin(db).await.map_err(fail)?),
         false => None,
     };
     let repo: &dyn ImportedSecretRepository = match &transaction {
-        Some(t) => t.repository(),
+        Some(t) => t.imported_secrets(),
         None => db,
     };
     let from_line = args.from_line.unwrap_or(0);

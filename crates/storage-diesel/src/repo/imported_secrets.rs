@@ -3,28 +3,26 @@
 //! and the block it starts in are read; only the rows of that block before the page are
 //! skipped (docs/performance.md).
 
-use super::{checkout, Database};
-use crate::connection::{DbConnection, Manager};
+use super::Database;
+use crate::connection::DbConnection;
 use crate::dialect::{keep_event, lock_event, per_backend, write_transaction, EventLock};
 use crate::error::from_diesel;
 use crate::error::TxError;
 use crate::schema::{imported_secret_blocks, imported_secrets, item_variations, items, subevents};
 use crate::to_i64;
 use async_trait::async_trait;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::TransactionManager;
 use diesel::dsl::not;
 use diesel::prelude::*;
-use diesel::r2d2::PooledConnection;
 use presale_domain::auth::EventId;
 use presale_domain::imported_secret::{
-    CatalogMatches, ImportedSecret, ImportedSecretId, ImportedSecretRepository,
-    ImportedSecretTransaction, SecretData, SecretFilter,
+    CatalogMatches, ImportedSecret, ImportedSecretId, ImportedSecretRepository, SecretData,
+    SecretFilter,
 };
 use presale_domain::item::{ItemId, VariationId};
 use presale_domain::pagination::{Page, Window};
 use presale_domain::subevent::SubEventId;
 use presale_domain::RepositoryError;
-use std::sync::Mutex;
 
 type Db = <DbConnection as Connection>::Backend;
 
@@ -432,205 +430,72 @@ fn delete_unused(
     .map_err(from_diesel)
 }
 
-/// The port on anything with a `run` that hands a connection to a closure: the pool, or the
-/// connection of an import transaction.
-macro_rules! imported_secret_repository {
-    ($ty:ty) => {
-        #[async_trait]
-        impl ImportedSecretRepository for $ty {
-            async fn list(
-                &self,
-                event: EventId,
-                filter: SecretFilter,
-                window: Window,
-            ) -> Result<Page<ImportedSecret>, RepositoryError> {
-                self.run(move |conn| list(conn, event, filter, window))
-                    .await
-            }
-
-            async fn find(
-                &self,
-                event: EventId,
-                id: ImportedSecretId,
-            ) -> Result<Option<ImportedSecret>, RepositoryError> {
-                self.run(move |conn| find(conn, event, id)).await
-            }
-
-            async fn existing(
-                &self,
-                event: EventId,
-                secrets: Vec<String>,
-            ) -> Result<Vec<(String, ImportedSecretId)>, RepositoryError> {
-                self.run(move |conn| existing(conn, event, secrets)).await
-            }
-
-            async fn catalog(
-                &self,
-                event: EventId,
-                items: Vec<ItemId>,
-                variations: Vec<VariationId>,
-                subevents: Vec<SubEventId>,
-            ) -> Result<CatalogMatches, RepositoryError> {
-                self.run(move |conn| catalog(conn, event, items, variations, subevents))
-                    .await
-            }
-
-            async fn create(
-                &self,
-                event: EventId,
-                secrets: Vec<SecretData>,
-            ) -> Result<Vec<ImportedSecret>, RepositoryError> {
-                self.run_invalidating(move |conn| create(conn, event, secrets))
-                    .await
-            }
-
-            async fn update(
-                &self,
-                event: EventId,
-                id: ImportedSecretId,
-                was_used: bool,
-                data: SecretData,
-            ) -> Result<Option<ImportedSecret>, RepositoryError> {
-                self.run_invalidating(move |conn| update(conn, event, id, was_used, data))
-                    .await
-            }
-
-            async fn delete_unused(
-                &self,
-                event: EventId,
-                id: ImportedSecretId,
-            ) -> Result<bool, RepositoryError> {
-                self.run_invalidating(move |conn| delete_unused(conn, event, id))
-                    .await
-            }
-        }
-    };
-}
-
-imported_secret_repository!(Database);
-imported_secret_repository!(SecretImportTransaction);
-
-/// One pooled connection inside an open transaction, for an all-or-nothing import. Every
-/// write inside runs in a savepoint, so a refused write leaves the transaction usable.
-/// Dropped without `commit`, the connection is discarded, which rolls the transaction back.
-pub struct SecretImportTransaction {
-    conn: Mutex<Option<PooledConnection<Manager>>>,
-}
-
-impl Database {
-    /// Opens a transaction for an import that is written whole or not at all. On SQLite it
-    /// takes the write lock at once (`BEGIN IMMEDIATE`) and holds it until the end: other
-    /// writers wait for it, up to their busy timeout.
-    pub async fn begin_secret_import(
-        &self,
-    ) -> Result<Box<dyn ImportedSecretTransaction>, RepositoryError> {
-        let pool = self.pool.clone();
-        let pooled = tokio::task::spawn_blocking(move || {
-            let mut pooled = checkout(&pool)?;
-            let begun = match &mut pooled.conn {
-                DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
-                DbConnection::Sqlite(c) => {
-                    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-                }
-            };
-            match begun {
-                Ok(()) => Ok(pooled),
-                Err(e) => {
-                    pooled.failed = true;
-                    Err(from_diesel(e))
-                }
-            }
-        })
-        .await
-        .map_err(|e| RepositoryError::Internal(format!("database task failed: {e}")))??;
-        Ok(Box::new(SecretImportTransaction {
-            conn: Mutex::new(Some(pooled)),
-        }))
-    }
-}
-
-fn closed() -> RepositoryError {
-    RepositoryError::Internal("the import transaction is closed or busy".into())
-}
-
-impl SecretImportTransaction {
-    fn take(&self) -> Result<PooledConnection<Manager>, RepositoryError> {
-        self.conn
-            .lock()
-            .map_err(|_| closed())?
-            .take()
-            .ok_or_else(closed)
-    }
-
-    fn put(&self, pooled: PooledConnection<Manager>) {
-        if let Ok(mut slot) = self.conn.lock() {
-            *slot = Some(pooled);
-        }
-    }
-
-    /// [`SecretImportTransaction::run`] for a write. Nothing is visible before the commit,
-    /// and an import transaction belongs to the CLI's own process: no cache to drop here.
-    async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run(f).await
-    }
-
-    /// Runs `f` on the transaction's connection on the blocking thread pool.
-    async fn run<T, F>(&self, f: F) -> Result<T, RepositoryError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let mut pooled = self.take()?;
-        let span = tracing::Span::current();
-        let (pooled, result) = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut pooled.conn)))
-                    .unwrap_or_else(|_| {
-                        pooled.failed = true;
-                        Err(RepositoryError::Internal(
-                            "import transaction panicked".into(),
-                        ))
-                    });
-            (pooled, result)
-        })
-        .await
-        .map_err(|e| RepositoryError::Internal(format!("database task failed: {e}")))?;
-        self.put(pooled);
-        result
-    }
-}
-
 #[async_trait]
-impl ImportedSecretTransaction for SecretImportTransaction {
-    fn repository(&self) -> &dyn ImportedSecretRepository {
-        self
+impl ImportedSecretRepository for Database {
+    async fn list(
+        &self,
+        event: EventId,
+        filter: SecretFilter,
+        window: Window,
+    ) -> Result<Page<ImportedSecret>, RepositoryError> {
+        self.run(move |conn| list(conn, event, filter, window))
+            .await
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
-        self.run(|conn| {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
-                .map_err(from_diesel)
-        })
-        .await?;
-        // Committed: the connection goes back to the pool as a healthy one.
-        drop(self.take()?);
-        Ok(())
+    async fn find(
+        &self,
+        event: EventId,
+        id: ImportedSecretId,
+    ) -> Result<Option<ImportedSecret>, RepositoryError> {
+        self.run(move |conn| find(conn, event, id)).await
     }
-}
 
-impl Drop for SecretImportTransaction {
-    fn drop(&mut self) {
-        if let Ok(slot) = self.conn.get_mut() {
-            if let Some(pooled) = slot.as_mut() {
-                // Not committed: the pool closes the connection, the server rolls back.
-                pooled.failed = true;
-            }
-        }
+    async fn existing(
+        &self,
+        event: EventId,
+        secrets: Vec<String>,
+    ) -> Result<Vec<(String, ImportedSecretId)>, RepositoryError> {
+        self.run(move |conn| existing(conn, event, secrets)).await
+    }
+
+    async fn catalog(
+        &self,
+        event: EventId,
+        items: Vec<ItemId>,
+        variations: Vec<VariationId>,
+        subevents: Vec<SubEventId>,
+    ) -> Result<CatalogMatches, RepositoryError> {
+        self.run(move |conn| catalog(conn, event, items, variations, subevents))
+            .await
+    }
+
+    async fn create(
+        &self,
+        event: EventId,
+        secrets: Vec<SecretData>,
+    ) -> Result<Vec<ImportedSecret>, RepositoryError> {
+        self.run_invalidating(move |conn| create(conn, event, secrets))
+            .await
+    }
+
+    async fn update(
+        &self,
+        event: EventId,
+        id: ImportedSecretId,
+        was_used: bool,
+        data: SecretData,
+    ) -> Result<Option<ImportedSecret>, RepositoryError> {
+        self.run_invalidating(move |conn| update(conn, event, id, was_used, data))
+            .await
+    }
+
+    async fn delete_unused(
+        &self,
+        event: EventId,
+        id: ImportedSecretId,
+    ) -> Result<bool, RepositoryError> {
+        self.run_invalidating(move |conn| delete_unused(conn, event, id))
+            .await
     }
 }
 

@@ -1,4 +1,6 @@
-//! The port implementations. One [`Database`] implements every repository trait.
+//! The port implementations. One [`Database`] implements every repository trait, once: over
+//! the pool (each call checks out a connection and runs as its own transaction) or over one
+//! open transaction ([`Store::begin`]), where each call runs in a savepoint of it.
 
 mod devices;
 mod digital_contents;
@@ -14,6 +16,7 @@ mod sales_channels;
 mod settings;
 mod subevents;
 mod teams;
+mod unit_of_work;
 
 use crate::cache::CredentialCache;
 use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions, IN_WORK};
@@ -32,7 +35,8 @@ impl DataVersion for Database {
     }
 }
 
-/// The database behind every port: an r2d2 pool of connections to one backend.
+/// The database behind every port: an r2d2 pool of connections to one backend, or (handed
+/// out by [`Store::begin`](presale_domain::store::Store::begin)) one transaction on it.
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
@@ -40,6 +44,8 @@ pub struct Database {
     queries: Arc<AtomicU64>,
     after_commit: Arc<AtomicU64>,
     pub(crate) cache: Arc<CredentialCache>,
+    /// Inside a unit of work: the connection every call runs on.
+    tx: Option<Arc<unit_of_work::Held>>,
 }
 
 /// How long a pooled connection may sit unused before it is tested before use.
@@ -137,6 +143,7 @@ impl Database {
             queries,
             after_commit,
             cache: Arc::new(CredentialCache::new(options.cache_ttl)),
+            tx: None,
         })
     }
 
@@ -175,6 +182,7 @@ impl Database {
 
     /// [`Database::run`] for a write: cached reads are dropped and the [`DataVersion`] moves
     /// afterwards, whatever the outcome.
+    /// Inside a unit of work the cache is dropped when it commits.
     pub(crate) async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
@@ -194,6 +202,9 @@ impl Database {
         F: Fn(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(held) = &self.tx {
+            return held.run(f).await;
+        }
         let pool = self.pool.clone();
         blocking(move || {
             let mut pooled = checkout(&pool)?;
@@ -220,6 +231,9 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(held) = &self.tx {
+            return held.run(f).await;
+        }
         let pool = self.pool.clone();
         blocking(move || {
             let mut pooled = checkout(&pool)?;

@@ -19,6 +19,35 @@ macro_rules! on_conn {
     };
 }
 
+/// A `#[tokio::test]` per backend for each `suite => sqlite_name, postgres_name;`: the suite
+/// gets a freshly migrated database; without PostgreSQL its test says it was skipped.
+macro_rules! on_both_backends {
+    ($( $suite:ident => $sqlite:ident, $postgres:ident; )*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            let test_db = presale_storage_diesel::testdb::TestDatabase::sqlite()
+                .expect("cannot create a SQLite test database");
+            let db = support::open(&test_db);
+            $suite(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
+            let test_db = match TestDatabase::postgres() {
+                Ok(PostgresTestDatabase::Ready(test_db)) => test_db,
+                Ok(PostgresTestDatabase::Skipped(msg)) => {
+                    eprintln!("{msg}");
+                    return;
+                }
+                Err(e) => panic!("{e}"),
+            };
+            let db = support::open(&test_db);
+            $suite(&db).await;
+        }
+    )*};
+}
+
 /// Opens the test database the way the server does (which applies the migrations).
 pub fn open(test_db: &TestDatabase) -> Database {
     Database::open(test_db.url().clone(), PoolOptions::default()).expect("database opens")

@@ -67,12 +67,7 @@ const CLONE: Needs = Needs {
 };
 
 pub(crate) fn ports(state: &AppState) -> EventPorts<'_> {
-    EventPorts {
-        events: state.ports.events.as_ref(),
-        meta: state.ports.meta_properties.as_ref(),
-        channels: state.ports.sales_channels.as_ref(),
-        settings: state.ports.settings.as_ref(),
-    }
+    EventPorts::of(state.store.as_ref())
 }
 
 /// The organizer's sales channel identifiers, sorted, for the legacy `sales_channels` field.
@@ -81,8 +76,8 @@ async fn channel_identifiers(
     organizer: &Organizer,
 ) -> Result<Vec<String>, ApiError> {
     let mut ids: Vec<String> = state
-        .ports
-        .sales_channels
+        .store
+        .sales_channels()
         .all(organizer.id)
         .await?
         .into_iter()
@@ -109,8 +104,8 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         None => false,
         Some(channel) => {
             state
-                .ports
-                .sales_channels
+                .store
+                .sales_channels()
                 .find(organizer.id, channel)
                 .await?
                 .ok_or_else(ApiError::not_found)?;
@@ -118,7 +113,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         }
     };
     let properties = if query.pairs().iter().any(|(k, _)| k.starts_with("attr[")) {
-        state.ports.meta_properties.all(organizer.id).await?
+        state.store.meta_properties().all(organizer.id).await?
     } else {
         Vec::new()
     };
@@ -132,7 +127,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         with_keys: false,
         with_availability,
     };
-    let events = state.ports.events.as_ref();
+    let events = state.store.events();
     let envelope = paginate(
         &req,
         &state,
@@ -213,8 +208,8 @@ async fn create(
                 None => reference,
             };
             let found = state
-                .ports
-                .events
+                .store
+                .events()
                 .find_by_slug(organizer.id, slug)
                 .await?
                 .filter(|e| principal.can_access_event(e.id))
@@ -224,7 +219,9 @@ async fn create(
     };
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = input::event_changes(&body);
-    let ports = ports(&state);
+    // What the checks read stays true until the event is written.
+    let tx = state.store.begin().await?;
+    let ports = EventPorts::of(tx.as_ref());
     let created = match &source {
         None => event::create_event(&ports, &principal, &organizer, changes, errors).await,
         Some(source) => {
@@ -232,6 +229,7 @@ async fn create(
         }
     }
     .map_err(event_error)?;
+    tx.commit().await?;
     // The URL names no event here, so no `valid_keys` (as for any create).
     respond(
         &req,
@@ -253,8 +251,9 @@ async fn clone(
     let (principal, organizer, source) = event_context(&req, CLONE).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
     let (changes, errors) = input::event_changes(&body);
+    let tx = state.store.begin().await?;
     let created = event::clone_event(
-        &ports(&state),
+        &EventPorts::of(tx.as_ref()),
         &principal,
         &organizer,
         &source,
@@ -263,6 +262,7 @@ async fn clone(
     )
     .await
     .map_err(event_error)?;
+    tx.commit().await?;
     respond(
         &req,
         &state,
@@ -315,7 +315,7 @@ async fn patch(
 
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (_, _, event) = event_context(&req, DETAIL).await?;
-    event::delete_event(state.ports.events.as_ref(), &event)
+    event::delete_event(state.store.events(), &event)
         .await
         .map_err(event_error)?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,0 +1,202 @@
+//! Units of work: a [`Database`] holding one pooled connection inside an open transaction.
+//!
+//! Every repository method runs through [`Database::run`] or [`Database::read`]; inside a unit
+//! of work those hand the held connection to the method, in a savepoint, so a refused write
+//! (a unique violation, a row that is gone) undoes only itself and the transaction stays
+//! usable on PostgreSQL too. The credential cache is bypassed inside (what the transaction
+//! wrote is read back, not what the cache holds) and dropped when the transaction commits.
+
+use super::{blocking, checkout, Database};
+use crate::cache::CredentialCache;
+use crate::connection::{DbConnection, Manager};
+use crate::error::{from_diesel, TxError};
+use async_trait::async_trait;
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::r2d2::PooledConnection;
+use presale_domain::auth::{TeamRepository, TokenRepository};
+use presale_domain::device::DeviceRepository;
+use presale_domain::digital_content::DigitalContentRepository;
+use presale_domain::event::EventRepository;
+use presale_domain::imported_secret::ImportedSecretRepository;
+use presale_domain::item::ItemRepository;
+use presale_domain::meta::MetaPropertyRepository;
+use presale_domain::organizer::OrganizerRepository;
+use presale_domain::quota::QuotaRepository;
+use presale_domain::sales_channel::SalesChannelRepository;
+use presale_domain::settings::SettingsRepository;
+use presale_domain::store::{Repositories, Store, Transaction};
+use presale_domain::subevent::SubEventRepository;
+use presale_domain::RepositoryError;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The connection of an open transaction; `None` once committed or rolled back.
+pub(crate) struct Held {
+    conn: Arc<Mutex<Option<PooledConnection<Manager>>>>,
+    /// The cache of the pool the transaction came from, dropped on commit.
+    shared_cache: Arc<CredentialCache>,
+}
+
+fn closed() -> RepositoryError {
+    RepositoryError::Internal("the transaction is already closed".into())
+}
+
+impl Held {
+    /// Runs `f` on the held connection, in a savepoint, on the blocking thread pool. Calls
+    /// of one transaction run one after the other.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = self.conn.clone();
+        blocking(move || {
+            let mut slot = conn.lock().map_err(|_| closed())?;
+            let pooled = slot.as_mut().ok_or_else(closed)?;
+            pooled
+                .conn
+                .transaction::<T, TxError, _>(|c| f(c).map_err(TxError::Port))
+                .map_err(RepositoryError::from)
+        })
+        .await
+    }
+
+    async fn commit(&self) -> Result<(), RepositoryError> {
+        let conn = self.conn.clone();
+        let result = blocking(move || {
+            let mut slot = conn.lock().map_err(|_| closed())?;
+            let mut pooled = slot.take().ok_or_else(closed)?;
+            let done = <DbConnection as Connection>::TransactionManager::commit_transaction(
+                &mut pooled.conn,
+            );
+            if done.is_err() {
+                // Whatever the connection's state, it goes.
+                pooled.failed = true;
+            }
+            done.map_err(from_diesel)
+        })
+        .await;
+        self.shared_cache.invalidate();
+        result
+    }
+}
+
+impl Drop for Held {
+    /// Not committed: rolled back on the blocking pool, or, without a runtime to do that, the
+    /// connection is closed (which rolls back too).
+    fn drop(&mut self) {
+        let Ok(mut slot) = self.conn.lock() else {
+            return;
+        };
+        let Some(mut pooled) = slot.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || {
+                    let undone =
+                        <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                            &mut pooled.conn,
+                        );
+                    if undone.is_err() {
+                        pooled.failed = true;
+                    }
+                });
+            }
+            Err(_) => pooled.failed = true,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for Database {
+    /// Checks out a connection and begins: `BEGIN IMMEDIATE` on SQLite, which takes the write
+    /// lock at once and holds it to the end (other writers wait for it, up to their busy
+    /// timeout), so that what the use case read stays true until it commits.
+    async fn begin(&self) -> Result<Box<dyn Transaction>, RepositoryError> {
+        if self.tx.is_some() {
+            return Err(RepositoryError::Internal(
+                "a transaction cannot begin inside another".into(),
+            ));
+        }
+        let pool = self.pool.clone();
+        let pooled = blocking(move || {
+            let mut pooled = checkout(&pool)?;
+            let begun = match &mut pooled.conn {
+                DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+                DbConnection::Sqlite(c) => {
+                    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                }
+            };
+            match begun {
+                Ok(()) => Ok(pooled),
+                Err(e) => {
+                    pooled.failed = true;
+                    Err(from_diesel(e))
+                }
+            }
+        })
+        .await?;
+        let mut tx = self.clone();
+        tx.cache = Arc::new(CredentialCache::new(Duration::ZERO));
+        tx.tx = Some(Arc::new(Held {
+            conn: Arc::new(Mutex::new(Some(pooled))),
+            shared_cache: self.cache.clone(),
+        }));
+        Ok(Box::new(tx))
+    }
+}
+
+#[async_trait]
+impl Transaction for Database {
+    async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
+        match &self.tx {
+            Some(held) => held.commit().await,
+            None => Err(RepositoryError::Internal(
+                "commit outside of a transaction".into(),
+            )),
+        }
+    }
+}
+
+impl Repositories for Database {
+    fn organizers(&self) -> &dyn OrganizerRepository {
+        self
+    }
+    fn tokens(&self) -> &dyn TokenRepository {
+        self
+    }
+    fn teams(&self) -> &dyn TeamRepository {
+        self
+    }
+    fn devices(&self) -> &dyn DeviceRepository {
+        self
+    }
+    fn events(&self) -> &dyn EventRepository {
+        self
+    }
+    fn digital_contents(&self) -> &dyn DigitalContentRepository {
+        self
+    }
+    fn items(&self) -> &dyn ItemRepository {
+        self
+    }
+    fn meta_properties(&self) -> &dyn MetaPropertyRepository {
+        self
+    }
+    fn sales_channels(&self) -> &dyn SalesChannelRepository {
+        self
+    }
+    fn settings(&self) -> &dyn SettingsRepository {
+        self
+    }
+    fn quotas(&self) -> &dyn QuotaRepository {
+        self
+    }
+    fn subevents(&self) -> &dyn SubEventRepository {
+        self
+    }
+    fn imported_secrets(&self) -> &dyn ImportedSecretRepository {
+        self
+    }
+}
