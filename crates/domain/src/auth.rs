@@ -190,6 +190,19 @@ impl TokenHash {
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// The hash written as [`TokenHash::to_hex`] writes it (64 lower-case hex digits).
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        let hash = TokenHash(bytes);
+        (hash.to_hex() == hex).then_some(hash)
+    }
 }
 
 impl fmt::Debug for TokenHash {
@@ -337,6 +350,19 @@ pub trait TokenRepository: Send + Sync {
 
     /// The team's token with this id; `Ok(None)` if the team has none.
     async fn find(&self, team: TeamId, id: TokenId) -> Result<Option<ApiToken>, RepositoryError>;
+
+    /// The hash a token is stored under (tokens themselves are never stored).
+    async fn hash(&self, id: TokenId) -> Result<Option<TokenHash>, RepositoryError>;
+
+    /// Moves the token to `team` (of the same organizer) under `name`; `active` may only
+    /// turn false, never back (the caller checks). `Ok(None)` if there is no such token.
+    async fn update(
+        &self,
+        id: TokenId,
+        team: TeamId,
+        name: &str,
+        active: bool,
+    ) -> Result<Option<ApiToken>, RepositoryError>;
 
     /// Deactivates the team's token (it is kept, never deleted); `Ok(None)` if the team has
     /// no such token.

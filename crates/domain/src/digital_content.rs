@@ -150,6 +150,9 @@ impl DigitalContent {
 /// `Option<Option<T>>` (`Some(None)` = sent as null). Ids are as sent (order, duplicates).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DigitalContentChanges {
+    /// The id to store a new row under, where a fixture gives one; `None` takes the next
+    /// free id. The API never sets it (`id` is read-only there).
+    pub id: Option<DigitalContentId>,
     pub subevent: Option<Option<SubEventId>>,
     pub title: Option<I18nString>,
     pub content_type: Option<ContentType>,
@@ -205,6 +208,7 @@ pub trait DigitalContentRepository: Send + Sync {
     async fn create(
         &self,
         event: EventId,
+        id: Option<DigitalContentId>,
         data: DigitalContentData,
     ) -> Result<DigitalContent, RepositoryError>;
 
@@ -356,12 +360,13 @@ pub async fn create_digital_content(
     changes: DigitalContentChanges,
     errors: FieldErrors,
 ) -> Result<DigitalContent, DigitalContentError> {
+    let given = changes.id;
     crate::error::write_checked(|| {
         let (changes, errors) = (changes.clone(), errors.clone());
         async move {
             let base = DigitalContentData::defaults();
             let data = validated(contents, event, base, changes, true, errors).await?;
-            Ok(contents.create(event.id, data).await)
+            Ok(contents.create(event.id, given, data).await)
         }
     })
     .await
@@ -534,7 +539,7 @@ mod tests {
         let mut repo = MockDigitalContentRepository::new();
         repo.expect_references().never();
         repo.expect_create()
-            .withf(|e, d| {
+            .withf(|e, _, d| {
                 *e == EVENT
                     && d.content_type == ContentType::Link
                     && d.all_products
@@ -544,7 +549,7 @@ mod tests {
                     && d.description.is_none()
             })
             .times(1)
-            .returning(|_, d| Ok(stored(2, d)));
+            .returning(|_, _, d| Ok(stored(2, d)));
         let got = create_digital_content(&repo, &event(false), minimal(), FieldErrors::new()).await;
         assert_eq!(got.map(|c| c.id), Ok(DigitalContentId(2)));
     }
@@ -608,13 +613,13 @@ mod tests {
     async fn limit_products_are_kept_sorted_even_with_all_products() {
         let mut repo = catalog();
         repo.expect_create()
-            .withf(|_, d| {
+            .withf(|_, _, d| {
                 d.all_products
                     && d.limit_products == vec![1, 2]
                     && d.subevent == Some(SubEventId(7))
             })
             .times(1)
-            .returning(|_, d| Ok(stored(4, d)));
+            .returning(|_, _, d| Ok(stored(4, d)));
         let mut c = minimal();
         c.limit_products = Some(vec![2, 1, 2]);
         c.subevent = Some(Some(SubEventId(7)));
@@ -670,7 +675,7 @@ mod tests {
         c.available_from = Some(Some(at("2020-03-22T23:00:00Z")));
         c.available_until = c.available_from;
         let mut repo = MockDigitalContentRepository::new();
-        repo.expect_create().returning(|_, d| Ok(stored(6, d)));
+        repo.expect_create().returning(|_, _, d| Ok(stored(6, d)));
         assert!(
             create_digital_content(&repo, &event(false), c, FieldErrors::new())
                 .await

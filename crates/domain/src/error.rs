@@ -19,6 +19,10 @@ pub enum RepositoryError {
     /// Nothing was written; checking again answers what a sequential request would.
     #[error("a referenced row is gone: {0}")]
     ReferenceGone(String),
+    /// A row was to be stored under a given id (a fixture's), which another row has.
+    /// Nothing was written.
+    #[error("id {0} is taken")]
+    IdTaken(i64),
     /// Anything else: a bug or a corrupt row. Nothing was written.
     #[error("storage error: {0}")]
     Internal(String),

@@ -93,12 +93,14 @@ pub trait ItemRepository: Send + Sync {
     async fn find(&self, event: EventId, id: ItemId) -> Result<Option<Item>, RepositoryError>;
 
     /// Stores a product and its variations in one transaction and returns it as stored;
-    /// `has_variations` is stored as `!variations.is_empty()`.
+    /// `has_variations` is stored as `!variations.is_empty()`. Rows are stored under the
+    /// ids given, if any; [`RepositoryError::IdTaken`] when a row has one already.
     async fn create(
         &self,
         event: EventId,
+        id: Option<ItemId>,
         fields: ItemFields,
-        variations: Vec<VariationFields>,
+        variations: Vec<(Option<VariationId>, VariationFields)>,
     ) -> Result<Item, RepositoryError>;
 
     /// Replaces the product's writable fields (not its variations) and returns it as
@@ -129,10 +131,12 @@ pub trait ItemRepository: Send + Sync {
         id: VariationId,
     ) -> Result<Option<ItemVariation>, RepositoryError>;
 
-    /// Stores a new variation of the product and returns it as stored.
+    /// Stores a new variation of the product (under `id`, if given) and returns it as
+    /// stored.
     async fn create_variation(
         &self,
         item: ItemId,
+        id: Option<VariationId>,
         fields: VariationFields,
     ) -> Result<ItemVariation, RepositoryError>;
 
@@ -158,6 +162,9 @@ pub trait ItemRepository: Send + Sync {
 /// in [`ItemErrors`]). Nullable fields are `Option<Option<T>>` (`Some(None)` = sent as null).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemChanges {
+    /// The id to store a new row under, where a fixture gives one; `None` takes the next
+    /// free id. The API never sets it (`id` is read-only there).
+    pub id: Option<ItemId>,
     pub name: Option<I18nString>,
     pub default_price: Option<Money>,
     pub active: Option<bool>,
@@ -171,6 +178,9 @@ pub struct ItemChanges {
 /// The variation fields a request sent, parsed, as [`ItemChanges`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VariationChanges {
+    /// The id to store a new row under, where a fixture gives one; `None` takes the next
+    /// free id. The API never sets it (`id` is read-only there).
+    pub id: Option<VariationId>,
     pub value: Option<I18nString>,
     pub default_price: Option<Option<Money>>,
     pub active: Option<bool>,
@@ -415,9 +425,9 @@ pub async fn create_item(
                 REQUIRED,
             )));
         };
-        variations.push(VariationFields::new(value, v));
+        variations.push((v.id, VariationFields::new(value, v)));
     }
-    Ok(items.create(event, fields, variations).await?)
+    Ok(items.create(event, changes.id, fields, variations).await?)
 }
 
 /// `PUT`/`PATCH /items/{id}/`: the product's own fields; variations are changed through
@@ -473,7 +483,7 @@ pub async fn create_variation(
         return Err(variation_errors(FieldErrors::single("value", REQUIRED)));
     };
     Ok(items
-        .create_variation(item.id, VariationFields::new(value, changes))
+        .create_variation(item.id, changes.id, VariationFields::new(value, changes))
         .await?)
 }
 
@@ -550,7 +560,11 @@ mod tests {
         }
     }
 
-    fn stored(id: i64, fields: ItemFields, variations: Vec<VariationFields>) -> Item {
+    fn stored(
+        id: i64,
+        fields: ItemFields,
+        variations: Vec<(Option<VariationId>, VariationFields)>,
+    ) -> Item {
         Item {
             id: ItemId(id),
             event: EventId(1),
@@ -559,7 +573,7 @@ mod tests {
             variations: variations
                 .into_iter()
                 .enumerate()
-                .map(|(i, f)| ItemVariation {
+                .map(|(i, (_, f))| ItemVariation {
                     id: VariationId(100 + i64::try_from(i).unwrap_or(0)),
                     item: ItemId(id),
                     fields: f,
@@ -621,22 +635,26 @@ mod tests {
     async fn create_applies_defaults_and_creates_inline_variations() {
         let mut repo = MockItemRepository::new();
         repo.expect_create()
-            .withf(|event, f, v| {
+            .withf(|event, id, f, v| {
                 *event == EventId(1)
+                    && id.is_none()
                     && *f == item_fields()
                     && *v
                         == vec![
-                            variation_fields("S"),
-                            VariationFields {
-                                default_price: Some(money("2.5")),
-                                active: false,
-                                position: 3,
-                                ..variation_fields("M")
-                            },
+                            (None, variation_fields("S")),
+                            (
+                                None,
+                                VariationFields {
+                                    default_price: Some(money("2.5")),
+                                    active: false,
+                                    position: 3,
+                                    ..variation_fields("M")
+                                },
+                            ),
                         ]
             })
             .times(1)
-            .returning(|_, f, v| Ok(stored(7, f, v)));
+            .returning(|_, _, f, v| Ok(stored(7, f, v)));
         let mut changes = named("Ticket", "23.4");
         changes.variations = Some(vec![
             value("S"),
@@ -658,9 +676,9 @@ mod tests {
     async fn create_without_variations_has_none() {
         let mut repo = MockItemRepository::new();
         repo.expect_create()
-            .withf(|_, _, v| v.is_empty())
+            .withf(|_, _, _, v| v.is_empty())
             .times(1)
-            .returning(|_, f, v| Ok(stored(1, f, v)));
+            .returning(|_, _, f, v| Ok(stored(1, f, v)));
         let mut changes = named("Ticket", "0");
         changes.variations = Some(vec![]);
         let created = create_item(&repo, EventId(1), changes, ItemErrors::default()).await;
@@ -864,12 +882,14 @@ mod tests {
     #[pollster::test]
     async fn variations_only_for_products_with_variations() {
         let plain = stored(1, item_fields(), vec![]);
-        let with = stored(2, item_fields(), vec![variation_fields("S")]);
+        let with = stored(2, item_fields(), vec![(None, variation_fields("S"))]);
         let mut repo = MockItemRepository::new();
         repo.expect_create_variation()
-            .withf(|item, f| *item == ItemId(2) && f.value == I18nString::english("M"))
+            .withf(|item, id, f| {
+                *item == ItemId(2) && id.is_none() && f.value == I18nString::english("M")
+            })
             .times(1)
-            .returning(|item, fields| {
+            .returning(|item, _, fields| {
                 Ok(ItemVariation {
                     id: VariationId(9),
                     item,
@@ -918,7 +938,7 @@ mod tests {
 
     #[pollster::test]
     async fn variation_updates_keep_what_was_not_sent() {
-        let item = stored(2, item_fields(), vec![variation_fields("S")]);
+        let item = stored(2, item_fields(), vec![(None, variation_fields("S"))]);
         let variation = item.variations[0].clone();
         let mut repo = MockItemRepository::new();
         repo.expect_update_variation()
@@ -951,11 +971,11 @@ mod tests {
 
     #[pollster::test]
     async fn the_only_variation_cannot_be_deleted() {
-        let one = stored(2, item_fields(), vec![variation_fields("S")]);
+        let one = stored(2, item_fields(), vec![(None, variation_fields("S"))]);
         let two = stored(
             3,
             item_fields(),
-            vec![variation_fields("S"), variation_fields("M")],
+            vec![(None, variation_fields("S")), (None, variation_fields("M"))],
         );
         let mut repo = MockItemRepository::new();
         repo.expect_delete_variation()

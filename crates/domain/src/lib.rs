@@ -33,7 +33,6 @@ pub mod pagination;
 pub mod plugins;
 pub mod quota;
 pub mod sales_channel;
-pub mod seed;
 pub mod settings;
 pub mod store;
 pub mod subevent;

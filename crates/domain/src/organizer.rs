@@ -40,6 +40,9 @@ pub trait OrganizerRepository: Send + Sync {
     /// Creates an organizer. Must return `RepositoryError::Conflict` when the slug is taken.
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError>;
 
+    /// Gives the organizer a new name.
+    async fn rename(&self, id: OrganizerId, name: &str) -> Result<Organizer, RepositoryError>;
+
     /// Replaces the organizer's plugin set (already validated and sorted) and, in the same
     /// transaction, removes the plugins in `withdraw` from every event of the organizer.
     async fn set_plugins(

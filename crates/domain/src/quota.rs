@@ -64,6 +64,9 @@ pub struct Quota {
 /// `Option<Option<T>>` (`Some(None)` = sent as null). Ids are as sent (order, duplicates).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QuotaChanges {
+    /// The id to store a new row under, where a fixture gives one; `None` takes the next
+    /// free id. The API never sets it (`id` is read-only there).
+    pub id: Option<QuotaId>,
     pub name: Option<String>,
     pub size: Option<Option<i64>>,
     pub items: Option<Vec<i64>>,
@@ -139,7 +142,12 @@ pub trait QuotaRepository: Send + Sync {
     ) -> Result<References, RepositoryError>;
 
     /// Stores a new quota of the event with its items and variations in one transaction.
-    async fn create(&self, event: EventId, data: QuotaData) -> Result<Quota, RepositoryError>;
+    async fn create(
+        &self,
+        event: EventId,
+        id: Option<QuotaId>,
+        data: QuotaData,
+    ) -> Result<Quota, RepositoryError>;
 
     /// Replaces the quota's fields, items and variations in one transaction; `None` if the
     /// event has no such quota.
@@ -334,11 +342,12 @@ pub async fn create_quota(
         variations: Vec::new(),
         subevent: None,
     };
+    let given = changes.id;
     crate::error::write_checked(|| {
         let (base, changes, errors) = (base.clone(), changes.clone(), errors.clone());
         async move {
             let data = validated(quotas, event, base, changes, errors).await?;
-            Ok(quotas.create(event.id, data).await)
+            Ok(quotas.create(event.id, given, data).await)
         }
     })
     .await
@@ -496,7 +505,7 @@ mod tests {
 
     async fn create(has_subevents: bool, changes: QuotaChanges) -> Result<Quota, QuotaError> {
         let mut repo = catalog();
-        repo.expect_create().returning(|e, d| {
+        repo.expect_create().returning(|e, _, d| {
             Ok(Quota {
                 id: QuotaId(11),
                 event: e,
@@ -542,6 +551,7 @@ mod tests {
                 items: Some(vec![1, 99]),
                 variations: Some(vec![98]),
                 subevent: Some(Some(SubEventId(97))),
+                ..QuotaChanges::default()
             },
         )
         .await;

@@ -58,6 +58,9 @@ pub struct SubEvent {
 /// `Option<Option<T>>` (`Some(None)` = sent as null).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SubEventChanges {
+    /// The id to store a new row under, where a fixture gives one; `None` takes the next
+    /// free id. The API never sets it (`id` is read-only there).
+    pub id: Option<SubEventId>,
     pub name: Option<I18nString>,
     pub active: Option<bool>,
     pub date_from: Option<WireDateTime>,
@@ -100,8 +103,12 @@ pub trait SubEventRepository: Send + Sync {
     ) -> Result<Option<SubEvent>, RepositoryError>;
 
     /// Stores a new sub-event of the event and returns it with its new id.
-    async fn create(&self, event: EventId, data: SubEventData)
-        -> Result<SubEvent, RepositoryError>;
+    async fn create(
+        &self,
+        event: EventId,
+        id: Option<SubEventId>,
+        data: SubEventData,
+    ) -> Result<SubEvent, RepositoryError>;
 
     /// Replaces the writable fields; `None` if the event has no such sub-event.
     async fn update(
@@ -196,6 +203,7 @@ pub async fn create_subevent(
         return Err(FieldErrors::non_field(NOT_A_SERIES).into());
     }
     validate(&changes, errors, true)?;
+    let given = changes.id;
     let (Some(name), Some(date_from)) = (changes.name, changes.date_from) else {
         return Err(FieldErrors::non_field(REQUIRED).into());
     };
@@ -208,7 +216,7 @@ pub async fn create_subevent(
         presale_end: changes.presale_end.flatten(),
         location: changes.location.flatten(),
     };
-    Ok(subevents.create(event.id, data).await?)
+    Ok(subevents.create(event.id, given, data).await?)
 }
 
 /// `PUT`/`PATCH /events/{e}/subevents/{id}/`: PUT needs `name` and `date_from`; with
@@ -320,9 +328,9 @@ mod tests {
     async fn create_applies_defaults_and_stores_in_the_series() {
         let mut repo = MockSubEventRepository::new();
         repo.expect_create()
-            .withf(|e, d| *e == EventId(3) && !d.active && d.date_to.is_none())
+            .withf(|e, id, d| *e == EventId(3) && id.is_none() && !d.active && d.date_to.is_none())
             .times(1)
-            .returning(|_, d| Ok(stored(9, d)));
+            .returning(|_, _, d| Ok(stored(9, d)));
         let got = create_subevent(&repo, &event(true), minimal(), FieldErrors::new()).await;
         assert_eq!(
             got.map(|s| (s.id, s.data.name, s.data.location)),

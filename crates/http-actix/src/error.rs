@@ -130,6 +130,8 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::Conflict(cause) | RepositoryError::Internal(cause) => {
                 ApiError::Internal(cause)
             }
+            // The API gives no ids to store rows under.
+            e @ RepositoryError::IdTaken(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -9,7 +9,7 @@ mod body;
 mod error;
 mod fallback;
 mod fields;
-mod fixture;
+pub mod fixture;
 mod idempotency;
 mod logging;
 mod pagination;
@@ -21,7 +21,6 @@ mod state;
 
 pub use error::ApiError;
 pub use fallback::{json_errors, reject_null_characters};
-pub use fixture::ApiBodyReader;
 pub use idempotency::{Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER};
 pub use logging::request_log;
 pub use read_cache::{serve_kept_answers, ReadCache};

@@ -104,3 +104,35 @@ pub(crate) fn lock_event(
         .load(conn)?;
     Ok(!found.is_empty())
 }
+
+/// A row of `table` (one of Presale's tables with an `id` sequence) is to be stored under a
+/// given id (a fixture's): [`RepositoryError::IdTaken`] when a row has it already; otherwise
+/// the id sequence is moved past it on PostgreSQL, so that rows stored later without an id
+/// continue after it (SQLite's `AUTOINCREMENT` does so by itself).
+pub(crate) fn claim_id(
+    conn: &mut DbConnection,
+    table: &'static str,
+    id: i64,
+) -> Result<(), crate::error::TxError> {
+    use diesel::sql_types::BigInt;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    // Numbers only, so written into the statement: one text for both backends.
+    let found: Found =
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table} WHERE id = {id}"))
+            .get_result(conn)?;
+    if found.n > 0 {
+        return Err(presale_domain::RepositoryError::IdTaken(id).into());
+    }
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query(format!(
+            "SELECT setval('{table}_id_seq', GREATEST({id}, \
+             (SELECT last_value FROM {table}_id_seq)))"
+        ))
+        .execute(c)?;
+    }
+    Ok(())
+}

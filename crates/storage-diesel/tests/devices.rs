@@ -51,6 +51,7 @@ fn at(s: &str) -> WireDateTime {
 fn new_device(organizer: OrganizerId, name: &str, events: &[EventId]) -> NewDevice {
     NewDevice {
         organizer,
+        device_id: None,
         fields: DeviceFields {
             name: name.into(),
             all_events: false,

@@ -135,6 +135,8 @@ pub struct DeviceFields {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDevice {
     pub organizer: OrganizerId,
+    /// The number to store it under (a fixture's); `None` takes the next free one.
+    pub device_id: Option<i64>,
     pub fields: DeviceFields,
     pub unique_serial: String,
     pub initialization_token: String,
@@ -191,9 +193,10 @@ pub trait DeviceRepository: Send + Sync {
         device_id: i64,
     ) -> Result<Option<Device>, RepositoryError>;
 
-    /// Stores a device under the next free `device_id` of its organizer (the highest so far
-    /// plus one, safe against concurrent creates). Must return `RepositoryError::Conflict`
-    /// when the serial or the initialization token is taken; nothing is written then.
+    /// Stores a device under its given `device_id`, else the next free one of its organizer
+    /// (the highest so far plus one, safe against concurrent creates). Must return
+    /// `RepositoryError::Conflict` when the serial, the initialization token or the given
+    /// `device_id` is taken; nothing is written then.
     async fn create(&self, device: NewDevice) -> Result<Device, RepositoryError>;
 
     /// Replaces the organizer-API fields (`limit_events` already checked to be the device's
@@ -212,6 +215,9 @@ pub trait DeviceRepository: Send + Sync {
         id: DeviceId,
         init: Initialization,
     ) -> Result<Option<Device>, RepositoryError>;
+
+    /// The hash of the device's API token, once it was initialized.
+    async fn api_token_hash(&self, id: DeviceId) -> Result<Option<TokenHash>, RepositoryError>;
 
     /// The device whose API token has this hash.
     async fn find_by_api_token(&self, hash: TokenHash) -> Result<Option<Device>, RepositoryError>;

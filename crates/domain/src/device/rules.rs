@@ -101,6 +101,11 @@ pub struct DeviceChanges {
     pub name: Option<String>,
     /// As sent (Python's text of it).
     pub security_profile: Option<String>,
+    /// A new device's identity where a fixture gives it; `None` takes the next `device_id`
+    /// and a fresh serial and initialization token. The API never sets these.
+    pub device_id: Option<i64>,
+    pub unique_serial: Option<String>,
+    pub initialization_token: Option<String>,
 }
 
 /// POST creates; PUT (`Replace`) needs `name` and `limit_events` and resets
@@ -194,6 +199,17 @@ pub async fn create_device(
         limit_events: Vec::new(),
         security_profile: SecurityProfile::Full.identifier().to_owned(),
     };
+    let given = (
+        changes.device_id,
+        changes.unique_serial.clone(),
+        changes.initialization_token.clone(),
+    );
+    // A given serial or token that is taken stays taken: no second attempt.
+    let attempts = if given.1.is_some() || given.2.is_some() {
+        1
+    } else {
+        CREATE_ATTEMPTS
+    };
     let fields = resolve(ports, organizer, base, changes, WriteMode::Create, errors).await?;
     let created = WireDateTime::now();
     let mut attempt = 0;
@@ -201,13 +217,17 @@ pub async fn create_device(
         attempt += 1;
         let device = NewDevice {
             organizer,
+            device_id: given.0,
             fields: fields.clone(),
-            unique_serial: generate_serial(),
-            initialization_token: generate_initialization_token(),
+            unique_serial: given.1.clone().unwrap_or_else(generate_serial),
+            initialization_token: given
+                .2
+                .clone()
+                .unwrap_or_else(generate_initialization_token),
             created,
         };
         match ports.devices.create(device).await {
-            Err(RepositoryError::Conflict(_)) if attempt < CREATE_ATTEMPTS => continue,
+            Err(RepositoryError::Conflict(_)) if attempt < attempts => continue,
             other => return other.map_err(DeviceError::from),
         }
     }

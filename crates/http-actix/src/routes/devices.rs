@@ -44,7 +44,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The device resource, fields in pretix's order.
-fn render(d: &Device) -> Value {
+pub(crate) fn render(d: &Device) -> Value {
     let h = &d.hardware;
     json!({
         "device_id": d.device_id,
@@ -75,6 +75,7 @@ pub(crate) fn read_changes(body: &Map<String, Value>) -> (DeviceChanges, FieldEr
         limit_events: r.read("limit_events", fields::slug_list),
         name: r.read("name", |v| fields::string(v, false)),
         security_profile: r.read("security_profile", fields::choice),
+        ..DeviceChanges::default()
     };
     (changes, r.errors)
 }

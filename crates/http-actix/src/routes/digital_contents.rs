@@ -56,7 +56,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 /// `id, subevent, title, content_type, url, description, all_products, limit_products,
 /// available_from, available_until, position`: the order of the document's examples.
-fn render(c: &DigitalContent) -> Value {
+pub(crate) fn render(c: &DigitalContent) -> Value {
     let d = &c.data;
     json!({
         "id": c.id.0,
@@ -111,6 +111,7 @@ pub(crate) fn content_changes(body: &Map<String, Value>) -> (DigitalContentChang
         available_from: r.read("available_from", |v| datetime(v, true)),
         available_until: r.read("available_until", |v| datetime(v, true)),
         position: r.read("position", integer),
+        ..DigitalContentChanges::default()
     };
     (changes, r.errors)
 }

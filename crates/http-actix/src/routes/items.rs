@@ -70,7 +70,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, value, default_price, active, position`.
-fn render_variation(v: &ItemVariation) -> Value {
+pub(crate) fn render_variation(v: &ItemVariation) -> Value {
     json!({
         "id": v.id.0,
         "value": v.fields.value,
@@ -82,7 +82,7 @@ fn render_variation(v: &ItemVariation) -> Value {
 
 /// `id, name, default_price, active, description, category, admission, position,
 /// has_variations, variations`; categories are not served, so `category` is always null.
-fn render_item(i: &Item) -> Value {
+pub(crate) fn render_item(i: &Item) -> Value {
     json!({
         "id": i.id.0,
         "name": i.fields.name,
@@ -125,6 +125,7 @@ pub(crate) fn variation_changes(body: &Map<String, Value>) -> (VariationChanges,
         default_price: r.read("default_price", nullable_money),
         active: r.read("active", boolean),
         position: r.read("position", integer),
+        ..VariationChanges::default()
     };
     (changes, r.errors)
 }
@@ -182,6 +183,7 @@ pub(crate) fn item_changes(body: &Map<String, Value>) -> (ItemChanges, ItemError
         admission,
         position,
         variations,
+        ..ItemChanges::default()
     };
     (changes, errors)
 }

@@ -51,7 +51,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, default, required, allowed_values, protected, filter_allowed`.
-fn render(p: &MetaProperty) -> Value {
+pub(crate) fn render(p: &MetaProperty) -> Value {
     json!({
         "id": p.id.0,
         "name": p.name,

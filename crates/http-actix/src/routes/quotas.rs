@@ -52,7 +52,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, size, items, variations, subevent`.
-fn render(q: &Quota) -> Value {
+pub(crate) fn render(q: &Quota) -> Value {
     json!({
         "id": q.id.0,
         "name": q.data.name,
@@ -90,6 +90,7 @@ pub(crate) fn quota_changes(body: &Map<String, Value>) -> (QuotaChanges, FieldEr
         items: r.read("items", pk_list),
         variations: r.read("variations", pk_list),
         subevent: r.read("subevent", subevent),
+        ..QuotaChanges::default()
     };
     (changes, r.errors)
 }
@@ -229,6 +230,8 @@ mod tests {
         assert_eq!(
             c,
             QuotaChanges {
+                // Read-only in the API: only fixtures give it.
+                id: None,
                 name: Some("Q".into()),
                 size: Some(Some(10)),
                 items: Some(vec![1, 2]),

@@ -51,7 +51,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `identifier, label, type, position` (docs/api-compatibility.md; pretix puts `type` second).
-fn render(c: &SalesChannel) -> Value {
+pub(crate) fn render(c: &SalesChannel) -> Value {
     json!({
         "identifier": c.identifier,
         "label": c.label.to_json(),

@@ -53,7 +53,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, event, active, date_from, date_to, presale_start, presale_end, location`.
-fn render(s: &SubEvent, event: &Event) -> Value {
+pub(crate) fn render(s: &SubEvent, event: &Event) -> Value {
     let d = &s.data;
     json!({
         "id": s.id.0,
@@ -87,6 +87,7 @@ pub(crate) fn subevent_changes(body: &Map<String, Value>) -> (SubEventChanges, F
         presale_start: r.read("presale_start", |v| datetime(v, true)),
         presale_end: r.read("presale_end", |v| datetime(v, true)),
         location: r.read("location", |v| i18n(v, true)),
+        ..SubEventChanges::default()
     };
     (changes, r.errors)
 }

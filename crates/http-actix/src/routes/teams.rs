@@ -65,7 +65,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, all_events, limit_events`, then every permission flag in pretix's order.
-fn render(t: &TeamWithEvents) -> Value {
+pub(crate) fn render(t: &TeamWithEvents) -> Value {
     let mut map = Map::new();
     map.insert("id".into(), t.team.id.0.into());
     map.insert("name".into(), t.team.name.clone().into());
@@ -81,7 +81,7 @@ fn render(t: &TeamWithEvents) -> Value {
 }
 
 /// `id, name, active`.
-fn render_token(t: &ApiToken) -> Value {
+pub(crate) fn render_token(t: &ApiToken) -> Value {
     json!({"id": t.id.0, "name": t.name, "active": t.active})
 }
 

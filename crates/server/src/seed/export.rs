@@ -1,23 +1,116 @@
-//! Stored organizers as a fixture document: the API's field names and shapes, only what a
-//! seed writes (no read-only fields), with every catalog id, so that seeding the document
+//! Stored organizers as fixture entries: each resource as the API shows it, keeping the fields
+//! a document gives (no read-only ones), with every catalog id, so that seeding the document
 //! into an empty database gives the same organizers. API tokens are written as the SHA-256
 //! that is stored (`token_sha256`): the tokens themselves are not kept.
 
 use presale_domain::auth::{EventScope, Permission};
-use presale_domain::seed::{EventSnapshot, OrganizerSnapshot, VERSION};
-use serde_json::{json, Map, Value};
+use presale_domain::event::{Event, EventFilter};
+use presale_domain::imported_secret::SecretFilter;
+use presale_domain::pagination::Window;
+use presale_domain::store::Repositories;
+use presale_domain::values::WireDateTime;
+use presale_domain::RepositoryError;
+use presale_http_actix::fixture as api;
+use serde_json::{Map, Value};
 
-fn pairs(pairs: &[(String, String)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    )
-}
+const ALL: Window = Window {
+    offset: 0,
+    limit: i64::MAX as u64,
+};
 
-fn settings(values: &[(String, Value)]) -> Value {
-    Value::Object(values.iter().cloned().collect())
+const EVENT: &[&str] = &[
+    "name",
+    "slug",
+    "live",
+    "testmode",
+    "currency",
+    "date_from",
+    "date_to",
+    "date_admission",
+    "is_public",
+    "presale_start",
+    "presale_end",
+    "location",
+    "geo_lat",
+    "geo_lon",
+    "has_subevents",
+    "meta_data",
+    "plugins",
+    "timezone",
+    "item_meta_properties",
+    "all_sales_channels",
+    "limit_sales_channels",
+];
+const ITEM: &[&str] = &[
+    "id",
+    "name",
+    "default_price",
+    "active",
+    "description",
+    "admission",
+    "position",
+];
+const VARIATION: &[&str] = &["id", "value", "default_price", "active", "position"];
+const SUBEVENT: &[&str] = &[
+    "id",
+    "name",
+    "active",
+    "date_from",
+    "date_to",
+    "presale_start",
+    "presale_end",
+    "location",
+];
+const QUOTA: &[&str] = &["id", "name", "size", "items", "variations", "subevent"];
+const CONTENT: &[&str] = &[
+    "id",
+    "subevent",
+    "title",
+    "content_type",
+    "url",
+    "description",
+    "all_products",
+    "limit_products",
+    "available_from",
+    "available_until",
+    "position",
+];
+const SECRET: &[&str] = &["secret", "used", "item", "variation", "subevent"];
+const META_PROPERTY: &[&str] = &[
+    "name",
+    "default",
+    "required",
+    "allowed_values",
+    "protected",
+    "filter_allowed",
+];
+const SALES_CHANNEL: &[&str] = &["identifier", "label", "type", "position"];
+const DEVICE: &[&str] = &[
+    "device_id",
+    "name",
+    "all_events",
+    "limit_events",
+    "security_profile",
+    "unique_serial",
+    "initialization_token",
+];
+const HARDWARE: &[&str] = &[
+    "hardware_brand",
+    "hardware_model",
+    "os_name",
+    "os_version",
+    "software_brand",
+    "software_version",
+];
+
+/// The fields `keys` of a rendered resource, in that order.
+fn only(rendered: Value, keys: &[&str]) -> Map<String, Value> {
+    let Value::Object(mut map) = rendered else {
+        return Map::new();
+    };
+    keys.iter()
+        .filter_map(|k| map.remove(*k).map(|v| ((*k).to_owned(), v)))
+        .collect()
 }
 
 /// Adds `key` unless the list is empty.
@@ -27,261 +120,139 @@ fn put_list(map: &mut Map<String, Value>, key: &str, list: Vec<Value>) {
     }
 }
 
-fn event(e: &EventSnapshot) -> Value {
-    let d = &e.event.data;
-    let mut map = match json!({
-        "name": d.name,
-        "slug": d.slug.as_str(),
-        "live": d.live,
-        "testmode": d.testmode,
-        "currency": d.currency.code(),
-        "date_from": d.date_from,
-        "date_to": d.date_to,
-        "date_admission": d.date_admission,
-        "is_public": d.is_public,
-        "presale_start": d.presale_start,
-        "presale_end": d.presale_end,
-        "location": d.location,
-        "geo_lat": d.geo_lat,
-        "geo_lon": d.geo_lon,
-        "has_subevents": d.has_subevents,
-        "meta_data": pairs(&d.meta_data),
-        "plugins": d.plugins,
-        "timezone": d.timezone.name(),
-        "item_meta_properties": pairs(&d.item_meta_properties),
-        "all_sales_channels": d.all_sales_channels,
-        "limit_sales_channels": d.limit_sales_channels,
-    }) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    if !e.settings.is_empty() {
-        map.insert("settings".into(), settings(&e.settings));
+fn put_settings(map: &mut Map<String, Value>, values: Vec<(String, Value)>) {
+    if !values.is_empty() {
+        map.insert(
+            "settings".into(),
+            Value::Object(values.into_iter().collect()),
+        );
     }
-    let items = e
+}
+
+/// The fixture entry of the organizer with this slug; `None` if there is none.
+pub(super) async fn organizer(
+    tx: &dyn Repositories,
+    slug: &str,
+) -> Result<Option<Value>, RepositoryError> {
+    let Some(o) = tx.organizers().find_by_slug(slug).await? else {
+        return Ok(None);
+    };
+    let mut map = Map::new();
+    map.insert("slug".into(), o.slug.as_str().into());
+    map.insert("name".into(), o.name.clone().into());
+    map.insert("plugins".into(), o.plugins.clone().into());
+    put_settings(&mut map, tx.settings().organizer_values(o.id).await?);
+    let meta = tx.meta_properties().all(o.id).await?;
+    let meta = meta
+        .iter()
+        .map(|p| only(api::render_meta_property(p), META_PROPERTY));
+    put_list(
+        &mut map,
+        "meta_properties",
+        meta.map(Value::Object).collect(),
+    );
+    let channels = tx.sales_channels().all(o.id).await?;
+    let channels = channels
+        .iter()
+        .map(|c| only(api::render_sales_channel(c), SALES_CHANNEL));
+    put_list(
+        &mut map,
+        "sales_channels",
+        channels.map(Value::Object).collect(),
+    );
+    let filter = EventFilter::new(EventScope::All, WireDateTime::now());
+    let mut events = Vec::new();
+    for e in tx.events().list(o.id, filter, ALL).await?.items {
+        events.push(event(tx, &e, slug).await?);
+    }
+    put_list(&mut map, "events", events);
+    let mut teams = Vec::new();
+    for t in tx.teams().list(o.id, ALL).await?.items {
+        let mut keys = vec!["name", "all_events", "limit_events"];
+        keys.extend(Permission::ALL.iter().map(|p| p.name()));
+        let mut team = only(api::render_team(&t), &keys);
+        let mut tokens = Vec::new();
+        for k in tx.tokens().list(t.team.id, ALL).await?.items {
+            let mut token = only(api::render_token(&k), &["name"]);
+            if let Some(hash) = tx.tokens().hash(k.id).await? {
+                token.insert("token_sha256".into(), hash.to_hex().into());
+            }
+            token.insert("active".into(), k.active.into());
+            tokens.push(Value::Object(token));
+        }
+        put_list(&mut team, "tokens", tokens);
+        teams.push(Value::Object(team));
+    }
+    put_list(&mut map, "teams", teams);
+    let mut devices = Vec::new();
+    for d in tx.devices().list(o.id, ALL).await?.items {
+        let rendered = api::render_device(&d);
+        let mut device = only(rendered.clone(), DEVICE);
+        if d.revoked {
+            device.insert("revoked".into(), true.into());
+        }
+        if let Some(hash) = tx.devices().api_token_hash(d.id).await? {
+            device.insert("api_token_sha256".into(), hash.to_hex().into());
+            let reported = only(rendered, HARDWARE).into_iter();
+            device.extend(reported.filter(|(_, v)| !v.is_null()));
+        }
+        devices.push(Value::Object(device));
+    }
+    put_list(&mut map, "devices", devices);
+    Ok(Some(Value::Object(map)))
+}
+
+async fn event(
+    tx: &dyn Repositories,
+    e: &Event,
+    organizer: &str,
+) -> Result<Value, RepositoryError> {
+    let mut map = only(api::render_event(e, organizer), EVENT);
+    put_settings(&mut map, tx.settings().event_values(e.id).await?);
+    let mut items = Vec::new();
+    for i in tx.items().all(e.id).await? {
+        let mut item = only(api::render_item(&i), ITEM);
+        let variations = i
+            .variations
+            .iter()
+            .map(|v| Value::Object(only(api::render_variation(v), VARIATION)));
+        put_list(&mut item, "variations", variations.collect());
+        items.push(Value::Object(item));
+    }
+    put_list(&mut map, "items", items);
+    let subevents = tx.subevents().list(e.id, vec![], ALL).await?.items;
+    let subevents = subevents
+        .iter()
+        .map(|s| only(api::render_subevent(s, e), SUBEVENT));
+    put_list(
+        &mut map,
+        "subevents",
+        subevents.map(Value::Object).collect(),
+    );
+    let quotas = tx.quotas().list(e.id, vec![], ALL).await?.items;
+    let quotas = quotas.iter().map(|q| only(api::render_quota(q), QUOTA));
+    put_list(&mut map, "quotas", quotas.map(Value::Object).collect());
+    let contents = tx.digital_contents().list(e.id, None, ALL).await?.items;
+    let contents = contents
+        .iter()
+        .map(|c| only(api::render_digital_content(c), CONTENT));
+    put_list(
+        &mut map,
+        "digital_contents",
+        contents.map(Value::Object).collect(),
+    );
+    let secrets = tx
+        .imported_secrets()
+        .list(e.id, SecretFilter::default(), ALL)
+        .await?;
+    let secrets = secrets
         .items
         .iter()
-        .map(|i| {
-            let mut item = json!({
-                "id": i.id.0,
-                "name": i.fields.name,
-                "default_price": i.fields.default_price.to_string(),
-                "active": i.fields.active,
-                "description": i.fields.description,
-                "admission": i.fields.admission,
-                "position": i.fields.position,
-            });
-            let variations: Vec<Value> = i
-                .variations
-                .iter()
-                .map(|v| {
-                    json!({
-                        "id": v.id.0,
-                        "value": v.fields.value,
-                        "default_price": v.fields.default_price.map(|p| p.to_string()),
-                        "active": v.fields.active,
-                        "position": v.fields.position,
-                    })
-                })
-                .collect();
-            if let Value::Object(m) = &mut item {
-                put_list(m, "variations", variations);
-            }
-            item
-        })
-        .collect();
-    put_list(&mut map, "items", items);
-    let subevents = e
-        .subevents
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id.0,
-                "name": s.data.name,
-                "active": s.data.active,
-                "date_from": s.data.date_from,
-                "date_to": s.data.date_to,
-                "presale_start": s.data.presale_start,
-                "presale_end": s.data.presale_end,
-                "location": s.data.location,
-            })
-        })
-        .collect();
-    put_list(&mut map, "subevents", subevents);
-    let quotas = e
-        .quotas
-        .iter()
-        .map(|q| {
-            json!({
-                "id": q.id.0,
-                "name": q.data.name,
-                "size": q.data.size,
-                "items": q.data.items,
-                "variations": q.data.variations,
-                "subevent": q.data.subevent.map(|s| s.0),
-            })
-        })
-        .collect();
-    put_list(&mut map, "quotas", quotas);
-    let contents = e
-        .digital_contents
-        .iter()
-        .map(|c| {
-            let d = &c.data;
-            json!({
-                "id": c.id.0,
-                "subevent": d.subevent.map(|s| s.0),
-                "title": d.title,
-                "content_type": d.content_type.as_str(),
-                "url": d.url,
-                "description": d.description,
-                "all_products": d.all_products,
-                "limit_products": d.limit_products,
-                "available_from": d.available_from,
-                "available_until": d.available_until,
-                "position": d.position,
-            })
-        })
-        .collect();
-    put_list(&mut map, "digital_contents", contents);
-    let secrets = e
-        .imported_secrets
-        .iter()
-        .map(|s| {
-            json!({
-                "secret": s.data.secret,
-                "used": s.data.used,
-                "item": s.data.item.map(|i| i.0),
-                "variation": s.data.variation.map(|v| v.0),
-                "subevent": s.data.subevent.map(|x| x.0),
-            })
-        })
-        .collect();
-    put_list(&mut map, "imported_secrets", secrets);
-    Value::Object(map)
-}
-
-fn organizer(s: &OrganizerSnapshot) -> Value {
-    let mut map = Map::new();
-    map.insert("slug".into(), s.organizer.slug.as_str().into());
-    map.insert("name".into(), s.organizer.name.clone().into());
-    map.insert("plugins".into(), json!(s.organizer.plugins));
-    if !s.settings.is_empty() {
-        map.insert("settings".into(), settings(&s.settings));
-    }
-    let meta = s
-        .meta_properties
-        .iter()
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "default": p.default,
-                "required": p.required,
-                "allowed_values": p.allowed_values,
-                "protected": p.protected,
-                "filter_allowed": p.filter_allowed,
-            })
-        })
-        .collect();
-    put_list(&mut map, "meta_properties", meta);
-    let channels = s
-        .sales_channels
-        .iter()
-        .map(|c| {
-            json!({
-                "identifier": c.identifier,
-                "label": c.label,
-                "type": c.kind,
-                "position": c.position,
-            })
-        })
-        .collect();
-    put_list(&mut map, "sales_channels", channels);
-    put_list(&mut map, "events", s.events.iter().map(event).collect());
-    let teams = s
-        .teams
-        .iter()
-        .map(|t| {
-            let mut team = Map::new();
-            team.insert("name".into(), t.team.team.name.clone().into());
-            team.insert(
-                "all_events".into(),
-                (t.team.team.events == EventScope::All).into(),
-            );
-            team.insert("limit_events".into(), json!(t.team.limit_events));
-            for p in Permission::ALL {
-                team.insert(p.name().into(), t.team.team.permissions.contains(p).into());
-            }
-            let tokens = t
-                .tokens
-                .iter()
-                .map(|k| {
-                    json!({
-                        "name": k.token.name,
-                        "token_sha256": k.hash.to_hex(),
-                        "active": k.token.active,
-                    })
-                })
-                .collect();
-            put_list(&mut team, "tokens", tokens);
-            Value::Object(team)
-        })
-        .collect();
-    put_list(&mut map, "teams", teams);
-    let devices = s
-        .devices
-        .iter()
-        .map(|d| {
-            let device = &d.device;
-            let mut m = Map::new();
-            m.insert("device_id".into(), device.device_id.into());
-            m.insert("name".into(), device.name.clone().into());
-            m.insert("all_events".into(), device.all_events.into());
-            let limit: Vec<&str> = device
-                .limit_events
-                .iter()
-                .map(|e| e.slug.as_str())
-                .collect();
-            m.insert("limit_events".into(), json!(limit));
-            m.insert(
-                "security_profile".into(),
-                device.security_profile.clone().into(),
-            );
-            m.insert("unique_serial".into(), device.unique_serial.clone().into());
-            m.insert(
-                "initialization_token".into(),
-                device.initialization_token.clone().into(),
-            );
-            if device.revoked {
-                m.insert("revoked".into(), true.into());
-            }
-            if let Some(hash) = d.api_token {
-                m.insert("api_token_sha256".into(), hash.to_hex().into());
-                let h = &device.hardware;
-                for (key, value) in [
-                    ("hardware_brand", &h.hardware_brand),
-                    ("hardware_model", &h.hardware_model),
-                    ("os_name", &h.os_name),
-                    ("os_version", &h.os_version),
-                    ("software_brand", &h.software_brand),
-                    ("software_version", &h.software_version),
-                ] {
-                    if let Some(v) = value {
-                        m.insert(key.into(), v.clone().into());
-                    }
-                }
-            }
-            Value::Object(m)
-        })
-        .collect();
-    put_list(&mut map, "devices", devices);
-    Value::Object(map)
-}
-
-/// The fixture document of these organizers.
-pub fn render(snapshots: &[OrganizerSnapshot]) -> Value {
-    json!({
-        "version": VERSION,
-        "organizers": snapshots.iter().map(organizer).collect::<Vec<_>>(),
-    })
+        .map(|s| only(api::render_imported_secret(s), SECRET));
+    put_list(
+        &mut map,
+        "imported_secrets",
+        secrets.map(Value::Object).collect(),
+    );
+    Ok(Value::Object(map))
 }

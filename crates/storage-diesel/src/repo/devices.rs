@@ -264,12 +264,17 @@ impl DeviceRepository for Database {
                 // The next number is read outside the write transaction (so SQLite takes its
                 // write lock with the INSERT); a concurrent create that took it makes the
                 // INSERT fail on the unique (organizer, device_id), and it is tried again.
-                let highest: Option<i64> = devices::table
-                    .filter(devices::organizer_id.eq(device.organizer.0))
-                    .select(max(devices::device_id))
-                    .first(conn)
-                    .map_err(from_diesel)?;
-                let next = highest.unwrap_or(0) + 1;
+                let next = match device.device_id {
+                    Some(given) => given,
+                    None => {
+                        let highest: Option<i64> = devices::table
+                            .filter(devices::organizer_id.eq(device.organizer.0))
+                            .select(max(devices::device_id))
+                            .first(conn)
+                            .map_err(from_diesel)?;
+                        highest.unwrap_or(0) + 1
+                    }
+                };
                 let f = &device.fields;
                 let written = conn.transaction(|conn| {
                     let id: i64 = diesel::insert_into(devices::table)
@@ -291,7 +296,11 @@ impl DeviceRepository for Database {
                 });
                 match written.map_err(RepositoryError::from) {
                     Ok(device) => return Ok(device),
-                    Err(RepositoryError::Conflict(_)) if attempt < CREATE_ATTEMPTS => continue,
+                    Err(RepositoryError::Conflict(_))
+                        if attempt < CREATE_ATTEMPTS && device.device_id.is_none() =>
+                    {
+                        continue
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -369,6 +378,19 @@ impl DeviceRepository for Database {
                 return Ok(None);
             }
             load_by_id(conn, id.0).map(Some)
+        })
+        .await
+    }
+
+    async fn api_token_hash(&self, id: DeviceId) -> Result<Option<TokenHash>, RepositoryError> {
+        self.read(move |conn| {
+            let hex: Option<Option<String>> = devices::table
+                .find(id.0)
+                .select(devices::api_token_hash)
+                .first(conn)
+                .optional()
+                .map_err(from_diesel)?;
+            Ok(hex.flatten().as_deref().and_then(TokenHash::from_hex))
         })
         .await
     }

@@ -4,8 +4,8 @@
 
 use super::Database;
 use crate::connection::DbConnection;
-use crate::dialect::per_backend;
-use crate::error::from_diesel;
+use crate::dialect::{claim_id, per_backend};
+use crate::error::{from_diesel, TxError};
 use crate::schema::{digital_content_items, digital_contents, items, subevents};
 use crate::to_i64;
 use async_trait::async_trait;
@@ -337,22 +337,27 @@ impl DigitalContentRepository for Database {
     async fn create(
         &self,
         event: EventId,
+        id: Option<DigitalContentId>,
         data: DigitalContentData,
     ) -> Result<DigitalContent, RepositoryError> {
         self.run_invalidating(move |conn| {
             let id = conn
                 .transaction(|conn| {
+                    if let Some(given) = id {
+                        claim_id(conn, "digital_contents", given.0)?;
+                    }
                     let id: i64 = diesel::insert_into(digital_contents::table)
                         .values((
+                            id.map(|given| digital_contents::id.eq(given.0)),
                             digital_contents::event_id.eq(event.0),
                             ContentChangeset::from(&data),
                         ))
                         .returning(digital_contents::id)
                         .get_result(conn)?;
                     write_products(conn, event, id, &data.limit_products)?;
-                    Ok::<_, diesel::result::Error>(id)
+                    Ok::<_, TxError>(id)
                 })
-                .map_err(from_diesel)?;
+                .map_err(RepositoryError::from)?;
             find_one(conn, event, id)?
                 .ok_or_else(|| RepositoryError::Internal("created digital content vanished".into()))
         })

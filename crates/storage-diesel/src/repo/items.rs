@@ -3,8 +3,8 @@
 
 use super::Database;
 use crate::connection::DbConnection;
-use crate::dialect::per_backend;
-use crate::error::from_diesel;
+use crate::dialect::{claim_id, per_backend};
+use crate::error::{from_diesel, TxError};
 use crate::schema::{item_variations, items};
 use crate::to_i64;
 use async_trait::async_trait;
@@ -238,33 +238,46 @@ impl ItemRepository for Database {
     async fn create(
         &self,
         event: EventId,
+        id: Option<ItemId>,
         fields: ItemFields,
-        variations: Vec<VariationFields>,
+        variations: Vec<(Option<VariationId>, VariationFields)>,
     ) -> Result<Item, RepositoryError> {
         let values = ItemChangeset::from(fields);
         let has_variations = !variations.is_empty();
         self.run_invalidating(move |conn| {
             let id = conn
-                .transaction(|conn| {
+                .transaction::<_, TxError, _>(|conn| {
+                    if let Some(given) = id {
+                        claim_id(conn, "items", given.0)?;
+                    }
                     let id: i64 = diesel::insert_into(items::table)
                         .values((
+                            id.map(|given| items::id.eq(given.0)),
                             items::event_id.eq(event.0),
                             items::has_variations.eq(has_variations),
                             values,
                         ))
                         .returning(items::id)
                         .get_result(conn)?;
-                    if has_variations {
-                        let rows: Vec<_> = variations
-                            .into_iter()
-                            .map(|v| (item_variations::item_id.eq(id), VariationChangeset::from(v)))
-                            .collect();
-                        let insert = diesel::insert_into(item_variations::table).values(rows);
-                        per_backend!(conn, |c| insert.execute(c))?;
+                    if variations.iter().all(|(given, _)| given.is_none()) {
+                        if has_variations {
+                            let rows: Vec<_> = variations
+                                .into_iter()
+                                .map(|(_, v)| {
+                                    (item_variations::item_id.eq(id), VariationChangeset::from(v))
+                                })
+                                .collect();
+                            let insert = diesel::insert_into(item_variations::table).values(rows);
+                            per_backend!(conn, |c| insert.execute(c))?;
+                        }
+                    } else {
+                        for (given, v) in variations {
+                            insert_variation(conn, ItemId(id), given, v)?;
+                        }
                     }
                     Ok(id)
                 })
-                .map_err(from_diesel)?;
+                .map_err(RepositoryError::from)?;
             load_item(conn, event.0, id)?
                 .ok_or_else(|| RepositoryError::Internal(format!("item {id} vanished")))
         })
@@ -357,15 +370,12 @@ impl ItemRepository for Database {
     async fn create_variation(
         &self,
         item: ItemId,
+        id: Option<VariationId>,
         fields: VariationFields,
     ) -> Result<ItemVariation, RepositoryError> {
-        let values = VariationChangeset::from(fields);
         self.run_invalidating(move |conn| {
-            diesel::insert_into(item_variations::table)
-                .values((item_variations::item_id.eq(item.0), values))
-                .returning(item_variations::all_columns)
-                .get_result::<VariationRow>(conn)
-                .map_err(from_diesel)?
+            conn.transaction::<_, TxError, _>(|conn| insert_variation(conn, item, id, fields))
+                .map_err(RepositoryError::from)?
                 .try_into()
         })
         .await
@@ -412,4 +422,24 @@ impl ItemRepository for Database {
         })
         .await
     }
+}
+
+/// One variation, under its given id if there is one.
+fn insert_variation(
+    conn: &mut DbConnection,
+    item: ItemId,
+    id: Option<VariationId>,
+    fields: VariationFields,
+) -> Result<VariationRow, TxError> {
+    if let Some(given) = id {
+        claim_id(conn, "item_variations", given.0)?;
+    }
+    Ok(diesel::insert_into(item_variations::table)
+        .values((
+            id.map(|given| item_variations::id.eq(given.0)),
+            item_variations::item_id.eq(item.0),
+            VariationChangeset::from(fields),
+        ))
+        .returning(item_variations::all_columns)
+        .get_result::<VariationRow>(conn)?)
 }

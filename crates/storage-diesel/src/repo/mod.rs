@@ -5,7 +5,6 @@
 mod devices;
 mod digital_contents;
 mod events;
-mod fixtures;
 mod idempotency;
 mod imported_secrets;
 mod items;

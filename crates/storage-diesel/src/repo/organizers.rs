@@ -121,6 +121,19 @@ impl OrganizerRepository for Database {
         .await
     }
 
+    async fn rename(&self, id: OrganizerId, name: &str) -> Result<Organizer, RepositoryError> {
+        let name = name.to_owned();
+        self.run_invalidating(move |conn| {
+            diesel::update(organizers::table.find(id.0))
+                .set(organizers::name.eq(name))
+                .returning(organizers::all_columns)
+                .get_result::<OrganizerRow>(conn)
+                .map_err(from_diesel)?
+                .try_into()
+        })
+        .await
+    }
+
     async fn set_plugins(
         &self,
         id: OrganizerId,

@@ -1,7 +1,7 @@
 use super::Database;
 use crate::connection::DbConnection;
-use crate::dialect::per_backend;
-use crate::error::from_diesel;
+use crate::dialect::{claim_id, per_backend};
+use crate::error::{from_diesel, TxError};
 use crate::schema::{
     events, item_variations, items, quota_items, quota_variations, quotas, subevents,
 };
@@ -253,11 +253,20 @@ impl QuotaRepository for Database {
         .await
     }
 
-    async fn create(&self, event: EventId, data: QuotaData) -> Result<Quota, RepositoryError> {
+    async fn create(
+        &self,
+        event: EventId,
+        id: Option<QuotaId>,
+        data: QuotaData,
+    ) -> Result<Quota, RepositoryError> {
         self.run_invalidating(move |conn| {
-            conn.transaction(|conn| {
+            conn.transaction::<_, TxError, _>(|conn| {
+                if let Some(given) = id {
+                    claim_id(conn, "quotas", given.0)?;
+                }
                 let id: i64 = diesel::insert_into(quotas::table)
                     .values((
+                        id.map(|given| quotas::id.eq(given.0)),
                         quotas::event_id.eq(event.0),
                         quotas::name.eq(&data.name),
                         quotas::size.eq(data.size),
@@ -266,9 +275,9 @@ impl QuotaRepository for Database {
                     .returning(quotas::id)
                     .get_result(conn)?;
                 write_links(conn, id, &data)?;
-                find_one(conn, event, id)
+                Ok(find_one(conn, event, id)?)
             })
-            .map_err(from_diesel)?
+            .map_err(RepositoryError::from)?
             .ok_or_else(|| RepositoryError::Internal("created quota vanished".into()))
         })
         .await

@@ -1,6 +1,7 @@
 use super::Database;
 use crate::connection::DbConnection;
-use crate::error::from_diesel;
+use crate::dialect::claim_id;
+use crate::error::{from_diesel, TxError};
 use crate::schema::{quota_items, quota_variations, quotas, subevents};
 use crate::to_i64;
 use async_trait::async_trait;
@@ -160,16 +161,26 @@ impl SubEventRepository for Database {
     async fn create(
         &self,
         event: EventId,
+        id: Option<SubEventId>,
         data: SubEventData,
     ) -> Result<SubEvent, RepositoryError> {
         let values = SubEventChangeset::from(data);
         self.run_invalidating(move |conn| {
-            diesel::insert_into(subevents::table)
-                .values((subevents::event_id.eq(event.0), values))
-                .returning(subevents::all_columns)
-                .get_result::<SubEventRow>(conn)
-                .map_err(from_diesel)?
-                .try_into()
+            conn.transaction::<_, TxError, _>(|conn| {
+                if let Some(given) = id {
+                    claim_id(conn, "subevents", given.0)?;
+                }
+                Ok(diesel::insert_into(subevents::table)
+                    .values((
+                        id.map(|given| subevents::id.eq(given.0)),
+                        subevents::event_id.eq(event.0),
+                        values,
+                    ))
+                    .returning(subevents::all_columns)
+                    .get_result::<SubEventRow>(conn)?)
+            })
+            .map_err(RepositoryError::from)?
+            .try_into()
         })
         .await
     }

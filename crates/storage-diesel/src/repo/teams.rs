@@ -537,6 +537,43 @@ impl TokenRepository for Database {
         .await
     }
 
+    async fn hash(&self, id: TokenId) -> Result<Option<TokenHash>, RepositoryError> {
+        self.read(move |conn| {
+            let hex: Option<String> = api_tokens::table
+                .find(id.0)
+                .select(api_tokens::token_hash)
+                .first(conn)
+                .optional()
+                .map_err(from_diesel)?;
+            Ok(hex.as_deref().and_then(TokenHash::from_hex))
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        id: TokenId,
+        team: TeamId,
+        name: &str,
+        active: bool,
+    ) -> Result<Option<ApiToken>, RepositoryError> {
+        let name = name.to_owned();
+        self.run_invalidating(move |conn| {
+            diesel::update(api_tokens::table.find(id.0))
+                .set((
+                    api_tokens::team_id.eq(team.0),
+                    api_tokens::name.eq(name),
+                    api_tokens::active.eq(active),
+                ))
+                .returning(TOKEN_COLUMNS)
+                .get_result::<(i64, i64, String, bool)>(conn)
+                .optional()
+                .map(|row| row.map(api_token))
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
     async fn deactivate(
         &self,
         team: TeamId,

@@ -191,6 +191,22 @@ async fn respond(
     json_response(status, &render(event, &view, None))
 }
 
+/// An event as the API shows it, without request context (no `valid_keys`, and links and
+/// the legacy `sales_channels` as for an organizer without channels): for fixture exports.
+pub(crate) fn render_detached(
+    event: &presale_domain::event::Event,
+    organizer_slug: &str,
+) -> serde_json::Value {
+    let view = View {
+        base_url: "",
+        organizer_slug,
+        organizer_channels: &[],
+        with_keys: false,
+        with_availability: false,
+    };
+    serde_json::to_value(render(event, &view, None)).unwrap_or_default()
+}
+
 /// `POST /events/`, or a clone with `?clone_from=<event>` (or `<organizer>/<event>`).
 async fn create(
     req: HttpRequest,
