@@ -27,7 +27,7 @@ const INVALID_INTEGER: &str = "A valid integer is required.";
 /// A string field: numbers become their text, surrounding whitespace is trimmed, an empty
 /// result is refused unless `allow_blank`, and NUL characters (which PostgreSQL cannot store)
 /// are refused.
-pub(crate) fn string(value: &Value, allow_blank: bool) -> Result<String, &'static str> {
+pub fn string(value: &Value, allow_blank: bool) -> Result<String, &'static str> {
     let text = match value {
         Value::Null => return Err(NOT_NULL),
         Value::String(s) => s.trim().to_owned(),
@@ -45,7 +45,7 @@ pub(crate) fn string(value: &Value, allow_blank: bool) -> Result<String, &'stati
 
 /// A boolean: `true/false`, `1/0`, or the words `true/false`, `yes/no`, `on/off`, `1/0`
 /// (docs/api-compatibility.md; case-insensitive, as form-encoded Python clients send `True`).
-pub(crate) fn boolean(value: &Value) -> Result<bool, &'static str> {
+pub fn boolean(value: &Value) -> Result<bool, &'static str> {
     const INVALID: &str = "Must be a valid boolean.";
     match value {
         Value::Null => Err(NOT_NULL),
@@ -66,7 +66,7 @@ pub(crate) fn boolean(value: &Value) -> Result<bool, &'static str> {
 
 /// An integer: a JSON integer, a float without fraction, or the text of one (`" 4 "`,
 /// `"3.0"`). Values beyond `i64` saturate, so that range checks report them.
-pub(crate) fn integer(value: &Value) -> Result<i64, &'static str> {
+pub fn integer(value: &Value) -> Result<i64, &'static str> {
     match value {
         Value::Null => Err(NOT_NULL),
         Value::Number(n) => {
@@ -165,7 +165,7 @@ pub(crate) fn float_in(value: &Value, min: f64, max: f64) -> Result<Option<f64>,
 }
 
 /// A list of strings, or the message for the field.
-pub(crate) fn string_list(value: &Value) -> Result<Vec<String>, String> {
+pub fn string_list(value: &Value) -> Result<Vec<String>, String> {
     match value {
         Value::Null => Err(NOT_NULL.into()),
         Value::Array(items) => items

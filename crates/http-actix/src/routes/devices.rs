@@ -44,7 +44,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The device resource, fields in pretix's order.
-pub(crate) fn render(d: &Device) -> Value {
+pub fn render(d: &Device) -> Value {
     let h = &d.hardware;
     json!({
         "device_id": d.device_id,
@@ -68,7 +68,7 @@ pub(crate) fn render(d: &Device) -> Value {
 
 /// The writable fields of a body; read-only ones (`device_id`, `unique_serial`, `revoked`,
 /// the hardware fields, ...) are ignored, as in pretix.
-pub(crate) fn read_changes(body: &Map<String, Value>) -> (DeviceChanges, FieldErrors) {
+pub fn read_changes(body: &Map<String, Value>) -> (DeviceChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = DeviceChanges {
         all_events: r.read("all_events", fields::boolean),

@@ -56,7 +56,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 /// `id, subevent, title, content_type, url, description, all_products, limit_products,
 /// available_from, available_until, position`: the order of the document's examples.
-pub(crate) fn render(c: &DigitalContent) -> Value {
+pub fn render(c: &DigitalContent) -> Value {
     let d = &c.data;
     json!({
         "id": c.id.0,
@@ -98,7 +98,7 @@ fn description(v: &Value) -> Result<Option<I18nString>, String> {
 }
 
 /// Parses every writable field that was sent; `id` is read-only and ignored.
-pub(crate) fn content_changes(body: &Map<String, Value>) -> (DigitalContentChanges, FieldErrors) {
+pub fn content_changes(body: &Map<String, Value>) -> (DigitalContentChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = DigitalContentChanges {
         subevent: r.read("subevent", subevent),

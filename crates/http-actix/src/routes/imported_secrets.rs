@@ -65,7 +65,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, secret, used, item, variation, subevent`.
-pub(crate) fn render(s: &ImportedSecret) -> Value {
+pub fn render(s: &ImportedSecret) -> Value {
     json!({
         "id": s.id.0,
         "secret": s.data.secret,

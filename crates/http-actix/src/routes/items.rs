@@ -70,7 +70,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, value, default_price, active, position`.
-pub(crate) fn render_variation(v: &ItemVariation) -> Value {
+pub fn render_variation(v: &ItemVariation) -> Value {
     json!({
         "id": v.id.0,
         "value": v.fields.value,
@@ -82,7 +82,7 @@ pub(crate) fn render_variation(v: &ItemVariation) -> Value {
 
 /// `id, name, default_price, active, description, category, admission, position,
 /// has_variations, variations`; categories are not served, so `category` is always null.
-pub(crate) fn render_item(i: &Item) -> Value {
+pub fn render_item(i: &Item) -> Value {
     json!({
         "id": i.id.0,
         "name": i.fields.name,
@@ -118,7 +118,7 @@ fn category(value: &Value) -> Result<(), String> {
 }
 
 /// A variation body's writable fields; read-only ones (`id`) are ignored.
-pub(crate) fn variation_changes(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {
+pub fn variation_changes(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = VariationChanges {
         value: r.read("value", required_i18n),
@@ -132,7 +132,7 @@ pub(crate) fn variation_changes(body: &Map<String, Value>) -> (VariationChanges,
 
 /// A product body's writable fields, inline variations included; read-only ones (`id`,
 /// `has_variations`) are ignored.
-pub(crate) fn item_changes(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
+pub fn item_changes(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
     let mut r = FieldReader::new(body);
     let name = r.read("name", required_i18n);
     let default_price = r.read("default_price", money);

@@ -51,7 +51,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, default, required, allowed_values, protected, filter_allowed`.
-pub(crate) fn render(p: &MetaProperty) -> Value {
+pub fn render(p: &MetaProperty) -> Value {
     json!({
         "id": p.id.0,
         "name": p.name,
@@ -81,7 +81,7 @@ fn sent<'a>(
 /// Applies the body's fields to `fields`, every error in field order. `full` (create, PUT)
 /// requires `name` and `allowed_values`, as pretix does; otherwise (PATCH) only what is
 /// sent changes. `id` is read-only and ignored.
-pub(crate) fn read_fields(
+pub fn read_fields(
     body: &Map<String, Value>,
     mut fields: MetaPropertyFields,
     full: bool,

@@ -52,7 +52,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, size, items, variations, subevent`.
-pub(crate) fn render(q: &Quota) -> Value {
+pub fn render(q: &Quota) -> Value {
     json!({
         "id": q.id.0,
         "name": q.data.name,
@@ -82,7 +82,7 @@ fn subevent(v: &Value) -> Result<Option<SubEventId>, String> {
 }
 
 /// Parses every writable field that was sent; `id` is read-only and ignored.
-pub(crate) fn quota_changes(body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
+pub fn quota_changes(body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = QuotaChanges {
         name: r.read("name", name),

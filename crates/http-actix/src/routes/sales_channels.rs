@@ -51,7 +51,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `identifier, label, type, position` (docs/api-compatibility.md; pretix puts `type` second).
-pub(crate) fn render(c: &SalesChannel) -> Value {
+pub fn render(c: &SalesChannel) -> Value {
     json!({
         "identifier": c.identifier,
         "label": c.label.to_json(),
@@ -76,7 +76,7 @@ fn sent<'a>(
 /// Applies the body's fields to `fields`, every error in field order. `existing` is the
 /// channel being updated (`None` on create); `full` (create, PUT) requires `identifier` and
 /// `label`. A `type` or `position` left out keeps its value (`api` and 0 on create).
-pub(crate) fn read_fields(
+pub fn read_fields(
     body: &Map<String, Value>,
     mut fields: SalesChannelFields,
     existing: Option<&SalesChannel>,

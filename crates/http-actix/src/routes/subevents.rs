@@ -53,7 +53,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, event, active, date_from, date_to, presale_start, presale_end, location`.
-pub(crate) fn render(s: &SubEvent, event: &Event) -> Value {
+pub fn render(s: &SubEvent, event: &Event) -> Value {
     let d = &s.data;
     json!({
         "id": s.id.0,
@@ -77,7 +77,7 @@ fn required_datetime(v: &Value) -> Result<WireDateTime, String> {
 }
 
 /// Parses every writable field that was sent; `id` and `event` are read-only and ignored.
-pub(crate) fn subevent_changes(body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
+pub fn subevent_changes(body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = SubEventChanges {
         name: r.read("name", required_i18n),

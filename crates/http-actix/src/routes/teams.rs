@@ -65,7 +65,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `id, name, all_events, limit_events`, then every permission flag in pretix's order.
-pub(crate) fn render(t: &TeamWithEvents) -> Value {
+pub fn render(t: &TeamWithEvents) -> Value {
     let mut map = Map::new();
     map.insert("id".into(), t.team.id.0.into());
     map.insert("name".into(), t.team.name.clone().into());
@@ -81,7 +81,7 @@ pub(crate) fn render(t: &TeamWithEvents) -> Value {
 }
 
 /// `id, name, active`.
-pub(crate) fn render_token(t: &ApiToken) -> Value {
+pub fn render_token(t: &ApiToken) -> Value {
     json!({"id": t.id.0, "name": t.name, "active": t.active})
 }
 
@@ -113,7 +113,7 @@ fn sent<'a>(
 /// `limit_events`, as pretix does; other fields left out keep their value (PATCH changes only
 /// what is sent). `id` is read-only and ignored. The errors found here go to the use case,
 /// which adds the name and event rules and reports them all in field order.
-pub(crate) fn read_fields(
+pub fn read_fields(
     body: &Map<String, Value>,
     mut fields: TeamFields,
     full: bool,

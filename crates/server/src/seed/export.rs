@@ -3,114 +3,26 @@
 //! into an empty database gives the same organizers. API tokens are written as the SHA-256
 //! that is stored (`token_sha256`): the tokens themselves are not kept.
 
+use super::fields::{writable::*, Fields, HARDWARE, META_PROPERTY, SALES_CHANNEL};
+use super::walk::ALL;
 use presale_domain::auth::{EventScope, Permission};
 use presale_domain::event::{Event, EventFilter};
 use presale_domain::imported_secret::SecretFilter;
-use presale_domain::pagination::Window;
 use presale_domain::store::Repositories;
 use presale_domain::values::WireDateTime;
 use presale_domain::RepositoryError;
 use presale_http_actix::fixture as api;
 use serde_json::{Map, Value};
 
-const ALL: Window = Window {
-    offset: 0,
-    limit: i64::MAX as u64,
-};
-
-const EVENT: &[&str] = &[
-    "name",
-    "slug",
-    "live",
-    "testmode",
-    "currency",
-    "date_from",
-    "date_to",
-    "date_admission",
-    "is_public",
-    "presale_start",
-    "presale_end",
-    "location",
-    "geo_lat",
-    "geo_lon",
-    "has_subevents",
-    "meta_data",
-    "plugins",
-    "timezone",
-    "item_meta_properties",
-    "all_sales_channels",
-    "limit_sales_channels",
-];
-const ITEM: &[&str] = &[
-    "id",
-    "name",
-    "default_price",
-    "active",
-    "description",
-    "admission",
-    "position",
-];
-const VARIATION: &[&str] = &["id", "value", "default_price", "active", "position"];
-const SUBEVENT: &[&str] = &[
-    "id",
-    "name",
-    "active",
-    "date_from",
-    "date_to",
-    "presale_start",
-    "presale_end",
-    "location",
-];
-const QUOTA: &[&str] = &["id", "name", "size", "items", "variations", "subevent"];
-const CONTENT: &[&str] = &[
-    "id",
-    "subevent",
-    "title",
-    "content_type",
-    "url",
-    "description",
-    "all_products",
-    "limit_products",
-    "available_from",
-    "available_until",
-    "position",
-];
-const SECRET: &[&str] = &["secret", "used", "item", "variation", "subevent"];
-const META_PROPERTY: &[&str] = &[
-    "name",
-    "default",
-    "required",
-    "allowed_values",
-    "protected",
-    "filter_allowed",
-];
-const SALES_CHANNEL: &[&str] = &["identifier", "label", "type", "position"];
-const DEVICE: &[&str] = &[
-    "device_id",
-    "name",
-    "all_events",
-    "limit_events",
-    "security_profile",
-    "unique_serial",
-    "initialization_token",
-];
-const HARDWARE: &[&str] = &[
-    "hardware_brand",
-    "hardware_model",
-    "os_name",
-    "os_version",
-    "software_brand",
-    "software_version",
-];
-
 /// The fields `keys` of a rendered resource, in that order.
-fn only(rendered: Value, keys: &[&str]) -> Map<String, Value> {
+fn only<'k>(rendered: Value, keys: impl Fields<'k>) -> Map<String, Value> {
     let Value::Object(mut map) = rendered else {
         return Map::new();
     };
-    keys.iter()
-        .filter_map(|k| map.remove(*k).map(|v| ((*k).to_owned(), v)))
-        .collect()
+    let kept = keys
+        .names()
+        .filter_map(|k| map.remove(k).map(|v| (k.to_owned(), v)));
+    kept.collect()
 }
 
 /// Adds `key` unless the list is empty.
@@ -170,10 +82,10 @@ pub(super) async fn organizer(
     for t in tx.teams().list(o.id, ALL).await?.items {
         let mut keys = vec!["name", "all_events", "limit_events"];
         keys.extend(Permission::ALL.iter().map(|p| p.name()));
-        let mut team = only(api::render_team(&t), &keys);
+        let mut team = only(api::render_team(&t), keys.as_slice());
         let mut tokens = Vec::new();
         for k in tx.tokens().list(t.team.id, ALL).await?.items {
-            let mut token = only(api::render_token(&k), &["name"]);
+            let mut token = only(api::render_token(&k), "name");
             if let Some(hash) = tx.tokens().hash(k.id).await? {
                 token.insert("token_sha256".into(), hash.to_hex().into());
             }

@@ -13,6 +13,7 @@
 //!   the API's renderers, keeping the fields a document gives.
 
 mod export;
+mod fields;
 #[cfg(test)]
 mod tests;
 mod walk;
@@ -96,12 +97,9 @@ fn fail(e: impl std::fmt::Display) -> CommandError {
 }
 
 fn is_yaml(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .as_deref(),
-        Some("yaml" | "yml")
-    )
+    let yaml =
+        |e: &std::ffi::OsStr| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml");
+    path.extension().is_some_and(yaml)
 }
 
 /// The document in a JSON or YAML file.

@@ -171,3 +171,41 @@ async fn a_document_that_is_not_an_object_or_of_another_version_is_refused() {
         ["document: version: Unsupported version: this Presale reads version 1."]
     );
 }
+
+#[tokio::test]
+async fn ids_and_device_credentials_are_checked_against_what_the_transaction_holds() {
+    let (_t, db) = database();
+    let event = |slug: &str, items: Value| json!({"name": "E", "slug": slug, "date_from": "2030-01-01T00:00:00Z", "items": items});
+    let shirt = json!([{"id": 10, "name": "Shirt", "default_price": "5.00",
+        "variations": [{"id": 20, "value": "S"}]}]);
+    let first = json!({"organizers": [{"slug": "o", "name": "O", "events": [event("a", shirt)],
+        "devices": [{"device_id": 1, "name": "Scanner", "limit_events": [],
+                     "unique_serial": "SERIAL0000000001", "initialization_token": "init-token-000000001"}]}]});
+    assert_eq!(seed(&db, first).await, Vec::<String>::new());
+    let document = json!({"organizers": [{"slug": "o", "name": "O",
+        "events": [event("b", json!([
+            {"id": 11, "name": "Cap", "default_price": "1.00",
+             "variations": [{"id": 20, "value": "M"}]},
+            {"id": 11, "name": "Again", "default_price": "1.00"}]))],
+        "devices": [
+            {"device_id": 1, "name": "Scanner", "limit_events": [], "unique_serial": "SERIAL0000000002"},
+            {"device_id": 2, "name": "Box", "limit_events": [], "initialization_token": "init-token-000000001"},
+            {"device_id": 3, "name": "Gate", "limit_events": [], "api_token": "device-token-00000001"},
+            {"device_id": 4, "name": "Door", "limit_events": [], "api_token": "device-token-00000001"}]}]});
+    assert_eq!(
+        seed(&db, document).await,
+        [
+            "organizers[0].events[0].items[0].variations[0] (M): id: Variation 20 belongs to another product.",
+            "organizers[0].events[0].items[1] (Again): id: This id is used by an earlier entry of the document.",
+            "organizers[0].devices[0] (Scanner): unique_serial: A device's serial cannot be changed.",
+            "organizers[0].devices[1] (Box): initialization_token: This token is used by another device.",
+            "organizers[0].devices[3] (Door): api_token: This token is used by another device.",
+        ]
+    );
+    let org = db.organizers().find_by_slug("o").await.unwrap().unwrap();
+    assert_eq!(
+        db.events().find_by_slug(org.id, "b").await.unwrap(),
+        None,
+        "nothing written"
+    );
+}

@@ -60,7 +60,7 @@ fn required_i18n(v: &Value) -> Result<presale_domain::values::I18nString, String
 }
 
 /// Parses every writable field that was sent; read-only fields are ignored.
-pub(crate) fn event_changes(body: &Map<String, Value>) -> (EventChanges, FieldErrors) {
+pub fn event_changes(body: &Map<String, Value>) -> (EventChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
     let changes = EventChanges {
         name: r.read("name", required_i18n),

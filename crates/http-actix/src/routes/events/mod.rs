@@ -193,7 +193,7 @@ async fn respond(
 
 /// An event as the API shows it, without request context (no `valid_keys`, and links and
 /// the legacy `sales_channels` as for an organizer without channels): for fixture exports.
-pub(crate) fn render_detached(
+pub fn render_detached(
     event: &presale_domain::event::Event,
     organizer_slug: &str,
 ) -> serde_json::Value {
