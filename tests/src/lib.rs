@@ -7,8 +7,9 @@
 use actix_web::dev::ServerHandle;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::Method;
-use presale_domain::auth::{PermissionSet, Team};
-use presale_domain::organizer::{self, EventSelection, Organizer};
+use presale::admin::{self, EventSelection};
+use presale_domain::access::{PermissionSet, Team};
+use presale_domain::organizer::Organizer;
 use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
 use presale_storage_diesel::{Database, PoolOptions};
 use serde_json::Value;
@@ -209,7 +210,7 @@ impl TestApp {
     }
 
     pub async fn organizer(&self, slug: &str, name: &str) -> Organizer {
-        organizer::create_organizer(&self.db, slug, name)
+        admin::create_organizer(&self.db, slug, name)
             .await
             .expect("create organizer")
     }
@@ -221,13 +222,13 @@ impl TestApp {
         permissions: PermissionSet,
         events: EventSelection,
     ) -> Team {
-        organizer::create_team(&self.db, &self.db, organizer, name, permissions, events)
+        admin::create_team(&self.db, &self.db, organizer, name, permissions, events)
             .await
             .expect("create team")
     }
 
     pub async fn token(&self, organizer: &str, team: &str) -> String {
-        organizer::create_token(&self.db, &self.db, &self.db, organizer, team, "test")
+        admin::create_token(&self.db, &self.db, &self.db, organizer, team, "test")
             .await
             .expect("create token")
             .as_str()

@@ -2,8 +2,8 @@
 //! Cloning (`/events/{e}/clone/` and `?clone_from=`) and going live, on both backends.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, Backend, TestApp};
 use serde_json::{json, Value};
 

@@ -4,8 +4,8 @@
 //! device authentication on the read endpoints, security profiles, and last-seen records.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_domain::settings::{keys_for, Level};
 use presale_tests::{both_backends, Response, TestApp};
 use serde_json::{json, Value};

@@ -6,8 +6,8 @@
 //! given, so PostgreSQL's sequences stay right).
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 

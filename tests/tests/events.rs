@@ -6,9 +6,9 @@ use actix_web::http::Method;
 use base64ct::{Base64, Encoding};
 use ed25519_dalek::pkcs8::DecodePublicKey;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use presale_domain::auth::{Permission, PermissionSet};
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_domain::event::EventKeys;
-use presale_domain::organizer::EventSelection;
 use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 

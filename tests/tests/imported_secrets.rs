@@ -6,8 +6,8 @@
 //! tests do not depend on the catalog APIs.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, Response, TestApp};
 use serde_json::{json, Value};
 

@@ -4,8 +4,8 @@
 //! ordering, pagination, 404s, the permission matrix and quota clean-up, on both backends.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, Response, TestApp};
 use serde_json::{json, Value};
 

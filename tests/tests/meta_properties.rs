@@ -3,8 +3,8 @@
 //! 404s, the permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 

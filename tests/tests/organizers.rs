@@ -3,8 +3,8 @@
 //! organizer-level plugin list.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, Backend, Options, TestApp};
 use serde_json::json;
 

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Pagination edges (docs/api-compatibility.md) on the teams list, over HTTP, on both backends.
 
-use presale_domain::auth::PermissionSet;
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::PermissionSet;
 use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 

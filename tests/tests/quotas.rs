@@ -5,8 +5,8 @@
 //! tests do not depend on the items API.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 

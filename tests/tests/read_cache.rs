@@ -226,8 +226,8 @@ async fn a_kept_answer_is_served_until_a_write(app: TestApp) {
 }
 
 async fn answers_are_kept_per_credential_and_host(app: TestApp) {
-    use presale_domain::auth::PermissionSet;
-    use presale_domain::organizer::EventSelection;
+    use presale::admin::EventSelection;
+    use presale_domain::access::PermissionSet;
     let admin = app.organizer_with_token("bigevents").await;
     create_event(&app, &admin, "open").await;
     create_event(&app, &admin, "closed").await;

@@ -4,8 +4,8 @@
 //! a 400), 405 and permissions.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, Response, TestApp};
 use serde_json::{json, Value};
 
@@ -749,7 +749,7 @@ async fn event_settings_need_event_settings_permission_and_event_access(app: Tes
     event(&app, "bigevents", "other-ev");
     let other_token = app.organizer_with_token("other").await;
     event(&app, "other", "ev");
-    let all_but: PermissionSet = presale_domain::auth::Permission::ALL
+    let all_but: PermissionSet = presale_domain::access::Permission::ALL
         .into_iter()
         .filter(|p| *p != Permission::ChangeEventSettings)
         .collect();

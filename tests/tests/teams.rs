@@ -4,8 +4,8 @@
 //! `can_change_teams` on every route.
 
 use actix_web::http::Method;
-use presale_domain::auth::{Permission, PermissionSet, TokenHash};
-use presale_domain::organizer::EventSelection;
+use presale::admin::EventSelection;
+use presale_domain::access::{Permission, PermissionSet, TokenHash};
 use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 

@@ -6,19 +6,17 @@
 //! (docs/api-compatibility.md). References follow DRF's related fields scoped to the event: a product
 //! or date of another event is reported like an unknown one.
 
-use crate::auth::EventId;
 use crate::error::RepositoryError;
-use crate::event::{Event, UpdateMode};
+use crate::event::Event;
+use crate::ids::DigitalContentId;
+use crate::ids::EventId;
+use crate::ids::SubEventId;
 use crate::item::position_error;
 use crate::pagination::{Page, Window};
-use crate::subevent::SubEventId;
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, WireDateTime};
+use crate::write::UpdateMode;
 use async_trait::async_trait;
-
-/// Database id of a digital content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DigitalContentId(pub i64);
 
 /// The resource's fields in the order pretix shows them (the document's examples; its field
 /// table lists them in another order) and reports errors in.
@@ -415,7 +413,7 @@ pub async fn delete_digital_content(
 mod tests {
     use super::*;
     use crate::event::EventData;
-    use crate::organizer::OrganizerId;
+    use crate::ids::OrganizerId;
     use crate::values::{Currency, Slug, TimeZone};
 
     const EVENT: EventId = EventId(3);

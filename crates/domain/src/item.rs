@@ -1,20 +1,13 @@
 //! Products ("items") of an event and their variations (docs/api-compatibility.md): the resource, its
 //! rules, and the use cases behind `/events/{e}/items/` and `/items/{id}/variations/`.
 
-use crate::auth::EventId;
 use crate::error::RepositoryError;
+use crate::ids::EventId;
+use crate::ids::{ItemId, VariationId};
 use crate::pagination::{Page, Window};
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, Money};
 use async_trait::async_trait;
-
-/// Database id of a product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ItemId(pub i64);
-
-/// Database id of a product variation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct VariationId(pub i64);
 
 /// The product resource's fields, in the order they are shown (and errors reported in).
 pub const ITEM_FIELDS: &[&str] = &[

@@ -18,13 +18,13 @@
 //! assert_eq!(Money::parse("23.4").unwrap().to_string(), "23.40");
 //! ```
 
-pub mod auth;
+pub mod access;
 pub mod device;
 pub mod digital_content;
 pub mod error;
 pub mod event;
-pub mod freshness;
 pub mod idempotency;
+pub mod ids;
 pub mod imported_secret;
 pub mod item;
 pub mod meta;
@@ -39,5 +39,6 @@ pub mod subevent;
 pub mod team;
 pub mod validation;
 pub mod values;
+pub mod write;
 
 pub use error::RepositoryError;

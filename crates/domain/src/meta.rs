@@ -1,14 +1,11 @@
 //! Organizer meta data properties: the keys events may carry in `meta_data`.
 
 use crate::error::RepositoryError;
-use crate::organizer::OrganizerId;
+use crate::ids::MetaPropertyId;
+use crate::ids::OrganizerId;
 use crate::pagination::{Page, Window};
 use crate::validation::FieldErrors;
 use async_trait::async_trait;
-
-/// Database id of a meta property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MetaPropertyId(pub i64);
 
 /// A meta data property of an organizer.
 #[derive(Debug, Clone, PartialEq, Eq)]

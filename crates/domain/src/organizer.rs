@@ -1,18 +1,14 @@
 //! Organizers, and the use cases that reach them through a credential.
 
-use crate::auth::{
-    EventId, EventScope, NewTeam, Permission, PermissionSet, PlainToken, Principal, Team,
-    TeamRepository, TokenRepository,
-};
+use crate::ids::{EventId, OrganizerId};
+
+use crate::access::{Permission, Principal};
+
 use crate::error::RepositoryError;
 use crate::pagination::{Page, Window};
 use crate::plugins::PluginError;
 use crate::values::Slug;
 use async_trait::async_trait;
-
-/// Database id of an organizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct OrganizerId(pub i64);
 
 /// An organizer: the account that runs events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,137 +123,11 @@ pub async fn visible_organizers(
     organizers.list(vec![principal.organizer()], window).await
 }
 
-/// Why an administrative command failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdminError {
-    #[error("organizer '{0}' does not exist")]
-    UnknownOrganizer(String),
-    #[error("organizer '{0}' already exists")]
-    OrganizerExists(String),
-    #[error("team '{0}' does not exist in this organizer")]
-    UnknownTeam(String),
-    #[error("team '{0}' already exists in this organizer")]
-    TeamExists(String),
-    #[error("several teams are named '{0}' in this organizer")]
-    AmbiguousTeam(String),
-    #[error("invalid slug '{slug}': {reason}")]
-    InvalidSlug { slug: String, reason: String },
-    #[error("team name may not be blank")]
-    BlankName,
-    #[error("unknown event '{0}' in this organizer")]
-    UnknownEvent(String),
-    #[error(transparent)]
-    Repository(#[from] RepositoryError),
-}
-
-/// Creates an organizer (for the command line).
-pub async fn create_organizer(
-    organizers: &dyn OrganizerRepository,
-    slug: &str,
-    name: &str,
-) -> Result<Organizer, AdminError> {
-    let parsed = Slug::parse(slug).map_err(|e| AdminError::InvalidSlug {
-        slug: slug.to_owned(),
-        reason: e.to_string(),
-    })?;
-    if name.trim().is_empty() {
-        return Err(AdminError::BlankName);
-    }
-    organizers.create(parsed, name).await.map_err(|e| match e {
-        RepositoryError::Conflict(_) => AdminError::OrganizerExists(slug.to_owned()),
-        other => other.into(),
-    })
-}
-
-async fn existing_organizer(
-    organizers: &dyn OrganizerRepository,
-    slug: &str,
-) -> Result<Organizer, AdminError> {
-    organizers
-        .find_by_slug(slug)
-        .await?
-        .ok_or_else(|| AdminError::UnknownOrganizer(slug.to_owned()))
-}
-
-/// The events a new team may see, as given on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventSelection {
-    All,
-    /// Event slugs of the organizer.
-    Slugs(Vec<String>),
-}
-
-/// Creates a team in an organizer (for the command line). Team names are unique per
-/// organizer here so that tokens can be created by team name.
-pub async fn create_team(
-    organizers: &dyn OrganizerRepository,
-    teams: &dyn TeamRepository,
-    organizer: &str,
-    name: &str,
-    permissions: PermissionSet,
-    events: EventSelection,
-) -> Result<Team, AdminError> {
-    let org = existing_organizer(organizers, organizer).await?;
-    if name.trim().is_empty() {
-        return Err(AdminError::BlankName);
-    }
-    let events = match events {
-        EventSelection::All => EventScope::All,
-        EventSelection::Slugs(slugs) => {
-            let found = organizers.event_ids(org.id, slugs.clone()).await?;
-            let mut ids = Vec::with_capacity(slugs.len());
-            for slug in slugs {
-                match found.iter().find(|(s, _)| *s == slug) {
-                    Some((_, id)) => ids.push(*id),
-                    None => return Err(AdminError::UnknownEvent(slug)),
-                }
-            }
-            ids.sort();
-            ids.dedup();
-            EventScope::Limited(ids)
-        }
-    };
-    if !teams.find_by_name(org.id, name).await?.is_empty() {
-        return Err(AdminError::TeamExists(name.to_owned()));
-    }
-    Ok(teams
-        .create(NewTeam {
-            organizer: org.id,
-            name: name.to_owned(),
-            permissions,
-            events,
-        })
-        .await?)
-}
-
-/// Creates an API token for a team named by organizer slug and team name; the plain token
-/// is returned once and only its hash is stored.
-pub async fn create_token(
-    organizers: &dyn OrganizerRepository,
-    teams: &dyn TeamRepository,
-    tokens: &dyn TokenRepository,
-    organizer: &str,
-    team: &str,
-    token_name: &str,
-) -> Result<PlainToken, AdminError> {
-    let org = existing_organizer(organizers, organizer).await?;
-    let found = teams.find_by_name(org.id, team).await?;
-    let team = match found.as_slice() {
-        [] => return Err(AdminError::UnknownTeam(team.to_owned())),
-        [one] => one,
-        _ => return Err(AdminError::AmbiguousTeam(team.to_owned())),
-    };
-    let plain = PlainToken::generate();
-    tokens.create(team.id, token_name, plain.hash()).await?;
-    Ok(plain)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{
-        ApiToken, MockTeamRepository, MockTokenRepository, TeamId, TokenHash, TokenId,
-    };
+    use crate::access::{EventScope, PermissionSet, Team};
+    use crate::ids::{TeamId, TokenId};
 
     fn org(id: i64, slug: &str) -> Organizer {
         Organizer {
@@ -359,67 +229,5 @@ mod tests {
             changed.map_err(|e| e.to_string()),
             Err("Plugin cannot be enabled on this level: 'pretix.plugins.stripe'.".to_owned())
         );
-    }
-
-    #[pollster::test]
-    async fn duplicate_organizer_slug_is_reported() {
-        let mut repo = MockOrganizerRepository::new();
-        repo.expect_create()
-            .returning(|_, _| Err(RepositoryError::Conflict("slug".into())));
-        assert_eq!(
-            create_organizer(&repo, "bigevents", "Big Events").await,
-            Err(AdminError::OrganizerExists("bigevents".into()))
-        );
-        assert_eq!(
-            create_organizer(&repo, "-bad", "x")
-                .await
-                .map_err(|e| e.to_string()),
-            Err(
-                "invalid slug '-bad': The slug may only contain letters, numbers, dots and dashes."
-                    .into()
-            )
-        );
-    }
-
-    #[pollster::test]
-    async fn token_for_missing_team_is_refused_and_found_team_gets_hashed_token() {
-        let orgs = repo_with(vec![org(1, "bigevents")]);
-        let mut teams = MockTeamRepository::new();
-        teams.expect_find_by_name().returning(|o, name| {
-            Ok(if name == "API" {
-                vec![Team {
-                    id: TeamId(4),
-                    organizer: o,
-                    name: name.into(),
-                    permissions: PermissionSet::all(),
-                    events: EventScope::All,
-                }]
-            } else {
-                vec![]
-            })
-        });
-        let mut tokens = MockTokenRepository::new();
-        tokens
-            .expect_create()
-            .withf(|team, name, _| *team == TeamId(4) && name == "cli")
-            .times(1)
-            .returning(|team, name, _hash: TokenHash| {
-                Ok(ApiToken {
-                    id: TokenId(1),
-                    team,
-                    name: name.into(),
-                    active: true,
-                })
-            });
-        assert_eq!(
-            create_token(&orgs, &teams, &tokens, "bigevents", "Nope", "cli").await,
-            Err(AdminError::UnknownTeam("Nope".into()))
-        );
-        assert_eq!(
-            create_token(&orgs, &teams, &tokens, "missing", "API", "cli").await,
-            Err(AdminError::UnknownOrganizer("missing".into()))
-        );
-        let token = create_token(&orgs, &teams, &tokens, "bigevents", "API", "cli").await;
-        assert_eq!(token.map(|t| t.as_str().len()), Ok(64));
     }
 }

@@ -5,18 +5,16 @@
 //! sub-event of this event) as `non_field_errors`; Presale reports each under the field it
 //! is about (docs/api-compatibility.md), with pretix's messages.
 
-use crate::auth::EventId;
 use crate::error::RepositoryError;
-use crate::event::{Event, UpdateMode};
-use crate::organizer::OrganizerId;
+use crate::event::Event;
+use crate::ids::EventId;
+use crate::ids::OrganizerId;
+use crate::ids::QuotaId;
+use crate::ids::SubEventId;
 use crate::pagination::{Page, Window};
-use crate::subevent::SubEventId;
 use crate::validation::FieldErrors;
+use crate::write::UpdateMode;
 use async_trait::async_trait;
-
-/// Database id of a quota.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct QuotaId(pub i64);
 
 /// The quota resource's fields, in the order they are shown (and errors reported in).
 pub const QUOTA_FIELDS: &[&str] = &["id", "name", "size", "items", "variations", "subevent"];

@@ -1,7 +1,7 @@
 //! Sales channels: where an organizer sells (`web` exists from the start).
 
 use crate::error::RepositoryError;
-use crate::organizer::OrganizerId;
+use crate::ids::OrganizerId;
 use crate::pagination::{Page, Window};
 use crate::validation::FieldErrors;
 use crate::values::I18nString;

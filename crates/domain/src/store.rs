@@ -12,7 +12,8 @@
 //!
 //! ```
 //! use presale_domain::store::{Ports, Repositories, Store};
-//! use presale_domain::organizer::{MockOrganizerRepository, Organizer, OrganizerId};
+//! use presale_domain::ids::OrganizerId;
+//! use presale_domain::organizer::{MockOrganizerRepository, Organizer};
 //! use presale_domain::values::Slug;
 //! use std::sync::Arc;
 //!
@@ -37,11 +38,10 @@
 //! # });
 //! ```
 
-use crate::auth::{TeamRepository, TokenRepository};
-use crate::device::DeviceRepository;
+use crate::device::{DevicePorts, DeviceRepository};
 use crate::digital_content::DigitalContentRepository;
 use crate::error::RepositoryError;
-use crate::event::EventRepository;
+use crate::event::{EventPorts, EventRepository};
 use crate::imported_secret::ImportedSecretRepository;
 use crate::item::ItemRepository;
 use crate::meta::MetaPropertyRepository;
@@ -50,6 +50,7 @@ use crate::quota::QuotaRepository;
 use crate::sales_channel::SalesChannelRepository;
 use crate::settings::SettingsRepository;
 use crate::subevent::SubEventRepository;
+use crate::team::{TeamRepository, TokenRepository};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -84,6 +85,28 @@ pub trait Store: Repositories {
     /// Opens a transaction. Writers of other transactions may wait for it to end, so a use
     /// case keeps it open only for its own calls.
     async fn begin(&self) -> Result<Box<dyn Transaction>, RepositoryError>;
+}
+
+impl<'a> EventPorts<'a> {
+    /// The event ports of a store or of one of its transactions.
+    pub fn of(repositories: &'a dyn Repositories) -> Self {
+        EventPorts {
+            events: repositories.events(),
+            meta: repositories.meta_properties(),
+            channels: repositories.sales_channels(),
+            settings: repositories.settings(),
+        }
+    }
+}
+
+impl<'a> DevicePorts<'a> {
+    /// The device ports of a store or of one of its transactions.
+    pub fn of(repositories: &'a dyn Repositories) -> Self {
+        DevicePorts {
+            devices: repositories.devices(),
+            organizers: repositories.organizers(),
+        }
+    }
 }
 
 /// One implementation per repository, for instance mocks in a test.
@@ -152,8 +175,8 @@ impl Ports {
     pub fn unexpected() -> Self {
         Ports {
             organizers: Arc::new(crate::organizer::MockOrganizerRepository::new()),
-            tokens: Arc::new(crate::auth::MockTokenRepository::new()),
-            teams: Arc::new(crate::auth::MockTeamRepository::new()),
+            tokens: Arc::new(crate::team::MockTokenRepository::new()),
+            teams: Arc::new(crate::team::MockTeamRepository::new()),
             devices: Arc::new(crate::device::MockDeviceRepository::new()),
             events: Arc::new(crate::event::MockEventRepository::new()),
             digital_contents: Arc::new(crate::digital_content::MockDigitalContentRepository::new()),

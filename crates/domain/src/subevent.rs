@@ -1,16 +1,14 @@
 //! Sub-events: the dates of an event series (events with `has_subevents: true`).
 
-use crate::auth::EventId;
 use crate::error::RepositoryError;
-use crate::event::{Event, UpdateMode};
+use crate::event::Event;
+use crate::ids::EventId;
+use crate::ids::SubEventId;
 use crate::pagination::{Page, Window};
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, WireDateTime};
+use crate::write::UpdateMode;
 use async_trait::async_trait;
-
-/// Database id of a sub-event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SubEventId(pub i64);
 
 /// The sub-event resource's fields, in the order they are shown (and errors reported in).
 pub const SUBEVENT_FIELDS: &[&str] = &[
@@ -262,7 +260,7 @@ pub async fn delete_subevent(
 mod tests {
     use super::*;
     use crate::event::EventData;
-    use crate::organizer::OrganizerId;
+    use crate::ids::OrganizerId;
     use crate::values::{Currency, Slug, TimeZone};
 
     fn at(s: &str) -> WireDateTime {

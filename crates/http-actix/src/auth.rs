@@ -5,10 +5,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use presale_domain::auth::{authenticate_token, AuthError, Principal};
-use presale_domain::device::{
-    authenticate_device, record_seen, should_record_seen, Device, RouteMethod,
-};
+use presale_domain::access::Principal;
+use presale_domain::access::RouteMethod;
+use presale_domain::device::{authenticate_device, record_seen, should_record_seen, Device};
+use presale_domain::team::{authenticate_token, AuthError};
 use presale_domain::values::WireDateTime;
 
 /// The authenticated credential of a request: `Authorization: Token <token>` (a team API

@@ -21,9 +21,11 @@ mod state;
 
 pub use error::ApiError;
 pub use fallback::{json_errors, reject_null_characters};
-pub use idempotency::{Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER};
+pub use idempotency::{
+    Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER, MAX_STORED_RESPONSE_BYTES,
+};
 pub use logging::request_log;
-pub use read_cache::{serve_kept_answers, ReadCache};
+pub use read_cache::{serve_kept_answers, DataVersion, ReadCache};
 pub use routes::configure;
 pub use routes::imported_secrets::imported_secret_changes;
 pub use state::{

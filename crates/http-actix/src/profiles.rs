@@ -2,7 +2,7 @@
 //! of the route that matched, so a route is named by its shape, not by its parameter names.
 
 use actix_web::HttpRequest;
-use presale_domain::device::ApiRoute;
+use presale_domain::access::ApiRoute;
 
 /// The 403 detail of a request a device's security profile does not allow.
 pub(crate) const PROFILE_DENIED: &str = "Request denied by device security profile.";

@@ -33,7 +33,6 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpResponse};
-use presale_domain::freshness::DataVersion;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -279,6 +278,41 @@ async fn keepable(
     let bytes = body::to_bytes(payload).await.map_err(Into::into)?;
     let res = ServiceResponse::new(req, head.set_body(bytes.clone()).map_into_boxed_body());
     Ok((res, Some(bytes)))
+}
+
+/// A number that changes whenever data stored through this process changes.
+///
+/// The storage adapter keeps it: every write through its ports moves it, and so does
+/// anything that asks the adapter to drop what it keeps in memory. Any `Fn() -> u64` is one. A cache of reads stays
+/// valid while the number it was filled under is current (and, for writes by other processes,
+/// which this number cannot see, while it is younger than its time-to-live).
+///
+/// Reading it does no I/O: it is meant to be read on every request.
+///
+/// ```
+/// use presale_http_actix::DataVersion;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// struct Counter(AtomicU64);
+/// impl DataVersion for Counter {
+///     fn data_version(&self) -> u64 {
+///         self.0.load(Ordering::Acquire)
+///     }
+/// }
+///
+/// let store = Counter(AtomicU64::new(0));
+/// let filled_under = store.data_version();
+/// store.0.fetch_add(1, Ordering::AcqRel); // a write
+/// assert_ne!(store.data_version(), filled_under);
+/// ```
+pub trait DataVersion: Send + Sync {
+    fn data_version(&self) -> u64;
+}
+
+impl<F: Fn() -> u64 + Send + Sync> DataVersion for F {
+    fn data_version(&self) -> u64 {
+        self()
+    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 //! Handler tests against mocked ports: no database, the real routes and error mapping.
 
 use actix_web::{test, web, App};
-use presale_domain::auth::{
-    ApiToken, EventScope, MockTeamRepository, MockTokenRepository, PermissionSet, Team, TeamId,
-    TokenId,
-};
-use presale_domain::organizer::{MockOrganizerRepository, Organizer, OrganizerId};
+use presale_domain::access::{EventScope, PermissionSet, Team};
+use presale_domain::ids::OrganizerId;
+use presale_domain::ids::{TeamId, TokenId};
+use presale_domain::organizer::{MockOrganizerRepository, Organizer};
 use presale_domain::pagination::Page;
 use presale_domain::store::Ports;
+use presale_domain::team::{ApiToken, MockTeamRepository, MockTokenRepository};
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
 use presale_http_actix::{configure, AppState};

@@ -10,11 +10,10 @@ use actix_web::web::Bytes;
 use actix_web::{test, web, App, HttpResponse};
 use presale_domain::idempotency::{
     Claim, ClaimId, IdempotencyKey, MockIdempotencyRepository, StoredResponse,
-    MAX_STORED_RESPONSE_BYTES,
 };
 use presale_domain::store::Ports;
 use presale_domain::RepositoryError;
-use presale_http_actix::{AppState, HttpOptions, Idempotency};
+use presale_http_actix::{AppState, HttpOptions, Idempotency, MAX_STORED_RESPONSE_BYTES};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,10 +31,10 @@ async fn panics() -> HttpResponse {
 
 /// The app's state: every token is valid (token id 1), nothing else is asked for.
 fn state() -> web::Data<AppState> {
-    use presale_domain::auth::{
-        ApiToken, EventScope, MockTokenRepository, PermissionSet, Team, TeamId, TokenId,
-    };
-    use presale_domain::organizer::OrganizerId;
+    use presale_domain::access::{EventScope, PermissionSet, Team};
+    use presale_domain::ids::OrganizerId;
+    use presale_domain::ids::{TeamId, TokenId};
+    use presale_domain::team::{ApiToken, MockTokenRepository};
     let mut tokens = MockTokenRepository::new();
     tokens.expect_find_by_hash().returning(|_| {
         let team = Team {

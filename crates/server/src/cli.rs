@@ -1,9 +1,9 @@
 //! The `presale` command line.
 
+use crate::admin::{self, EventSelection};
 use crate::config::{database_settings, FileConfig, LogFormat, DEFAULT_BIND};
 use clap::{Args, Parser, Subcommand};
-use presale_domain::auth::{Permission, PermissionSet};
-use presale_domain::organizer::{self, EventSelection};
+use presale_domain::access::{Permission, PermissionSet};
 use presale_storage_diesel::Database;
 use std::path::PathBuf;
 
@@ -332,7 +332,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             Ok(())
         }
         Command::Organizer(OrganizerCommand::Create { slug, name }) => {
-            let org = organizer::create_organizer(&db, &slug, &name)
+            let org = admin::create_organizer(&db, &slug, &name)
                 .await
                 .map_err(fail)?;
             eprintln!("created organizer '{}'", org.slug);
@@ -359,7 +359,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
                 EventSelection::Slugs(args.limit_events.clone())
             };
             let team =
-                organizer::create_team(&db, &db, &args.organizer, &args.team, permissions, events)
+                admin::create_team(&db, &db, &args.organizer, &args.team, permissions, events)
                     .await
                     .map_err(fail)?;
             eprintln!("created team '{}' (id {})", team.name, team.id.0);
@@ -373,7 +373,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             team,
             name,
         }) => {
-            let token = organizer::create_token(&db, &db, &db, &organizer, &team, &name)
+            let token = admin::create_token(&db, &db, &db, &organizer, &team, &name)
                 .await
                 .map_err(fail)?;
             println!("{}", token.as_str());
@@ -435,7 +435,7 @@ async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<()
 
 /// The demo organizer with its team and a sample event, seeded once; a new token on every
 /// start.
-async fn demo_token(db: &Database) -> Result<presale_domain::auth::PlainToken, CommandError> {
+async fn demo_token(db: &Database) -> Result<presale_domain::access::PlainToken, CommandError> {
     use presale_domain::organizer::OrganizerRepository;
     if db.find_by_slug("demo").await.map_err(fail)?.is_none() {
         if let Err(e) = crate::seed::seed_demo(db).await {
@@ -445,17 +445,17 @@ async fn demo_token(db: &Database) -> Result<presale_domain::auth::PlainToken, C
             create_bare_demo(db).await?;
         }
     }
-    organizer::create_token(db, db, db, "demo", "Administrators", "quickstart")
+    admin::create_token(db, db, db, "demo", "Administrators", "quickstart")
         .await
         .map_err(fail)
 }
 
 /// The demo organizer and its all-permissions team, without sample data.
 async fn create_bare_demo(db: &Database) -> Result<(), CommandError> {
-    organizer::create_organizer(db, "demo", "Demo Organizer")
+    admin::create_organizer(db, "demo", "Demo Organizer")
         .await
         .map_err(fail)?;
-    organizer::create_team(
+    admin::create_team(
         db,
         db,
         "demo",

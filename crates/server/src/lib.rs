@@ -4,6 +4,7 @@
 //! endpoints. The `presale` binary is a thin `main` over this library, which the end-to-end
 //! tests also use to start the real server.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod secrets_import;

@@ -23,7 +23,11 @@ pub fn start(
     let state = web::Data::new(AppState::new(Arc::new(db.clone()), options));
     // Inside the request log, so that replayed and refused repeats are logged too.
     let idempotency = Idempotency::new(Arc::new(db.clone()));
-    let read_cache = web::Data::new(ReadCache::new(db.cache_ttl(), Arc::new(db.clone())));
+    let version = db.clone();
+    let read_cache = web::Data::new(ReadCache::new(
+        db.cache_ttl(),
+        Arc::new(move || version.data_version()),
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -6,7 +6,7 @@
 //! of a small request's cost. An entry is served while it is younger than the TTL and no write
 //! through this [`Database`](crate::Database) has happened since it was read: every write
 //! bumps a generation, which drops every entry at once. The same generation is the
-//! [`DataVersion`](presale_domain::freshness::DataVersion) that caches outside this crate
+//! [`Database::data_version`](crate::Database::data_version) that caches outside this crate
 //! (the HTTP edge's answers) key on. Writes by another process (a second instance, the CLI,
 //! plain SQL) are seen within the TTL. A TTL of zero turns the cache off.
 //!
@@ -69,7 +69,7 @@ pub(crate) struct CredentialCache {
     ttl: Duration,
     generation: AtomicU64,
     pub(crate) tokens:
-        CacheMap<String, (presale_domain::auth::ApiToken, presale_domain::auth::Team)>,
+        CacheMap<String, (presale_domain::team::ApiToken, presale_domain::access::Team)>,
     pub(crate) devices: CacheMap<String, presale_domain::device::Device>,
     pub(crate) organizers: CacheMap<String, presale_domain::organizer::Organizer>,
     pub(crate) channels: CacheMap<i64, Vec<presale_domain::sales_channel::SalesChannel>>,

@@ -10,11 +10,13 @@
 #[macro_use]
 mod support;
 
-use presale_domain::auth::{
-    ApiToken, EventId, EventScope, NewTeam, Permission, PermissionSet, PlainToken, Team,
-    TeamRepository, TokenHash, TokenRepository,
-};
-use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
+use presale_domain::team::{ApiToken, NewTeam, TeamRepository, TokenRepository};
+
+use presale_domain::ids::EventId;
+
+use presale_domain::access::{EventScope, Permission, PermissionSet, PlainToken, Team, TokenHash};
+use presale_domain::ids::OrganizerId;
+use presale_domain::organizer::{Organizer, OrganizerRepository};
 use presale_domain::pagination::{Page, Window};
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;

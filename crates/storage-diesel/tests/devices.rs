@@ -9,11 +9,14 @@
 #[macro_use]
 mod support;
 
-use presale_domain::auth::{EventId, PlainToken, TokenHash};
+use presale_domain::ids::EventId;
+
+use presale_domain::access::{PlainToken, TokenHash};
 use presale_domain::device::{
     Device, DeviceFields, DeviceRepository, Hardware, Initialization, LimitEvent, NewDevice,
 };
-use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
+use presale_domain::ids::OrganizerId;
+use presale_domain::organizer::{Organizer, OrganizerRepository};
 use presale_domain::pagination::Window;
 use presale_domain::values::{Slug, WireDateTime};
 use presale_domain::RepositoryError;

@@ -9,15 +9,14 @@
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use presale_domain::auth::{
-    EventId, EventScope, NewTeam, Permission, PermissionSet, PlainToken, TeamId, TeamRepository,
-    TokenId, TokenRepository,
-};
+use presale_domain::access::{EventScope, Permission, PermissionSet, PlainToken};
 use presale_domain::idempotency::{
     Claim, ClaimId, IdempotencyKey, IdempotencyRepository, StoredResponse,
 };
+use presale_domain::ids::{EventId, TeamId, TokenId};
 use presale_domain::organizer::{Organizer, OrganizerRepository};
 use presale_domain::pagination::Window;
+use presale_domain::team::{NewTeam, TeamRepository, TokenRepository};
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
 use presale_storage_diesel::{Database, PoolOptions};

@@ -10,16 +10,16 @@
 #[macro_use]
 mod support;
 
-use presale_domain::auth::EventId;
 use presale_domain::event::EventRepository;
+use presale_domain::ids::EventId;
+use presale_domain::ids::SubEventId;
+use presale_domain::ids::{ItemId, VariationId};
 use presale_domain::imported_secret::{
     ImportedSecret, ImportedSecretRepository, SecretData, SecretFilter,
 };
-use presale_domain::item::{ItemId, VariationId};
 use presale_domain::organizer::OrganizerRepository;
 use presale_domain::pagination::Window;
 use presale_domain::store::Store;
-use presale_domain::subevent::SubEventId;
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
 use presale_storage_diesel::{Database, DbConnection};

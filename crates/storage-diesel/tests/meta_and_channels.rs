@@ -8,10 +8,11 @@
 #[macro_use]
 mod support;
 
-use presale_domain::meta::{
-    MetaProperty, MetaPropertyFields, MetaPropertyId, MetaPropertyRepository,
-};
-use presale_domain::organizer::{Organizer, OrganizerId, OrganizerRepository};
+use presale_domain::meta::{MetaProperty, MetaPropertyFields, MetaPropertyRepository};
+
+use presale_domain::ids::MetaPropertyId;
+use presale_domain::ids::OrganizerId;
+use presale_domain::organizer::{Organizer, OrganizerRepository};
 use presale_domain::pagination::Window;
 use presale_domain::sales_channel::{SalesChannel, SalesChannelFields, SalesChannelRepository};
 use presale_domain::values::{I18nString, Slug};

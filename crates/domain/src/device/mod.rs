@@ -7,17 +7,15 @@
 //! - The device API: [`initialize_device`] trades the initialization token for an API token
 //!   (64 characters, only its hash is stored); [`update_device_info`], [`roll_token`] and
 //!   [`revoke_device`] act on the device that [`authenticate_device`] accepted.
-//! - An authenticated device is a [`crate::auth::Principal::Device`]: no team permission, only
+//! - An authenticated device is a [`crate::access::Principal::Device`]: no team permission, only
 //!   its events, and the routes its [`SecurityProfile`] allows.
 //! - [`record_seen`] notes the last time a device was seen, at most once a minute.
 
-mod profile;
 mod rsa;
 mod rules;
 #[cfg(test)]
 mod tests;
 
-pub use profile::{ApiRoute, RouteMethod, SecurityProfile};
 pub use rsa::is_rsa_public_key;
 pub use rules::{
     authenticate_device, create_device, initialize_device, record_seen, revoke_device, roll_token,
@@ -25,19 +23,18 @@ pub use rules::{
     DeviceReport, WriteMode, DEVICE_FIELDS, REPORT_FIELDS, SEEN_INTERVAL_SECONDS,
 };
 
-use crate::auth::{EventId, EventScope, Principal, TokenHash};
+use crate::ids::DeviceId;
+use crate::ids::EventId;
+
+use crate::access::{EventScope, Principal, SecurityProfile, TokenHash};
 use crate::error::RepositoryError;
-use crate::organizer::OrganizerId;
+use crate::ids::OrganizerId;
 use crate::pagination::{Page, Window};
 use crate::values::WireDateTime;
 use async_trait::async_trait;
 use rand::distributions::Uniform;
 use rand::Rng;
 use serde_json::Value;
-
-/// Database id of a device (not its per-organizer `device_id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeviceId(pub i64);
 
 /// What a device reports about itself when it initializes or updates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,9 +4,12 @@ use super::{
     generate_initialization_token, generate_serial, is_rsa_public_key, Device, DeviceFields,
     DeviceRepository, Hardware, Initialization, NewDevice, SecurityProfile,
 };
-use crate::auth::{AuthError, EventId, PlainToken, TokenHash};
+use crate::access::{PlainToken, TokenHash};
 use crate::error::RepositoryError;
-use crate::organizer::{OrganizerId, OrganizerRepository};
+use crate::ids::EventId;
+use crate::ids::OrganizerId;
+use crate::organizer::OrganizerRepository;
+use crate::team::AuthError;
 use crate::validation::FieldErrors;
 use crate::values::WireDateTime;
 use serde_json::Value;
@@ -78,16 +81,6 @@ pub struct DevicePorts<'a> {
     pub devices: &'a dyn DeviceRepository,
     /// For looking up `limit_events` by slug.
     pub organizers: &'a dyn OrganizerRepository,
-}
-
-impl<'a> DevicePorts<'a> {
-    /// The device ports of a store or of one of its transactions.
-    pub fn of(repositories: &'a dyn crate::store::Repositories) -> Self {
-        DevicePorts {
-            devices: repositories.devices(),
-            organizers: repositories.organizers(),
-        }
-    }
 }
 
 /// The organizer-API fields a request sent, read; `None` = not sent (or not readable, with

@@ -1,7 +1,8 @@
 use super::rules::{KEY_IS_SET, NOT_A_KEY, TOKEN_REVOKED, TOKEN_USED, UNKNOWN_TOKEN};
 use super::*;
-use crate::auth::{AuthError, PlainToken, TokenHash};
+use crate::access::{PlainToken, TokenHash};
 use crate::organizer::MockOrganizerRepository;
+use crate::team::AuthError;
 use crate::validation::FieldErrors;
 use serde_json::json;
 
@@ -130,7 +131,7 @@ fn a_device_principal_follows_its_events_and_profile() {
     d.security_profile = "pretixscan".into();
     assert_eq!(
         d.principal(),
-        crate::auth::Principal::Device {
+        crate::access::Principal::Device {
             device: DeviceId(7),
             organizer: OrganizerId(1),
             events: EventScope::Limited(vec![EventId(5)]),

@@ -7,13 +7,15 @@ mod tests;
 
 pub use rules::{
     best_availability, clone_event, create_event, delete_event, update_event, EventError,
-    EventPorts, UpdateMode, SEATING_UNSUPPORTED,
+    EventPorts, SEATING_UNSUPPORTED,
 };
 pub use signing::{EventKeys, KeyError};
 
-use crate::auth::{EventId, EventScope};
+use crate::ids::EventId;
+
+use crate::access::EventScope;
 use crate::error::RepositoryError;
-use crate::organizer::OrganizerId;
+use crate::ids::OrganizerId;
 use crate::pagination::{Page, Window};
 use crate::values::{Currency, I18nString, Slug, TimeZone, WireDateTime};
 use async_trait::async_trait;
@@ -132,7 +134,7 @@ pub enum EventOrder {
 /// properties.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaCondition {
-    pub property: crate::meta::MetaPropertyId,
+    pub property: crate::ids::MetaPropertyId,
     pub value: String,
     /// Whether events without their own value match (the value is the property's default).
     pub matches_default: bool,

@@ -4,7 +4,7 @@ use super::{
     Event, EventChanges, EventData, EventDeletion, EventKeys, EventRepository, KeyError,
     EVENT_FIELDS,
 };
-use crate::auth::{Permission, Principal};
+use crate::access::{Permission, Principal};
 use crate::error::RepositoryError;
 use crate::meta::{MetaProperty, MetaPropertyRepository};
 use crate::organizer::Organizer;
@@ -13,6 +13,7 @@ use crate::sales_channel::SalesChannelRepository;
 use crate::settings::SettingsRepository;
 use crate::validation::FieldErrors;
 use crate::values::{Currency, TimeZone, WireDateTime};
+use crate::write::UpdateMode;
 
 /// The ports the event use cases read and write.
 pub struct EventPorts<'a> {
@@ -20,18 +21,6 @@ pub struct EventPorts<'a> {
     pub meta: &'a dyn MetaPropertyRepository,
     pub channels: &'a dyn SalesChannelRepository,
     pub settings: &'a dyn SettingsRepository,
-}
-
-impl<'a> EventPorts<'a> {
-    /// The event ports of a store or of one of its transactions.
-    pub fn of(repositories: &'a dyn crate::store::Repositories) -> Self {
-        EventPorts {
-            events: repositories.events(),
-            meta: repositories.meta_properties(),
-            channels: repositories.sales_channels(),
-            settings: repositories.settings(),
-        }
-    }
 }
 
 /// Why an event was not created, changed or deleted.
@@ -63,14 +52,6 @@ const SEAT_MAPPING_ON_CREATE: &str = "You cannot specify seat category mappings 
 pub const SEATING_UNSUPPORTED: &str = "Reserved seating is not supported by this server.";
 /// The message pretix shows for an event that cannot be deleted.
 pub const NOT_DELETABLE: &str = "The event can not be deleted as it already contains orders. Please set 'live' to false to hide the event and take the shop offline instead.";
-
-/// PUT replaces the writable state (omitted optional fields get their defaults); PATCH
-/// changes only what was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateMode {
-    Replace,
-    Partial,
-}
 
 /// What an event had before the change, for the rules that compare with it: the meta values
 /// (protected properties) and the active plugins (a hybrid plugin it has may stay).

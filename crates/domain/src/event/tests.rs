@@ -1,13 +1,17 @@
 //! Unit tests of the event rules with mocked ports.
 
 use super::*;
-use crate::auth::{EventId, EventScope, PermissionSet, Principal, Team, TeamId, TokenId};
-use crate::meta::{MetaProperty, MetaPropertyId, MockMetaPropertyRepository};
-use crate::organizer::{Organizer, OrganizerId};
+use crate::access::{EventScope, PermissionSet, Principal, Team};
+use crate::ids::MetaPropertyId;
+use crate::ids::OrganizerId;
+use crate::ids::{EventId, TeamId, TokenId};
+use crate::meta::{MetaProperty, MockMetaPropertyRepository};
+use crate::organizer::Organizer;
 use crate::sales_channel::{MockSalesChannelRepository, SalesChannel};
 use crate::settings::MockSettingsRepository;
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, Slug, WireDateTime};
+use crate::write::UpdateMode;
 
 fn organizer(plugins: &[&str]) -> Organizer {
     Organizer {
@@ -223,7 +227,7 @@ async fn protected_meta_needs_organizer_settings_permission() {
         meta_data: Some(vec![("type".into(), "concert".into())]),
         ..minimal()
     };
-    let perms: PermissionSet = [crate::auth::Permission::CreateEvents]
+    let perms: PermissionSet = [crate::access::Permission::CreateEvents]
         .into_iter()
         .collect();
     let got = create_event(

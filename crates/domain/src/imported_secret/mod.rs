@@ -15,17 +15,14 @@ pub use rules::{
     ImportOutcome, ImportedSecretError,
 };
 
-use crate::auth::EventId;
 use crate::error::RepositoryError;
-use crate::item::{ItemId, VariationId};
+use crate::ids::EventId;
+use crate::ids::ImportedSecretId;
+use crate::ids::SubEventId;
+use crate::ids::{ItemId, VariationId};
 use crate::pagination::{Page, Window};
-use crate::subevent::SubEventId;
 use crate::validation::FieldErrors;
 use async_trait::async_trait;
-
-/// Database id of an imported secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ImportedSecretId(pub i64);
 
 /// The resource's fields, in the order they are shown (and errors reported in).
 pub const IMPORTED_SECRET_FIELDS: &[&str] =

@@ -5,10 +5,10 @@ use super::{
     SecretChanges, SecretData, BULK_MAX, DUPLICATE, DUPLICATE_IN_REQUEST, IMPORTED_SECRET_FIELDS,
     USED_NOT_DELETABLE, USED_RESET, VARIATION_OF_OTHER_ITEM,
 };
-use crate::auth::EventId;
 use crate::error::RepositoryError;
-use crate::event::UpdateMode;
+use crate::ids::EventId;
 use crate::validation::FieldErrors;
+use crate::write::UpdateMode;
 use std::collections::HashMap;
 
 const REQUIRED: &str = "This field is required.";

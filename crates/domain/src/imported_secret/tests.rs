@@ -1,5 +1,5 @@
 use super::*;
-use crate::event::UpdateMode;
+use crate::write::UpdateMode;
 use mockall::predicate::eq;
 
 const EVENT: EventId = EventId(3);

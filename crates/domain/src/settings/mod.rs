@@ -25,9 +25,9 @@ pub use registry::{
     CROSS_CHECKS, KEYS, NAME_SCHEMES,
 };
 
-use crate::auth::EventId;
 use crate::error::RepositoryError;
-use crate::organizer::OrganizerId;
+use crate::ids::EventId;
+use crate::ids::OrganizerId;
 use crate::validation::FieldErrors;
 use async_trait::async_trait;
 use serde_json::{Map, Value};

@@ -8,11 +8,11 @@ use crate::error::{json_ok, ApiError};
 use crate::fields::{self, FieldReader};
 use crate::state::{AppState, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::AuthError;
 use presale_domain::device::{
     initialize_device, revoke_device, roll_token, update_device_info, Device, DeviceReport,
     Hardware,
 };
+use presale_domain::team::AuthError;
 use presale_domain::validation::FieldErrors;
 use serde_json::{json, Map, Value};
 

@@ -9,7 +9,7 @@ use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
 use presale_domain::device::{
     create_device, update_device, Device, DeviceChanges, DeviceError, DevicePorts, WriteMode,
 };

@@ -11,15 +11,16 @@ use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
 use presale_domain::digital_content::{
     create_digital_content, delete_digital_content, update_digital_content, ContentType,
-    DigitalContent, DigitalContentChanges, DigitalContentError, DigitalContentId,
+    DigitalContent, DigitalContentChanges, DigitalContentError,
 };
-use presale_domain::event::UpdateMode;
-use presale_domain::subevent::SubEventId;
+use presale_domain::ids::DigitalContentId;
+use presale_domain::ids::SubEventId;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;
+use presale_domain::write::UpdateMode;
 use serde_json::{json, Map, Value};
 
 /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).

@@ -10,16 +10,16 @@ use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
-use presale_domain::event::UpdateMode;
+use presale_domain::access::Permission;
+use presale_domain::ids::ImportedSecretId;
+use presale_domain::ids::SubEventId;
+use presale_domain::ids::{ItemId, VariationId};
 use presale_domain::imported_secret::{
     bulk_create_secrets, create_secret, delete_secret, update_secret, ImportedSecret,
-    ImportedSecretError, ImportedSecretId, SecretChanges, SecretFilter, BULK_MAX, TOO_MANY,
-    USED_NOT_DELETABLE,
+    ImportedSecretError, SecretChanges, SecretFilter, BULK_MAX, TOO_MANY, USED_NOT_DELETABLE,
 };
-use presale_domain::item::{ItemId, VariationId};
-use presale_domain::subevent::SubEventId;
 use presale_domain::validation::FieldErrors;
+use presale_domain::write::UpdateMode;
 use serde_json::{json, Map, Value};
 
 /// Reading needs access to the event (devices included); writing `can_change_items`

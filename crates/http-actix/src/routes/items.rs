@@ -9,11 +9,11 @@ use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
 use presale_domain::event::Event;
+use presale_domain::ids::{ItemId, VariationId};
 use presale_domain::item::{
-    self, Item, ItemChanges, ItemError, ItemErrors, ItemId, ItemVariation, VariationChanges,
-    VariationId, Write,
+    self, Item, ItemChanges, ItemError, ItemErrors, ItemVariation, VariationChanges, Write,
 };
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;

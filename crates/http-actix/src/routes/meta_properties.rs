@@ -10,10 +10,11 @@ use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
+use presale_domain::ids::MetaPropertyId;
 use presale_domain::meta::{
     check_name, create_meta_property, update_meta_property, MetaProperty, MetaPropertyError,
-    MetaPropertyFields, MetaPropertyId,
+    MetaPropertyFields,
 };
 use presale_domain::validation::FieldErrors;
 use serde_json::{json, Map, Value};

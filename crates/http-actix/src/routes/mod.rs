@@ -25,7 +25,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web, Error, HttpRequest, HttpResponse, Resource};
-use presale_domain::auth::{Permission, Principal};
+use presale_domain::access::{Permission, Principal};
 use presale_domain::event::Event;
 use presale_domain::organizer::{organizer_access, Organizer};
 use std::future::Future;

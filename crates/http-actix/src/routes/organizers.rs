@@ -8,7 +8,7 @@ use crate::fields::string_list;
 use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
 use presale_domain::organizer::{
     change_plugins, visible_organizers, ChangePluginsError, Organizer,
 };

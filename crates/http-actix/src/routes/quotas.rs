@@ -10,13 +10,14 @@ use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
-use presale_domain::event::UpdateMode;
+use presale_domain::access::Permission;
+use presale_domain::ids::QuotaId;
+use presale_domain::ids::SubEventId;
 use presale_domain::quota::{
-    create_quota, delete_quota, update_quota, Quota, QuotaChanges, QuotaError, QuotaId, QuotaOrder,
+    create_quota, delete_quota, update_quota, Quota, QuotaChanges, QuotaError, QuotaOrder,
 };
-use presale_domain::subevent::SubEventId;
 use presale_domain::validation::FieldErrors;
+use presale_domain::write::UpdateMode;
 use serde_json::{json, Map, Value};
 
 /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).

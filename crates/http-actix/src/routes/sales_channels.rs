@@ -9,7 +9,7 @@ use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
 use presale_domain::sales_channel::{
     changed_identifier_error, changed_type_error, create_sales_channel, delete_sales_channel,
     new_identifier_error, new_type_error, position_error, update_sales_channel, SalesChannel,

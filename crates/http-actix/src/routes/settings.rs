@@ -7,7 +7,7 @@ use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, ApiError};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
+use presale_domain::access::Permission;
 use presale_domain::settings::{
     change_values, effective_values, ChangeError, EffectiveSettings, Target,
 };

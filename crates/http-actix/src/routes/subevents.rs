@@ -9,14 +9,16 @@ use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::Permission;
-use presale_domain::event::{Event, UpdateMode};
+use presale_domain::access::Permission;
+use presale_domain::event::Event;
+use presale_domain::ids::SubEventId;
 use presale_domain::subevent::{
     create_subevent, delete_subevent, update_subevent, SubEvent, SubEventChanges, SubEventError,
-    SubEventId, SubEventOrder, DEFAULT_ORDER,
+    SubEventOrder, DEFAULT_ORDER,
 };
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{I18nString, WireDateTime};
+use presale_domain::write::UpdateMode;
 use serde_json::{json, Map, Value};
 
 /// Reading needs access to the event; writing `can_change_items`, as docs/api-compatibility.md lists

@@ -10,14 +10,14 @@ use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::auth::{
-    ApiToken, EventScope, Permission, PermissionSet, TeamId, TeamWithEvents, TokenId,
-};
+use presale_domain::access::{EventScope, Permission, PermissionSet};
+use presale_domain::ids::{TeamId, TokenId};
 use presale_domain::organizer::Organizer;
 use presale_domain::team::{
     create_api_token, create_team, update_team, TeamError, TeamFields, TEAM_NOT_FOUND,
     TOKEN_NOT_FOUND,
 };
+use presale_domain::team::{ApiToken, TeamWithEvents};
 use presale_domain::validation::FieldErrors;
 use serde_json::{json, Map, Value};
 

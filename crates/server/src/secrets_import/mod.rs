@@ -13,8 +13,8 @@ pub use records::Format;
 
 use crate::cli::CommandError;
 use clap::{Args, Subcommand};
-use presale_domain::auth::EventId;
 use presale_domain::event::EventRepository;
+use presale_domain::ids::EventId;
 use presale_domain::imported_secret::{
     import_secrets, ImportedSecretError, ImportedSecretRepository, SecretChanges, BULK_MAX,
 };

@@ -5,7 +5,7 @@
 
 use super::fields::{writable::*, Fields, HARDWARE, META_PROPERTY, SALES_CHANNEL};
 use super::walk::ALL;
-use presale_domain::auth::{EventScope, Permission};
+use presale_domain::access::{EventScope, Permission};
 use presale_domain::event::{Event, EventFilter};
 use presale_domain::imported_secret::SecretFilter;
 use presale_domain::store::Repositories;

@@ -3,8 +3,8 @@
 
 use super::walk::walk;
 use super::{check_fixed_token, EntryError};
-use presale_domain::auth::TokenHash;
-use presale_domain::item::ItemId;
+use presale_domain::access::TokenHash;
+use presale_domain::ids::ItemId;
 use presale_domain::store::{Repositories, Store};
 use presale_storage_diesel::testdb::TestDatabase;
 use presale_storage_diesel::{Database, PoolOptions};

@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use diesel::dsl::max;
 use diesel::prelude::*;
-use presale_domain::auth::{EventId, TokenHash};
+use presale_domain::access::TokenHash;
 use presale_domain::device::{
-    Device, DeviceFields, DeviceId, DeviceRepository, Hardware, Initialization, LimitEvent,
-    NewDevice,
+    Device, DeviceFields, DeviceRepository, Hardware, Initialization, LimitEvent, NewDevice,
 };
-use presale_domain::organizer::OrganizerId;
+use presale_domain::ids::DeviceId;
+use presale_domain::ids::EventId;
+use presale_domain::ids::OrganizerId;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::values::WireDateTime;
 use presale_domain::RepositoryError;

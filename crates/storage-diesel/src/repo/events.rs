@@ -13,12 +13,13 @@ use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
-use presale_domain::auth::{EventId, EventScope};
+use presale_domain::access::EventScope;
 use presale_domain::event::{
     Event, EventData, EventDeletion, EventFacts, EventFilter, EventKeys, EventOrder,
     EventRepository,
 };
-use presale_domain::organizer::OrganizerId;
+use presale_domain::ids::EventId;
+use presale_domain::ids::OrganizerId;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::values::{Currency, I18nString, Slug, TimeZone, WireDateTime};
 use presale_domain::RepositoryError;

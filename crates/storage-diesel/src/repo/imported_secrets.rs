@@ -14,14 +14,14 @@ use async_trait::async_trait;
 use diesel::connection::TransactionManager;
 use diesel::dsl::not;
 use diesel::prelude::*;
-use presale_domain::auth::EventId;
+use presale_domain::ids::EventId;
+use presale_domain::ids::ImportedSecretId;
+use presale_domain::ids::SubEventId;
+use presale_domain::ids::{ItemId, VariationId};
 use presale_domain::imported_secret::{
-    CatalogMatches, ImportedSecret, ImportedSecretId, ImportedSecretRepository, SecretData,
-    SecretFilter,
+    CatalogMatches, ImportedSecret, ImportedSecretRepository, SecretData, SecretFilter,
 };
-use presale_domain::item::{ItemId, VariationId};
 use presale_domain::pagination::{Page, Window};
-use presale_domain::subevent::SubEventId;
 use presale_domain::RepositoryError;
 
 type Db = <DbConnection as Connection>::Backend;

@@ -9,10 +9,9 @@ use crate::schema::{item_variations, items};
 use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
-use presale_domain::auth::EventId;
-use presale_domain::item::{
-    Item, ItemFields, ItemId, ItemRepository, ItemVariation, VariationFields, VariationId,
-};
+use presale_domain::ids::EventId;
+use presale_domain::ids::{ItemId, VariationId};
+use presale_domain::item::{Item, ItemFields, ItemRepository, ItemVariation, VariationFields};
 use presale_domain::pagination::{Page, Window};
 use presale_domain::values::{I18nString, Money};
 use presale_domain::RepositoryError;

@@ -4,10 +4,9 @@ use crate::schema::{event_meta_values, meta_properties};
 use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
-use presale_domain::meta::{
-    MetaProperty, MetaPropertyFields, MetaPropertyId, MetaPropertyRepository,
-};
-use presale_domain::organizer::OrganizerId;
+use presale_domain::ids::MetaPropertyId;
+use presale_domain::ids::OrganizerId;
+use presale_domain::meta::{MetaProperty, MetaPropertyFields, MetaPropertyRepository};
 use presale_domain::pagination::{Page, Window};
 use presale_domain::RepositoryError;
 

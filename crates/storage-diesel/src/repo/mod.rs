@@ -22,17 +22,10 @@ use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions, IN_WORK
 use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
 use diesel::r2d2::{Pool, PooledConnection, R2D2Connection};
-use presale_domain::freshness::DataVersion;
 use presale_domain::RepositoryError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-impl DataVersion for Database {
-    fn data_version(&self) -> u64 {
-        self.cache.generation()
-    }
-}
 
 /// The database behind every port: an r2d2 pool of connections to one backend, or (handed
 /// out by [`Store::begin`](presale_domain::store::Store::begin)) one transaction on it.
@@ -146,11 +139,18 @@ impl Database {
         })
     }
 
+    /// A number that moves whenever data is written through this pool (or
+    /// [`Database::invalidate_cache`] is called): what caches of reads key their validity on.
+    /// Reading it does no I/O.
+    pub fn data_version(&self) -> u64 {
+        self.cache.generation()
+    }
+
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    /// Forgets every cached read and moves the [`DataVersion`]. Every write through the
+    /// Forgets every cached read and moves the [`Database::data_version`]. Every write through the
     /// repositories does this; call it after changing the database by other means in this
     /// process.
     pub fn invalidate_cache(&self) {
@@ -179,7 +179,7 @@ impl Database {
         self.after_commit.load(Ordering::Relaxed)
     }
 
-    /// [`Database::run`] for a write: cached reads are dropped and the [`DataVersion`] moves
+    /// [`Database::run`] for a write: cached reads are dropped and the [`Database::data_version`] moves
     /// afterwards, whatever the outcome.
     /// Inside a unit of work the cache is dropped when it commits.
     pub(crate) async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>

@@ -8,14 +8,14 @@ use crate::schema::{
 use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
-use presale_domain::auth::EventId;
-use presale_domain::organizer::OrganizerId;
+use presale_domain::ids::EventId;
+use presale_domain::ids::OrganizerId;
+use presale_domain::ids::QuotaId;
+use presale_domain::ids::SubEventId;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::quota::{
-    ItemRef, Quota, QuotaData, QuotaId, QuotaOrder, QuotaRepository, References, SubEventRef,
-    VariationRef,
+    ItemRef, Quota, QuotaData, QuotaOrder, QuotaRepository, References, SubEventRef, VariationRef,
 };
-use presale_domain::subevent::SubEventId;
 use presale_domain::RepositoryError;
 
 type Db = <DbConnection as Connection>::Backend;

@@ -4,7 +4,7 @@ use crate::schema::{event_sales_channels, sales_channels};
 use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
-use presale_domain::organizer::OrganizerId;
+use presale_domain::ids::OrganizerId;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::sales_channel::{SalesChannel, SalesChannelFields, SalesChannelRepository};
 use presale_domain::values::I18nString;

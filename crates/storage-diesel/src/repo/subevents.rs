@@ -7,11 +7,10 @@ use crate::to_i64;
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use diesel::prelude::*;
-use presale_domain::auth::EventId;
+use presale_domain::ids::EventId;
+use presale_domain::ids::SubEventId;
 use presale_domain::pagination::{Page, Window};
-use presale_domain::subevent::{
-    SubEvent, SubEventData, SubEventId, SubEventOrder, SubEventRepository,
-};
+use presale_domain::subevent::{SubEvent, SubEventData, SubEventOrder, SubEventRepository};
 use presale_domain::values::{I18nString, WireDateTime};
 use presale_domain::RepositoryError;
 

@@ -3,12 +3,11 @@ use crate::error::from_diesel;
 use crate::schema::{api_tokens, events, team_limit_events, teams};
 use async_trait::async_trait;
 use diesel::prelude::*;
-use presale_domain::auth::{
-    ApiToken, EventId, EventScope, NewTeam, Permission, PermissionSet, Team, TeamId,
-    TeamRepository, TeamWithEvents, TokenHash, TokenId, TokenRepository,
-};
-use presale_domain::organizer::OrganizerId;
+use presale_domain::access::{EventScope, Permission, PermissionSet, Team, TokenHash};
+use presale_domain::ids::OrganizerId;
+use presale_domain::ids::{EventId, TeamId, TokenId};
 use presale_domain::pagination::{Page, Window};
+use presale_domain::team::{ApiToken, NewTeam, TeamRepository, TeamWithEvents, TokenRepository};
 use presale_domain::RepositoryError;
 
 use crate::connection::DbConnection;

@@ -3,8 +3,8 @@
 
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::{QueryableByName, RunQueryDsl};
-use presale_domain::auth::EventId;
-use presale_domain::organizer::OrganizerId;
+use presale_domain::ids::EventId;
+use presale_domain::ids::OrganizerId;
 use presale_storage_diesel::testdb::TestDatabase;
 use presale_storage_diesel::{Backend, Database, DbConnection, PoolOptions};
 

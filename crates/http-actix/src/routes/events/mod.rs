@@ -13,10 +13,11 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use output::{render, View};
-use presale_domain::auth::Permission;
-use presale_domain::event::{self, EventError, EventPorts, UpdateMode};
+use presale_domain::access::Permission;
+use presale_domain::event::{self, EventError, EventPorts};
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::Page;
+use presale_domain::write::UpdateMode;
 
 const COLLECTION: Needs = Needs {
     read: None,

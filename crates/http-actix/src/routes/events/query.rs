@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::query::Query;
-use presale_domain::auth::EventScope;
+use presale_domain::access::EventScope;
 use presale_domain::event::{EventFilter, EventOrder, MetaCondition};
 use presale_domain::meta::MetaProperty;
 use presale_domain::values::WireDateTime;

@@ -7,7 +7,7 @@
 //! so a stored response is replayed only to the credential's holder. A tracked request is
 //! executed once per (credential, key) for 24 hours; a repeat replays the stored status,
 //! headers and body without executing, or answers 409 while the first one is in flight. The
-//! protocol and its bounds are in `presale_domain::idempotency`; the store is an
+//! protocol and its bounds are in [`protocol`]; the store is an
 //! [`IdempotencyRepository`], so that several server processes sharing one database
 //! deduplicate together.
 //!
@@ -22,12 +22,16 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
-use presale_domain::auth::Principal;
-use presale_domain::idempotency::{
-    begin, finish, plan, Begin, ClaimId, Finished, IdempotencyKey, IdempotencyRepository,
-    NotStored, PurgeSchedule, StoredResponse, CONCURRENT_REQUEST, CONCURRENT_RETRY_AFTER_SECONDS,
-};
+use presale_domain::access::Principal;
+mod protocol;
+
+use presale_domain::idempotency::{ClaimId, IdempotencyKey, IdempotencyRepository, StoredResponse};
 use presale_domain::values::WireDateTime;
+pub use protocol::MAX_STORED_RESPONSE_BYTES;
+use protocol::{
+    begin, finish, plan, Begin, Finished, NotStored, PurgeSchedule, CONCURRENT_REQUEST,
+    CONCURRENT_RETRY_AFTER_SECONDS,
+};
 use std::future::{ready, Ready};
 use std::rc::Rc;
 use std::sync::Arc;

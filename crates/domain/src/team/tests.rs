@@ -1,0 +1,239 @@
+//! Tests of the team rules.
+
+use super::*;
+use crate::access::{Team, TokenHash};
+use crate::ids::TokenId;
+use crate::organizer::MockOrganizerRepository;
+use crate::team::{MockTeamRepository, MockTokenRepository};
+
+const ORG: OrganizerId = OrganizerId(1);
+
+/// An organizer with the events `a` (id 10) and `b` (id 11).
+fn organizers() -> MockOrganizerRepository {
+    let mut repo = MockOrganizerRepository::new();
+    repo.expect_event_ids().returning(|o, slugs| {
+        assert_eq!(o, ORG);
+        Ok(slugs
+            .into_iter()
+            .filter_map(|s| match s.as_str() {
+                "a" => Some((s, EventId(10))),
+                "b" => Some((s, EventId(11))),
+                _ => None,
+            })
+            .collect())
+    });
+    repo
+}
+
+fn stored(id: i64, new: NewTeam) -> Team {
+    Team {
+        id: TeamId(id),
+        organizer: new.organizer,
+        name: new.name,
+        permissions: new.permissions,
+        events: new.events,
+    }
+}
+
+fn fields(name: &str) -> TeamFields {
+    TeamFields {
+        name: name.into(),
+        ..TeamFields::default()
+    }
+}
+
+#[test]
+fn names_are_not_blank_and_at_most_190_characters() {
+    assert_eq!(check_name("API"), Ok(()));
+    assert_eq!(check_name(&"ä".repeat(190)), Ok(()));
+    assert_eq!(check_name(" "), Err(NameError::Blank));
+    assert_eq!(check_name(&"a".repeat(191)), Err(NameError::TooLong));
+    assert_eq!(
+        NameError::TooLong.to_string(),
+        "Ensure this field has no more than 190 characters."
+    );
+}
+
+#[test]
+fn fields_are_ordered_as_the_api_shows_them() {
+    let order = field_order();
+    assert_eq!(
+        order[..4],
+        ["name", "all_events", "limit_events", "can_create_events"]
+    );
+    assert_eq!(order.len(), 16);
+}
+
+#[pollster::test]
+async fn create_resolves_slugs_dedups_and_sorts_them() {
+    let mut teams = MockTeamRepository::new();
+    teams
+        .expect_create()
+        .withf(|t| {
+            t.events == EventScope::Limited(vec![EventId(10), EventId(11)])
+                && t.permissions.contains(Permission::ChangeItems)
+        })
+        .times(1)
+        .returning(|t| Ok(stored(5, t)));
+    let mut f = fields("Staff");
+    f.limit_events = vec!["b".into(), "a".into(), "b".into()];
+    f.permissions = [Permission::ChangeItems].into_iter().collect();
+    let created = create_team(&organizers(), &teams, ORG, f, FieldErrors::new())
+        .await
+        .unwrap();
+    assert_eq!(created.team.id, TeamId(5));
+    assert_eq!(created.limit_events, ["a", "b"]);
+}
+
+#[pollster::test]
+async fn unknown_slug_is_a_field_error_reported_with_the_callers_errors_in_order() {
+    let teams = MockTeamRepository::new();
+    let mut f = fields("");
+    f.limit_events = vec!["a".into(), "nope".into(), "zzz".into()];
+    let mut errors = FieldErrors::new();
+    errors.add("can_change_items", "Must be a valid boolean.");
+    let got = create_team(&organizers(), &teams, ORG, f, errors).await;
+    let Err(TeamError::Invalid(errors)) = got else {
+        panic!("{got:?}")
+    };
+    let errors: Vec<_> = errors.iter().collect();
+    assert_eq!(
+        errors,
+        [
+            ("name", "This field may not be blank."),
+            ("limit_events", "Object with slug=nope does not exist."),
+            ("can_change_items", "Must be a valid boolean."),
+        ]
+    );
+}
+
+#[pollster::test]
+async fn both_scopes_are_an_object_error_after_the_fields_passed() {
+    let teams = MockTeamRepository::new();
+    let mut f = fields("x");
+    f.all_events = true;
+    f.limit_events = vec!["a".into()];
+    assert_eq!(
+        create_team(&organizers(), &teams, ORG, f.clone(), FieldErrors::new()).await,
+        Err(TeamError::Invalid(FieldErrors::non_field(
+            BOTH_EVENT_SCOPES
+        )))
+    );
+    f.name = String::new();
+    assert_eq!(
+        create_team(&organizers(), &teams, ORG, f, FieldErrors::new()).await,
+        Err(TeamError::Invalid(FieldErrors::single(
+            "name",
+            "This field may not be blank."
+        )))
+    );
+}
+
+#[pollster::test]
+async fn all_events_without_limits_needs_no_event_lookup() {
+    let mut teams = MockTeamRepository::new();
+    teams
+        .expect_create()
+        .withf(|t| t.events == EventScope::All)
+        .returning(|t| Ok(stored(1, t)));
+    let mut f = fields("x");
+    f.all_events = true;
+    let created = create_team(
+        &MockOrganizerRepository::new(),
+        &teams,
+        ORG,
+        f,
+        FieldErrors::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.limit_events, Vec::<String>::new());
+}
+
+#[pollster::test]
+async fn update_of_a_missing_team_is_none_and_stored_fields_round_trip() {
+    let mut teams = MockTeamRepository::new();
+    teams
+        .expect_update()
+        .withf(|id, t| *id == TeamId(9) && t.organizer == ORG)
+        .returning(|_, _| Ok(None));
+    teams
+        .expect_update()
+        .returning(|id, t| Ok(Some(stored(id.0, t))));
+    let mut f = fields("x");
+    f.limit_events = vec!["a".into()];
+    assert_eq!(
+        update_team(
+            &organizers(),
+            &teams,
+            ORG,
+            TeamId(9),
+            f.clone(),
+            FieldErrors::new()
+        )
+        .await,
+        Ok(None)
+    );
+    let updated = update_team(
+        &organizers(),
+        &teams,
+        ORG,
+        TeamId(3),
+        f.clone(),
+        FieldErrors::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(updated.fields(), f);
+}
+
+#[pollster::test]
+async fn outages_pass_through() {
+    let mut orgs = MockOrganizerRepository::new();
+    orgs.expect_event_ids()
+        .returning(|_, _| Err(RepositoryError::Unavailable("down".into())));
+    let mut f = fields("x");
+    f.limit_events = vec!["a".into()];
+    assert_eq!(
+        create_team(
+            &orgs,
+            &MockTeamRepository::new(),
+            ORG,
+            f,
+            FieldErrors::new()
+        )
+        .await,
+        Err(TeamError::Repository(RepositoryError::Unavailable(
+            "down".into()
+        )))
+    );
+}
+
+#[pollster::test]
+async fn a_new_token_is_stored_by_hash_and_shown_once() {
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_create()
+        .withf(|team, name, _| *team == TeamId(2) && name == "ci")
+        .times(1)
+        .returning(|team, name, hash: TokenHash| {
+            assert_eq!(hash.to_hex().len(), 64);
+            Ok(ApiToken {
+                id: TokenId(8),
+                team,
+                name: name.into(),
+                active: true,
+            })
+        });
+    let (token, plain) = create_api_token(&tokens, TeamId(2), "ci").await.unwrap();
+    assert_eq!((token.id, token.active), (TokenId(8), true));
+    assert_eq!(plain.as_str().len(), 64);
+    assert_eq!(
+        create_api_token(&tokens, TeamId(2), " ").await.map(|_| ()),
+        Err(TeamError::Invalid(FieldErrors::single(
+            "name",
+            "This field may not be blank."
+        )))
+    );
+}
