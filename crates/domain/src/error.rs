@@ -6,8 +6,8 @@
 /// ("not found", "slug taken") are part of the method's `Ok` value or its own error enum.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RepositoryError {
-    /// The database cannot be reached right now (down, restarting, pool exhausted). Callers
-    /// answer 503 and may retry later; nothing was written.
+    /// The database cannot be reached right now (down, restarting, pool exhausted). Nothing
+    /// was written; the same call may succeed later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// A unique constraint refused the write (for example two concurrent inserts of the same

@@ -1,7 +1,7 @@
 //! The store of idempotency keys: the records a replayed request is found by, and the port
 //! that keeps them. Only hashes are stored: the SHA-256 of the credential and of the key.
 //! The replay protocol that uses them (which requests are stored, for how long, what a
-//! repeat is answered) belongs to the HTTP edge.
+//! repeat is answered) belongs to the web edge.
 
 use crate::error::RepositoryError;
 use async_trait::async_trait;

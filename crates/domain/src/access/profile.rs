@@ -29,7 +29,7 @@ pub enum ApiRoute {
     Other,
 }
 
-/// The kind of request, for the allow-lists: HEAD counts as GET.
+/// The kind of request, for the allow-lists: `HEAD` counts as [`RouteMethod::Get`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteMethod {
     Get,
@@ -41,7 +41,7 @@ pub enum RouteMethod {
 }
 
 impl RouteMethod {
-    /// The method with this HTTP name (`HEAD` is [`RouteMethod::Get`]).
+    /// The method with this name (`HEAD` is [`RouteMethod::Get`]).
     pub fn from_name(name: &str) -> Self {
         match name {
             "GET" | "HEAD" => RouteMethod::Get,

@@ -34,7 +34,8 @@ pub const DEVICE_FIELDS: &[&str] = &[
     "security_profile",
 ];
 
-/// The fields of `POST /device/initialize` and `/device/update`, in pretix's order.
+/// The fields a device reports when it is initialized and when it updates its information,
+/// in pretix's order.
 pub const REPORT_FIELDS: &[&str] = &[
     "token",
     "hardware_brand",
@@ -65,7 +66,7 @@ const CREATE_ATTEMPTS: u32 = 3;
 /// Why a device was not created, initialized or changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
-    /// 400 with these field errors.
+    /// The fields refused, with their messages.
     #[error("invalid device")]
     Invalid(FieldErrors),
     #[error(transparent)]
@@ -101,9 +102,9 @@ pub struct DeviceChanges {
     pub initialization_token: Option<String>,
 }
 
-/// POST creates; PUT (`Replace`) needs `name` and `limit_events` and resets
+/// `Create` creates; `Replace` needs `name` and `limit_events` and resets
 /// `security_profile` to `full` when it is left out, as pretix does (`all_events` keeps its
-/// value); PATCH changes what was sent.
+/// value); `Partial` changes what was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
     Create,
@@ -178,7 +179,7 @@ async fn resolve(
     Ok(fields)
 }
 
-/// `POST /organizers/{o}/devices/`: validates, then stores the device with a fresh serial and
+/// Creates a device: validates, then stores it with a fresh serial and
 /// initialization token. The caller has checked `can_change_organizer_settings`.
 pub async fn create_device(
     ports: &DevicePorts<'_>,
@@ -226,7 +227,8 @@ pub async fn create_device(
     }
 }
 
-/// `PUT`/`PATCH /organizers/{o}/devices/{id}/`.
+/// Replaces (`WriteMode::Replace`) or changes (`WriteMode::Partial`) a device's fields,
+/// checked by the same field rules as a create (see [`WriteMode`]).
 pub async fn update_device(
     ports: &DevicePorts<'_>,
     device: &Device,
@@ -246,8 +248,8 @@ pub async fn update_device(
     Ok(ports.devices.update(device.id, fields).await?)
 }
 
-/// What a device sends to `/device/initialize` and `/device/update`, read; `None` = not sent
-/// or `null` (a `null` where it is not allowed is in the accompanying [`FieldErrors`]).
+/// What a device reports when it is initialized or updates its information, read; `None` =
+/// not sent or `null` (a `null` where it is not allowed is in the accompanying [`FieldErrors`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeviceReport {
     /// Only for initialize.
@@ -292,7 +294,7 @@ fn validate_report(
     }
 }
 
-/// `POST /device/initialize`: checks, in pretix's order, the fields, the key, and the token
+/// Initializes a device: checks, in pretix's order, the fields, the key, and the token
 /// (unknown, already used, revoked), then initializes the device with a new API token, which
 /// is returned once (only its hash is stored).
 pub async fn initialize_device(
@@ -328,7 +330,7 @@ pub async fn initialize_device(
     Ok((device, plain))
 }
 
-/// `POST /device/update`: replaces what the device reports about itself (fields left out
+/// Replaces what the device reports about itself (fields left out
 /// become empty, as in pretix); `rsa_pubkey` may be set once and then only sent unchanged.
 pub async fn update_device_info(
     devices: &dyn DeviceRepository,
@@ -348,7 +350,7 @@ pub async fn update_device_info(
         .ok_or_else(|| invalid("rsa_pubkey", KEY_IS_SET))
 }
 
-/// `POST /device/roll`: a new API token; the old one stops working at once.
+/// Gives the device a new API token; the old one stops working at once.
 pub async fn roll_token(
     devices: &dyn DeviceRepository,
     device: &Device,
@@ -365,7 +367,7 @@ pub async fn roll_token(
     }
 }
 
-/// `POST /device/revoke`: the device is refused from now on, for good.
+/// Revokes the device: it is refused from now on, for good.
 pub async fn revoke_device(
     devices: &dyn DeviceRepository,
     device: &Device,

@@ -26,10 +26,10 @@ pub struct EventPorts<'a> {
 /// Why an event was not created, changed or deleted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EventError {
-    /// 400 with these field errors (or `non_field_errors`).
+    /// The fields refused, with their messages (or `non_field_errors`).
     #[error("invalid event")]
     Invalid(FieldErrors),
-    /// 403 with this detail.
+    /// Refused as a whole, with this message.
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
@@ -367,7 +367,7 @@ fn slug_conflict(e: RepositoryError) -> EventError {
     }
 }
 
-/// `POST /events/`: validates everything, applies the defaults, generates the signing key
+/// Creates an event: validates everything, applies the defaults, generates the signing key
 /// and stores the event. `errors` holds what the edge already found while parsing.
 pub async fn create_event(
     ports: &EventPorts<'_>,
@@ -386,9 +386,9 @@ pub async fn create_event(
         .map_err(slug_conflict)
 }
 
-/// `POST /events/{e}/clone/` and `POST /events/?clone_from=`: a new event from the body, with
+/// Clones `source`: a new event from the changes sent, with
 /// `plugins, is_public, testmode, has_subevents, timezone, meta_data` and the sales channels
-/// and item meta properties taken from `source` unless the body sets them, `date_admission`
+/// and item meta properties taken from `source` unless the changes set them, `date_admission`
 /// at the source's distance from `date_from`, and (in storage, in the same transaction) the
 /// source's settings, products, variations and quotas without sub-event. A fresh signing key.
 pub async fn clone_event(
@@ -442,8 +442,9 @@ pub async fn clone_event(
         .map_err(slug_conflict)
 }
 
-/// `PUT`/`PATCH /events/{e}/`: the immutability rules, the references, the date checks and,
-/// when `live` turns true, the go-live checks.
+/// Replaces (`UpdateMode::Replace`) or changes (`UpdateMode::Partial`) an event: the
+/// immutability rules, the references, the date checks and, when `live` turns true, the
+/// go-live checks.
 pub async fn update_event(
     ports: &EventPorts<'_>,
     principal: &Principal,
@@ -594,7 +595,7 @@ pub async fn update_event(
     Ok(ports.events.update(event.id, data).await?)
 }
 
-/// `DELETE /events/{e}/`: refused once the event has orders (or used imported secrets),
+/// Deletes an event: refused once it has orders (or used imported secrets),
 /// decided by the repository in the same transaction as the delete.
 pub async fn delete_event(events: &dyn EventRepository, event: &Event) -> Result<(), EventError> {
     match events.delete(event.id).await? {

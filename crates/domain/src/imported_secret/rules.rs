@@ -20,19 +20,19 @@ const ATTEMPTS: usize = 3;
 /// Why secrets were not written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportedSecretError {
-    /// 400 with these field errors.
+    /// The fields refused, with their messages.
     #[error("invalid secret: {0:?}")]
     Invalid(FieldErrors),
-    /// 400 with one error object per object sent, empty for the valid ones.
+    /// The objects refused: one error object per object sent, empty for the valid ones.
     #[error("invalid secrets: {0:?}")]
     InvalidObjects(Vec<FieldErrors>),
-    /// 400: more than [`BULK_MAX`] objects in one request.
+    /// More than [`BULK_MAX`] objects in one request.
     #[error("more than {BULK_MAX} secrets in one request")]
     TooMany,
-    /// 404.
+    /// The event has no such secret.
     #[error("no such secret")]
     NotFound,
-    /// 403 [`USED_NOT_DELETABLE`].
+    /// A used secret is not deleted: [`USED_NOT_DELETABLE`].
     #[error("{USED_NOT_DELETABLE}")]
     UsedCannotBeDeleted,
     #[error(transparent)]
@@ -244,7 +244,7 @@ fn new_candidates(objects: Vec<SecretChanges>) -> Vec<Candidate> {
         .collect()
 }
 
-/// `POST /events/{e}/imported_secrets/`: `secret` is required, the other fields default to
+/// Imports one secret: `secret` is required, the other fields default to
 /// unused and unrestricted. The caller has checked `can_change_items`.
 pub async fn create_secret(
     repo: &dyn ImportedSecretRepository,
@@ -264,7 +264,7 @@ pub async fn create_secret(
     }
 }
 
-/// `POST /events/{e}/imported_secrets/bulk_create/`: at most [`BULK_MAX`] objects, each
+/// Imports secrets in bulk: at most [`BULK_MAX`] objects, each
 /// checked like a single create, plus duplicates within the request; written all together in
 /// one transaction, or, if any object is refused, not at all.
 pub async fn bulk_create_secrets(
@@ -336,9 +336,9 @@ pub async fn import_secrets(
     Ok(ImportOutcome { created, rejected })
 }
 
-/// `PUT`/`PATCH /events/{e}/imported_secrets/{id}/`: PUT needs `secret` and resets the fields
-/// left out to their defaults (as the document says); PATCH changes what was sent. `used`
-/// never goes back from true to false.
+/// Replacing a secret (`UpdateMode::Replace`) needs `secret` and resets the fields left out
+/// to their defaults (as the document says); changing it (`UpdateMode::Partial`) changes
+/// what was sent. `used` never goes back from true to false.
 pub async fn update_secret(
     repo: &dyn ImportedSecretRepository,
     event: EventId,
@@ -392,7 +392,7 @@ pub async fn update_secret(
     Err(RepositoryError::Conflict("the secret keeps changing".into()).into())
 }
 
-/// `DELETE /events/{e}/imported_secrets/{id}/`: a used secret stays (403).
+/// Deletes a secret: a used secret stays (refused).
 pub async fn delete_secret(
     repo: &dyn ImportedSecretRepository,
     event: EventId,

@@ -5,10 +5,10 @@
 //!   pretix's label and help text.
 //! - The organizer level exposes every key of [`Scope::Both`] and [`Scope::Organizer`]: its
 //!   values are the defaults of its events (pretix stores them the same way but shows fewer
-//!   keys on its organizer endpoint). Events expose [`Scope::Both`] and [`Scope::Event`].
+//!   keys on organizer level). Events expose [`Scope::Both`] and [`Scope::Event`].
 //! - [`effective_values`]: for each key of the level, the own value, else the organizer's
 //!   (for events), else the default.
-//! - [`change_values`] (PATCH): partial; `null` removes the own value; unknown keys, keys of
+//! - [`change_values`]: partial; `null` removes the own value; unknown keys, keys of
 //!   the other level and read-only keys are ignored; invalid values are field errors in
 //!   registry order; then [`CROSS_CHECKS`] run on the effective values after the change;
 //!   nothing is written unless everything passed.
@@ -130,7 +130,7 @@ impl EffectiveSettings {
 /// Why settings were not changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {
-    /// 400: field errors in registry order, or the first failing cross-field check.
+    /// The fields refused, in registry order, or the first failing cross-field check.
     #[error("invalid settings")]
     Invalid(FieldErrors),
     #[error(transparent)]
@@ -198,8 +198,8 @@ pub async fn effective_values(
     Ok(Layers::load(repo, target).await?.effective())
 }
 
-/// PATCH: validates `input`, stores the changes (all or nothing) and returns the effective
-/// values after them. The caller has checked the permission.
+/// Changes the values sent in `input` and only those: validates `input`, stores the changes
+/// (all or nothing) and returns the effective values after them. The caller has checked the permission.
 pub async fn change_values(
     repo: &dyn SettingsRepository,
     target: Target,

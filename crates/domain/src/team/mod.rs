@@ -3,14 +3,19 @@
 //!
 //! Team names need not be unique (pretix does not require it).
 
-use crate::access::{
-    EventScope, Permission, PermissionSet, PlainToken, Principal, Team, TokenHash,
+mod rules;
+#[cfg(test)]
+mod tests;
+
+pub use rules::{
+    authenticate_token, check_name, create_api_token, create_team, update_team, AuthError,
+    NameError, TeamError,
 };
+
+use crate::access::{EventScope, Permission, PermissionSet, Team, TokenHash};
 use crate::error::RepositoryError;
-use crate::ids::{EventId, OrganizerId, TeamId, TokenId};
-use crate::organizer::OrganizerRepository;
+use crate::ids::{OrganizerId, TeamId, TokenId};
 use crate::pagination::{Page, Window};
-use crate::validation::FieldErrors;
 use async_trait::async_trait;
 
 /// The longest team or token name pretix accepts.
@@ -19,10 +24,10 @@ pub const NAME_MAX_LENGTH: usize = 190;
 /// A team with `all_events` and a non-empty `limit_events` (an object-level error).
 pub const BOTH_EVENT_SCOPES: &str = "Do not set both limit_events and all_events.";
 
-/// A team id in the path that names no team of the organizer.
+/// A team id that names no team of the organizer.
 pub const TEAM_NOT_FOUND: &str = "No Team matches the given query.";
 
-/// A token id in the path that names no token of the team.
+/// A token id that names no token of the team.
 pub const TOKEN_NOT_FOUND: &str = "No TeamAPIToken matches the given query.";
 
 /// The message for an event slug that names no event of the organizer.
@@ -47,8 +52,16 @@ pub struct TeamFields {
     pub permissions: PermissionSet,
 }
 
+/// A team with the slugs of the events it is limited to (sorted), as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamWithEvents {
+    pub team: Team,
+    pub limit_events: Vec<String>,
+}
+
 impl TeamWithEvents {
-    /// The writable fields as stored, the base that PUT and PATCH apply their changes to.
+    /// The writable fields as stored, the base that a replacing or changing update applies
+    /// its changes to.
     pub fn fields(&self) -> TeamFields {
         TeamFields {
             name: self.team.name.clone(),
@@ -57,149 +70,6 @@ impl TeamWithEvents {
             permissions: self.team.permissions,
         }
     }
-}
-
-/// Why a team or token name is refused; the messages are pretix's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
-    #[error("This field may not be blank.")]
-    Blank,
-    #[error("Ensure this field has no more than 190 characters.")]
-    TooLong,
-}
-
-/// A team or token name: not blank, at most [`NAME_MAX_LENGTH`] characters.
-pub fn check_name(name: &str) -> Result<(), NameError> {
-    if name.trim().is_empty() {
-        Err(NameError::Blank)
-    } else if name.chars().count() > NAME_MAX_LENGTH {
-        Err(NameError::TooLong)
-    } else {
-        Ok(())
-    }
-}
-
-/// Why a team or token was not written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TeamError {
-    /// Field or object errors, in field order.
-    #[error("invalid team: {0:?}")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Repository(#[from] RepositoryError),
-}
-
-/// The team to write, from `fields` and the errors the caller found while reading them
-/// (`errors`): the name rule, then the event slugs (the first unknown one is the error of
-/// `limit_events`), all in field order; once they pass, the rule that `all_events` and
-/// `limit_events` exclude each other. Also returns the limited events' slugs, sorted.
-async fn checked(
-    organizers: &dyn OrganizerRepository,
-    organizer: OrganizerId,
-    fields: TeamFields,
-    mut errors: FieldErrors,
-) -> Result<(NewTeam, Vec<String>), TeamError> {
-    if !errors.has("name") {
-        if let Err(e) = check_name(&fields.name) {
-            errors.add("name", e.to_string());
-        }
-    }
-    let mut ids: Vec<EventId> = Vec::new();
-    let mut slugs: Vec<String> = Vec::new();
-    if !errors.has("limit_events") && !fields.limit_events.is_empty() {
-        let found = organizers
-            .event_ids(organizer, fields.limit_events.clone())
-            .await?;
-        for slug in &fields.limit_events {
-            match found.iter().find(|(s, _)| s == slug) {
-                Some((s, id)) => {
-                    if !ids.contains(id) {
-                        ids.push(*id);
-                        slugs.push(s.clone());
-                    }
-                }
-                None => {
-                    errors.add("limit_events", unknown_event(slug));
-                    break;
-                }
-            }
-        }
-    }
-    errors.sort_by_order(&field_order());
-    errors.into_result().map_err(TeamError::Invalid)?;
-    if fields.all_events && !fields.limit_events.is_empty() {
-        return Err(TeamError::Invalid(FieldErrors::non_field(
-            BOTH_EVENT_SCOPES,
-        )));
-    }
-    ids.sort();
-    slugs.sort();
-    let events = if fields.all_events {
-        slugs.clear();
-        EventScope::All
-    } else {
-        EventScope::Limited(ids)
-    };
-    let team = NewTeam {
-        organizer,
-        name: fields.name,
-        permissions: fields.permissions,
-        events,
-    };
-    Ok((team, slugs))
-}
-
-/// Creates a team in `organizer` (`POST /teams/`). `errors` are those the caller found while
-/// reading the fields; they are reported together with the ones found here. The caller has
-/// checked `can_change_teams`.
-pub async fn create_team(
-    organizers: &dyn OrganizerRepository,
-    teams: &dyn TeamRepository,
-    organizer: OrganizerId,
-    fields: TeamFields,
-    errors: FieldErrors,
-) -> Result<TeamWithEvents, TeamError> {
-    let (new, limit_events) = checked(organizers, organizer, fields, errors).await?;
-    let team = teams.create(new).await?;
-    Ok(TeamWithEvents { team, limit_events })
-}
-
-/// Replaces the fields of the organizer's team `id` (PUT and PATCH pass the stored fields
-/// with the body's changes applied, see [`TeamWithEvents::fields`]); `None` if the organizer
-/// has no such team.
-pub async fn update_team(
-    organizers: &dyn OrganizerRepository,
-    teams: &dyn TeamRepository,
-    organizer: OrganizerId,
-    id: TeamId,
-    fields: TeamFields,
-    errors: FieldErrors,
-) -> Result<Option<TeamWithEvents>, TeamError> {
-    let (new, limit_events) = checked(organizers, organizer, fields, errors).await?;
-    Ok(teams
-        .update(id, new)
-        .await?
-        .map(|team| TeamWithEvents { team, limit_events }))
-}
-
-/// Creates an active API token for `team` (`POST /teams/{id}/tokens/`): the plain token is
-/// returned to be shown this once; only its hash is stored.
-pub async fn create_api_token(
-    tokens: &dyn TokenRepository,
-    team: TeamId,
-    name: &str,
-) -> Result<(ApiToken, PlainToken), TeamError> {
-    check_name(name).map_err(|e| TeamError::Invalid(FieldErrors::single("name", e.to_string())))?;
-    let plain = PlainToken::generate();
-    let token = tokens.create(team, name, plain.hash()).await?;
-    Ok((token, plain))
-}
-
-/// A team with the slugs of the events it is limited to (sorted), as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeamWithEvents {
-    pub team: Team,
-    pub limit_events: Vec<String>,
 }
 
 /// A team to create.
@@ -218,23 +88,6 @@ pub struct ApiToken {
     pub team: TeamId,
     pub name: String,
     pub active: bool,
-}
-
-/// Why a token was refused. The messages are pretix's.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    #[error("Invalid token.")]
-    InvalidToken,
-    #[error("Token inactive or deleted.")]
-    Inactive,
-    /// A device token of a device that has not been initialized.
-    #[error("Device has not been initialized.")]
-    NotInitialized,
-    /// A device token of a revoked device.
-    #[error("Device access has been revoked.")]
-    Revoked,
-    #[error(transparent)]
-    Repository(#[from] RepositoryError),
 }
 
 /// Port: API tokens and the teams they belong to.
@@ -324,24 +177,3 @@ pub trait TeamRepository: Send + Sync {
     /// none.
     async fn delete(&self, organizer: OrganizerId, id: TeamId) -> Result<bool, RepositoryError>;
 }
-
-/// Checks a presented API token: unknown gives [`AuthError::InvalidToken`], deactivated
-/// gives [`AuthError::Inactive`].
-pub async fn authenticate_token(
-    tokens: &dyn TokenRepository,
-    presented: &str,
-) -> Result<Principal, AuthError> {
-    match tokens.find_by_hash(TokenHash::of(presented)).await? {
-        None => Err(AuthError::InvalidToken),
-        Some((token, _)) if !token.active => Err(AuthError::Inactive),
-        Some((token, team)) => Ok(Principal::TeamToken {
-            token: token.id,
-            team,
-        }),
-    }
-}
-
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod token_tests;

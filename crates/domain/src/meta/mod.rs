@@ -1,0 +1,122 @@
+//! Organizer meta data properties: the keys events may carry in `meta_data`.
+
+mod rules;
+#[cfg(test)]
+mod tests;
+
+pub use rules::{
+    check_name, create_meta_property, update_meta_property, MetaPropertyError, NameError,
+};
+
+use crate::error::RepositoryError;
+use crate::ids::{MetaPropertyId, OrganizerId};
+use crate::pagination::{Page, Window};
+use async_trait::async_trait;
+
+/// A meta data property of an organizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaProperty {
+    pub id: MetaPropertyId,
+    pub organizer: OrganizerId,
+    pub name: String,
+    /// Shown for events that have no value of their own (`""` = none).
+    pub default: String,
+    pub required: bool,
+    /// When set, event values must be one of these.
+    pub allowed_values: Option<Vec<String>>,
+    /// Only writable on events with `can_change_organizer_settings`.
+    pub protected: bool,
+    pub filter_allowed: bool,
+}
+
+/// The writable fields of a meta property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaPropertyFields {
+    pub name: String,
+    pub default: String,
+    pub required: bool,
+    pub allowed_values: Option<Vec<String>>,
+    pub protected: bool,
+    pub filter_allowed: bool,
+}
+
+/// Port: meta properties.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MetaPropertyRepository: Send + Sync {
+    /// Every property of the organizer, ordered by name then id.
+    async fn all(&self, organizer: OrganizerId) -> Result<Vec<MetaProperty>, RepositoryError>;
+
+    /// One page of the organizer's properties, ordered by id.
+    async fn list(
+        &self,
+        organizer: OrganizerId,
+        window: Window,
+    ) -> Result<Page<MetaProperty>, RepositoryError>;
+
+    async fn find(
+        &self,
+        organizer: OrganizerId,
+        id: MetaPropertyId,
+    ) -> Result<Option<MetaProperty>, RepositoryError>;
+
+    /// Must return `RepositoryError::Conflict` when the name is taken in the organizer.
+    async fn create(
+        &self,
+        organizer: OrganizerId,
+        fields: MetaPropertyFields,
+    ) -> Result<MetaProperty, RepositoryError>;
+
+    /// Must return `RepositoryError::Conflict` when the new name is taken in the organizer.
+    async fn update(
+        &self,
+        organizer: OrganizerId,
+        id: MetaPropertyId,
+        fields: MetaPropertyFields,
+    ) -> Result<Option<MetaProperty>, RepositoryError>;
+
+    /// Deletes the property and every event value of it; `false` if there was none.
+    async fn delete(
+        &self,
+        organizer: OrganizerId,
+        id: MetaPropertyId,
+    ) -> Result<bool, RepositoryError>;
+}
+
+/// The longest property name pretix accepts.
+pub const NAME_MAX_LENGTH: usize = 50;
+
+/// A second property with the same name in one organizer (pretix fails with an internal
+/// error here; the wording follows its sales channel form).
+pub const DUPLICATE_NAME: &str = "A meta property with the same name already exists.";
+
+/// A default outside the allowed values (an object-level error, as in pretix).
+pub const DEFAULT_NOT_ALLOWED: &str = "You cannot set a default value that is not a valid value.";
+
+impl MetaProperty {
+    /// The writable fields as stored, the base a partial update starts from.
+    pub fn fields(&self) -> MetaPropertyFields {
+        MetaPropertyFields {
+            name: self.name.clone(),
+            default: self.default.clone(),
+            required: self.required,
+            allowed_values: self.allowed_values.clone(),
+            protected: self.protected,
+            filter_allowed: self.filter_allowed,
+        }
+    }
+}
+
+impl Default for MetaPropertyFields {
+    /// pretix's defaults for the fields a client may leave out.
+    fn default() -> Self {
+        MetaPropertyFields {
+            name: String::new(),
+            default: String::new(),
+            required: false,
+            allowed_values: None,
+            protected: false,
+            filter_allowed: true,
+        }
+    }
+}
