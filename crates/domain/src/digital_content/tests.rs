@@ -1,10 +1,8 @@
 //! Unit tests of the digital content rules with mocked ports.
 
 use super::*;
-use crate::event::{Event, EventData};
-use crate::ids::OrganizerId;
+use crate::event::Event;
 use crate::validation::FieldErrors;
-use crate::values::{Currency, Slug, TimeZone};
 use crate::write::UpdateMode;
 
 const EVENT: EventId = EventId(3);
@@ -14,34 +12,7 @@ fn at(s: &str) -> WireDateTime {
 }
 
 fn event(has_subevents: bool) -> Event {
-    Event {
-        id: EVENT,
-        organizer: OrganizerId(1),
-        data: EventData {
-            slug: Slug::parse("sampleconf").unwrap(),
-            name: I18nString::english("Sample"),
-            live: false,
-            testmode: false,
-            currency: Currency::EUR,
-            date_from: at("2030-01-01T10:00:00Z"),
-            date_to: None,
-            date_admission: None,
-            is_public: true,
-            presale_start: None,
-            presale_end: None,
-            location: None,
-            geo_lat: None,
-            geo_lon: None,
-            has_subevents,
-            meta_data: vec![],
-            plugins: vec![],
-            timezone: TimeZone::UTC,
-            item_meta_properties: vec![],
-            all_sales_channels: true,
-            limit_sales_channels: vec![],
-        },
-        public_key: String::new(),
-    }
+    crate::event::sample_event(EVENT, "sampleconf", has_subevents)
 }
 
 /// The event's products are 1 and 2, its sub-event 7; anything else is unknown.

@@ -2,6 +2,7 @@
 
 mod rules;
 mod signing;
+
 #[cfg(test)]
 mod tests;
 
@@ -264,4 +265,38 @@ pub enum EventDeletion {
     HasUsedTickets,
     /// A concurrent request deleted it first.
     Gone,
+}
+
+/// An event with the defaults of a new one, for unit tests: `slug`, starting 2030-01-01
+/// 10:00 UTC, in EUR.
+#[cfg(test)]
+pub(crate) fn sample_event(id: EventId, slug: &str, has_subevents: bool) -> Event {
+    Event {
+        id,
+        organizer: crate::ids::OrganizerId(1),
+        data: EventData {
+            slug: Slug::parse(slug).expect("a valid slug"),
+            name: I18nString::english(slug),
+            live: false,
+            testmode: false,
+            currency: Currency::EUR,
+            date_from: WireDateTime::parse("2030-01-01T10:00:00Z").expect("a date"),
+            date_to: None,
+            date_admission: None,
+            is_public: true,
+            presale_start: None,
+            presale_end: None,
+            location: None,
+            geo_lat: None,
+            geo_lon: None,
+            has_subevents,
+            meta_data: vec![],
+            plugins: vec![],
+            timezone: TimeZone::UTC,
+            item_meta_properties: vec![],
+            all_sales_channels: true,
+            limit_sales_channels: vec![],
+        },
+        public_key: String::new(),
+    }
 }

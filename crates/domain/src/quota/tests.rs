@@ -1,43 +1,15 @@
 //! Unit tests of the quota rules with mocked ports.
 
 use super::*;
-use crate::event::{Event, EventData};
+use crate::event::Event;
 use crate::validation::FieldErrors;
-use crate::values::{Currency, I18nString, Slug, TimeZone, WireDateTime};
 use crate::write::UpdateMode;
 
 const EVENT: EventId = EventId(3);
 const OTHER: EventId = EventId(4);
 
 fn event(has_subevents: bool) -> Event {
-    Event {
-        id: EVENT,
-        organizer: OrganizerId(1),
-        data: EventData {
-            slug: Slug::parse("conf").unwrap(),
-            name: I18nString::english("Conf"),
-            live: false,
-            testmode: false,
-            currency: Currency::EUR,
-            date_from: WireDateTime::parse("2030-01-01T10:00:00Z").unwrap(),
-            date_to: None,
-            date_admission: None,
-            is_public: true,
-            presale_start: None,
-            presale_end: None,
-            location: None,
-            geo_lat: None,
-            geo_lon: None,
-            has_subevents,
-            meta_data: vec![],
-            plugins: vec![],
-            timezone: TimeZone::UTC,
-            item_meta_properties: vec![],
-            all_sales_channels: true,
-            limit_sales_channels: vec![],
-        },
-        public_key: String::new(),
-    }
+    crate::event::sample_event(EVENT, "conf", has_subevents)
 }
 
 /// The organizer's catalog: ticket 1 (no variations) and shirt 2 (variations 20, 21)

@@ -1,10 +1,8 @@
 //! Unit tests of the sub-event rules with mocked ports.
 
 use super::*;
-use crate::event::{Event, EventData};
-use crate::ids::OrganizerId;
+use crate::event::Event;
 use crate::validation::FieldErrors;
-use crate::values::{Currency, Slug, TimeZone};
 use crate::write::UpdateMode;
 
 fn at(s: &str) -> WireDateTime {
@@ -12,34 +10,7 @@ fn at(s: &str) -> WireDateTime {
 }
 
 fn event(has_subevents: bool) -> Event {
-    Event {
-        id: EventId(3),
-        organizer: OrganizerId(1),
-        data: EventData {
-            slug: Slug::parse("series").unwrap(),
-            name: I18nString::english("Series"),
-            live: false,
-            testmode: false,
-            currency: Currency::EUR,
-            date_from: at("2030-01-01T10:00:00Z"),
-            date_to: None,
-            date_admission: None,
-            is_public: true,
-            presale_start: None,
-            presale_end: None,
-            location: None,
-            geo_lat: None,
-            geo_lon: None,
-            has_subevents,
-            meta_data: vec![],
-            plugins: vec![],
-            timezone: TimeZone::UTC,
-            item_meta_properties: vec![],
-            all_sales_channels: true,
-            limit_sales_channels: vec![],
-        },
-        public_key: String::new(),
-    }
+    crate::event::sample_event(EventId(3), "series", has_subevents)
 }
 
 fn minimal() -> SubEventChanges {
