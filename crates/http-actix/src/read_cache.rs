@@ -1,9 +1,10 @@
 //! The read cache: `200` answers to `GET /api/v1/...` kept in memory for a short time, so a
 //! client polling the same page (a scanner syncing, a dashboard) costs no database work.
 //!
-//! An answer is stored under everything it can depend on: the `Authorization` header as sent
-//! (so a credential only ever gets answers computed for it), the scheme and host that
-//! links are built from, the path and the query string. It is served while the storage's
+//! An answer is stored under a SHA-256 of everything it can depend on: the `Authorization`
+//! header as sent (so a credential only ever gets answers computed for it; the credential
+//! itself is not kept), the scheme and host that links are built from, the path and the
+//! query string. It is served while the storage's
 //! [`DataVersion`] has not moved since the request that computed it started (every write
 //! through this process moves it, so an answer never outlives a write made through this
 //! server) and it is younger than the TTL.
@@ -33,6 +34,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpResponse};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -179,20 +181,28 @@ fn cacheable(req: &ServiceRequest) -> Option<(web::Data<ReadCache>, Vec<u8>)> {
     Some((cache.clone(), key_of(req)?))
 }
 
-/// The key of a request: credential, the base URL its links are built on, path and query,
-/// NUL-separated (a request with a NUL in any of them is refused before it gets here).
+/// The key of a request: the SHA-256 of its credential, the base URL its links are built
+/// on, path and query, NUL-separated (a request with a NUL in any of them is refused before
+/// it gets here). Credentials are never kept in memory as sent.
 fn key_of(req: &ServiceRequest) -> Option<Vec<u8>> {
     let auth = req.headers().get(header::AUTHORIZATION)?;
     let base = req
         .app_data::<actix_web::web::Data<crate::AppState>>()?
         .base_url_for(req.request());
-    let mut key = Vec::with_capacity(auth.len() + req.uri().path().len() + 64);
-    key.extend_from_slice(auth.as_bytes());
-    for part in [base.as_str(), req.path(), req.query_string()] {
-        key.push(0);
-        key.extend_from_slice(part.as_bytes());
+    Some(hashed_key(
+        auth.as_bytes(),
+        [base.as_str(), req.path(), req.query_string()],
+    ))
+}
+
+fn hashed_key(credential: &[u8], parts: [&str; 3]) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    hash.update(credential);
+    for part in parts {
+        hash.update([0]);
+        hash.update(part.as_bytes());
     }
-    Some(key)
+    hash.finalize().to_vec()
 }
 
 fn kept_answer(req: ServiceRequest, body: Bytes) -> ServiceResponse<BoxBody> {
@@ -318,6 +328,24 @@ impl<F: Fn() -> u64 + Send + Sync> DataVersion for F {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_hashes_that_keep_credentials_and_requests_apart() {
+        let key = |auth: &str, path: &str, query: &str| {
+            hashed_key(auth.as_bytes(), ["http://h", path, query])
+        };
+        let a = key("Token secret-a", "/api/v1/organizers/", "");
+        assert_eq!(a.len(), 32);
+        assert!(!a.windows(8).any(|w| w == b"secret-a"));
+        assert_eq!(a, key("Token secret-a", "/api/v1/organizers/", ""));
+        assert_ne!(a, key("Token secret-b", "/api/v1/organizers/", ""));
+        assert_ne!(a, key("Token secret-a", "/api/v1/organizers/", "page=2"));
+        // The separators keep the parts apart: moving text between them changes the key.
+        assert_ne!(
+            key("Token a", "/api/v1/x", "y=1"),
+            key("Token a", "/api/v1/xy", "=1")
+        );
+    }
     use std::sync::atomic::{AtomicU64, Ordering};
 
     struct Version(AtomicU64);
