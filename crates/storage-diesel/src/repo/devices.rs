@@ -257,7 +257,7 @@ impl DeviceRepository for Database {
     }
 
     async fn create(&self, device: NewDevice) -> Result<Device, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             own_events(conn, device.organizer.0, &device.fields.limit_events)?;
             let mut attempt = 0;
             loop {
@@ -310,7 +310,7 @@ impl DeviceRepository for Database {
     }
 
     async fn update(&self, id: DeviceId, fields: DeviceFields) -> Result<Device, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let organizer: i64 = devices::table
                 .find(id.0)
                 .select(devices::organizer_id)
@@ -353,7 +353,7 @@ impl DeviceRepository for Database {
         id: DeviceId,
         init: Initialization,
     ) -> Result<Option<Device>, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let h = &init.hardware;
             let changed = diesel::update(
                 devices::table
@@ -420,7 +420,7 @@ impl DeviceRepository for Database {
         info: Option<Value>,
         rsa_pubkey: Option<String>,
     ) -> Result<Option<Device>, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let written = conn.transaction(|conn| {
                 if let Some(key) = &rsa_pubkey {
                     // Set once: only where there is none yet, or the same one.
@@ -463,7 +463,7 @@ impl DeviceRepository for Database {
     ) -> Result<Option<Device>, RepositoryError> {
         // The new token is read back before COMMIT: a roll that is stored is never answered
         // with an error, which would leave the device with a dead token and no new one.
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             Ok(conn.transaction::<_, TxError, _>(|conn| {
                 let changed = diesel::update(
                     devices::table
@@ -482,7 +482,7 @@ impl DeviceRepository for Database {
     }
 
     async fn revoke(&self, id: DeviceId) -> Result<Device, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             Ok(conn.transaction::<_, TxError, _>(|conn| {
                 diesel::update(devices::table.find(id.0))
                     .set(devices::revoked.eq(true))
@@ -503,7 +503,7 @@ impl DeviceRepository for Database {
         // old asks to be touched on every request until the copy is read again, and dropping
         // every kept answer each time would send all clients to the database together.
         let touched = self
-            .run(move |conn| {
+            .write_untracked(move |conn| {
                 let changed = diesel::update(
                     devices::table.find(id.0).filter(
                         devices::last_seen

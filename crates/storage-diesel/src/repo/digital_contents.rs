@@ -340,7 +340,7 @@ impl DigitalContentRepository for Database {
         id: Option<DigitalContentId>,
         data: DigitalContentData,
     ) -> Result<DigitalContent, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let id = conn
                 .transaction(|conn| {
                     if let Some(given) = id {
@@ -370,7 +370,7 @@ impl DigitalContentRepository for Database {
         id: DigitalContentId,
         data: DigitalContentData,
     ) -> Result<Option<DigitalContent>, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let updated = conn
                 .transaction(|conn| {
                     let updated = diesel::update(
@@ -396,7 +396,7 @@ impl DigitalContentRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: DigitalContentId) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let owned = digital_contents::table
                     .filter(digital_contents::event_id.eq(event.0))

@@ -470,7 +470,7 @@ impl EventRepository for Database {
         data: EventData,
         keys: EventKeys,
     ) -> Result<Event, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             Ok(conn.transaction::<_, TxError, _>(|conn| {
                 let id = insert_event(conn, organizer.0, &data, &keys)?;
                 Ok(load_one(conn, id)?)
@@ -480,7 +480,7 @@ impl EventRepository for Database {
     }
 
     async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             Ok(conn.transaction::<_, TxError, _>(|conn| {
                 let organizer: i64 = diesel::update(events::table.find(event.0))
                     .set(columns(&data))
@@ -503,7 +503,7 @@ impl EventRepository for Database {
     }
 
     async fn delete(&self, event: EventId) -> Result<EventDeletion, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             write_transaction(conn, |conn| {
                 // Locked first, as every writer of the event's secrets does: a secret marked
                 // used meanwhile is seen below, or waits and then finds the event gone.
@@ -534,7 +534,7 @@ impl EventRepository for Database {
         data: EventData,
         keys: EventKeys,
     ) -> Result<Event, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             Ok(conn.transaction::<_, TxError, _>(|conn| {
                 let id = insert_event(conn, organizer.0, &data, &keys)?;
                 copy_catalog(conn, source.0, id)?;

@@ -67,7 +67,7 @@ impl IdempotencyRepository for Database {
         let key = key.key.to_hex();
         let now = now.naive_utc();
         let cutoff = expired_before.naive_utc();
-        self.run(move |conn| {
+        self.write_untracked(move |conn| {
             for _ in 0..CLAIM_ATTEMPTS {
                 let inserted = diesel::insert_into(keys::table)
                     .values((
@@ -131,7 +131,7 @@ impl IdempotencyRepository for Database {
     ) -> Result<(), RepositoryError> {
         let headers = serde_json::to_string(&response.headers)
             .map_err(|e| RepositoryError::Internal(e.to_string()))?;
-        self.run(move |conn| {
+        self.write_untracked(move |conn| {
             diesel::update(
                 keys::table
                     .filter(keys::id.eq(claim.0))
@@ -150,7 +150,7 @@ impl IdempotencyRepository for Database {
     }
 
     async fn release(&self, claim: ClaimId) -> Result<(), RepositoryError> {
-        self.run(move |conn| {
+        self.write_untracked(move |conn| {
             diesel::delete(
                 keys::table
                     .filter(keys::id.eq(claim.0))
@@ -165,7 +165,7 @@ impl IdempotencyRepository for Database {
 
     async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let before = before.naive_utc();
-        self.run(move |conn| {
+        self.write_untracked(move |conn| {
             diesel::delete(keys::table.filter(keys::created.lt(before)))
                 .execute(conn)
                 .map(|n| u64::try_from(n).unwrap_or(0))

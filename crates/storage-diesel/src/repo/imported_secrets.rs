@@ -438,7 +438,7 @@ impl ImportedSecretRepository for Database {
         filter: SecretFilter,
         window: Window,
     ) -> Result<Page<ImportedSecret>, RepositoryError> {
-        self.run(move |conn| list(conn, event, filter, window))
+        self.read(move |conn| list(conn, event, filter.clone(), window))
             .await
     }
 
@@ -447,7 +447,7 @@ impl ImportedSecretRepository for Database {
         event: EventId,
         id: ImportedSecretId,
     ) -> Result<Option<ImportedSecret>, RepositoryError> {
-        self.run(move |conn| find(conn, event, id)).await
+        self.read(move |conn| find(conn, event, id)).await
     }
 
     async fn existing(
@@ -455,7 +455,8 @@ impl ImportedSecretRepository for Database {
         event: EventId,
         secrets: Vec<String>,
     ) -> Result<Vec<(String, ImportedSecretId)>, RepositoryError> {
-        self.run(move |conn| existing(conn, event, secrets)).await
+        self.read(move |conn| existing(conn, event, secrets.clone()))
+            .await
     }
 
     async fn catalog(
@@ -465,8 +466,16 @@ impl ImportedSecretRepository for Database {
         variations: Vec<VariationId>,
         subevents: Vec<SubEventId>,
     ) -> Result<CatalogMatches, RepositoryError> {
-        self.run(move |conn| catalog(conn, event, items, variations, subevents))
-            .await
+        self.read(move |conn| {
+            catalog(
+                conn,
+                event,
+                items.clone(),
+                variations.clone(),
+                subevents.clone(),
+            )
+        })
+        .await
     }
 
     async fn create(
@@ -474,8 +483,7 @@ impl ImportedSecretRepository for Database {
         event: EventId,
         secrets: Vec<SecretData>,
     ) -> Result<Vec<ImportedSecret>, RepositoryError> {
-        self.run_invalidating(move |conn| create(conn, event, secrets))
-            .await
+        self.write(move |conn| create(conn, event, secrets)).await
     }
 
     async fn update(
@@ -485,7 +493,7 @@ impl ImportedSecretRepository for Database {
         was_used: bool,
         data: SecretData,
     ) -> Result<Option<ImportedSecret>, RepositoryError> {
-        self.run_invalidating(move |conn| update(conn, event, id, was_used, data))
+        self.write(move |conn| update(conn, event, id, was_used, data))
             .await
     }
 
@@ -494,8 +502,7 @@ impl ImportedSecretRepository for Database {
         event: EventId,
         id: ImportedSecretId,
     ) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| delete_unused(conn, event, id))
-            .await
+        self.write(move |conn| delete_unused(conn, event, id)).await
     }
 }
 

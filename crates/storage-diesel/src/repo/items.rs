@@ -243,7 +243,7 @@ impl ItemRepository for Database {
     ) -> Result<Item, RepositoryError> {
         let values = ItemChangeset::from(fields);
         let has_variations = !variations.is_empty();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let id = conn
                 .transaction::<_, TxError, _>(|conn| {
                     if let Some(given) = id {
@@ -290,7 +290,7 @@ impl ItemRepository for Database {
         fields: ItemFields,
     ) -> Result<Option<Item>, RepositoryError> {
         let changes = ItemChangeset::from(fields);
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let updated = diesel::update(
                 items::table
                     .filter(items::event_id.eq(event.0))
@@ -308,7 +308,7 @@ impl ItemRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: ItemId) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::delete(
                 items::table
                     .filter(items::event_id.eq(event.0))
@@ -372,7 +372,7 @@ impl ItemRepository for Database {
         id: Option<VariationId>,
         fields: VariationFields,
     ) -> Result<ItemVariation, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction::<_, TxError, _>(|conn| insert_variation(conn, item, id, fields))
                 .map_err(RepositoryError::from)?
                 .try_into()
@@ -387,7 +387,7 @@ impl ItemRepository for Database {
         fields: VariationFields,
     ) -> Result<Option<ItemVariation>, RepositoryError> {
         let changes = VariationChangeset::from(fields);
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 item_variations::table
                     .filter(item_variations::item_id.eq(item.0))
@@ -409,7 +409,7 @@ impl ItemRepository for Database {
         item: ItemId,
         id: VariationId,
     ) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::delete(
                 item_variations::table
                     .filter(item_variations::item_id.eq(item.0))

@@ -150,7 +150,7 @@ impl MetaPropertyRepository for Database {
         fields: MetaPropertyFields,
     ) -> Result<MetaProperty, RepositoryError> {
         let values = MetaPropertyChangeset::try_from(fields)?;
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(meta_properties::table)
                 .values((meta_properties::organizer_id.eq(organizer.0), values))
                 .returning(meta_properties::all_columns)
@@ -168,7 +168,7 @@ impl MetaPropertyRepository for Database {
         fields: MetaPropertyFields,
     ) -> Result<Option<MetaProperty>, RepositoryError> {
         let changes = MetaPropertyChangeset::try_from(fields)?;
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 meta_properties::table
                     .filter(meta_properties::organizer_id.eq(organizer.0))
@@ -190,7 +190,7 @@ impl MetaPropertyRepository for Database {
         organizer: OrganizerId,
         id: MetaPropertyId,
     ) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let owned = meta_properties::table
                     .filter(meta_properties::organizer_id.eq(organizer.0))

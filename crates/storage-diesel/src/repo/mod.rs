@@ -179,20 +179,21 @@ impl Database {
         self.after_commit.load(Ordering::Relaxed)
     }
 
-    /// [`Database::run`] for a write: cached reads are dropped and the [`Database::data_version`] moves
-    /// afterwards, whatever the outcome.
-    /// Inside a unit of work the cache is dropped when it commits.
-    pub(crate) async fn run_invalidating<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    /// Runs a write: cached reads are dropped and the [`Database::data_version`] moves
+    /// afterwards, whatever the outcome (inside a unit of work, when it commits). Every
+    /// repository method runs through [`Database::read`] or this; a write that changes
+    /// nothing the API shows says so by running through [`Database::write_untracked`].
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, RepositoryError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.run(f).await;
+        let result = self.write_untracked(f).await;
         self.cache.invalidate();
         result
     }
 
-    /// [`Database::run`] for a read, which may run twice: when the database is unavailable
+    /// Runs a read, which may run twice: when the database is unavailable
     /// and the connection turns out dead (the database restarted since it last answered), the
     /// read is discarded with its connection and runs once more on a tested one. A refusal
     /// on a live connection (a lock timeout) is not retried.
@@ -222,10 +223,12 @@ impl Database {
         .await
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's
-    /// tracing span. A panic inside `f` becomes an internal error instead of unwinding into
-    /// the request.
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, RepositoryError>
+    /// Runs `f` once with a pooled connection on the blocking thread pool, inside the
+    /// caller's tracing span, and moves no data version: for [`Database::write`], and for
+    /// writes of records the API does not show (idempotency keys, a device's last-seen
+    /// time, which moves the version only when it wrote). A panic inside `f` becomes an
+    /// internal error instead of unwinding into the request.
+    pub(crate) async fn write_untracked<T, F>(&self, f: F) -> Result<T, RepositoryError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
         T: Send + 'static,

@@ -93,7 +93,7 @@ impl OrganizerRepository for Database {
 
     async fn create(&self, slug: Slug, name: &str) -> Result<Organizer, RepositoryError> {
         let name = name.to_owned();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let row = conn
                 .transaction(|conn| {
                     let row = diesel::insert_into(organizers::table)
@@ -124,7 +124,7 @@ impl OrganizerRepository for Database {
 
     async fn rename(&self, id: OrganizerId, name: &str) -> Result<Organizer, RepositoryError> {
         let name = name.to_owned();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(organizers::table.find(id.0))
                 .set(organizers::name.eq(name))
                 .returning(organizers::all_columns)
@@ -143,7 +143,7 @@ impl OrganizerRepository for Database {
     ) -> Result<Organizer, RepositoryError> {
         let text = serde_json::to_string(&plugins)
             .map_err(|e| RepositoryError::Internal(e.to_string()))?;
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let row = diesel::update(organizers::table.find(id.0))
                     .set(organizers::plugins.eq(text))

@@ -259,7 +259,7 @@ impl QuotaRepository for Database {
         id: Option<QuotaId>,
         data: QuotaData,
     ) -> Result<Quota, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction::<_, TxError, _>(|conn| {
                 if let Some(given) = id {
                     claim_id(conn, "quotas", given.0)?;
@@ -289,7 +289,7 @@ impl QuotaRepository for Database {
         id: QuotaId,
         data: QuotaData,
     ) -> Result<Option<Quota>, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let updated = diesel::update(
                     quotas::table
@@ -314,7 +314,7 @@ impl QuotaRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: QuotaId) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let owned = quotas::table
                     .filter(quotas::event_id.eq(event.0))

@@ -136,7 +136,7 @@ impl SalesChannelRepository for Database {
         organizer: OrganizerId,
         fields: SalesChannelFields,
     ) -> Result<SalesChannel, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(sales_channels::table)
                 .values((
                     sales_channels::organizer_id.eq(organizer.0),
@@ -160,7 +160,7 @@ impl SalesChannelRepository for Database {
         fields: SalesChannelFields,
     ) -> Result<Option<SalesChannel>, RepositoryError> {
         let identifier = identifier.to_owned();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 sales_channels::table
                     .filter(sales_channels::organizer_id.eq(organizer.0))
@@ -187,7 +187,7 @@ impl SalesChannelRepository for Database {
         identifier: &str,
     ) -> Result<bool, RepositoryError> {
         let identifier = identifier.to_owned();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let owned = sales_channels::table
                     .filter(sales_channels::organizer_id.eq(organizer.0))

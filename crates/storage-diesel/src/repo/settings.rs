@@ -117,7 +117,7 @@ impl SettingsRepository for Database {
         organizer: OrganizerId,
         changes: Vec<SettingChange>,
     ) -> Result<(), RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 changes
                     .into_iter()
@@ -146,7 +146,7 @@ impl SettingsRepository for Database {
         event: EventId,
         changes: Vec<SettingChange>,
     ) -> Result<(), RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 changes
                     .into_iter()

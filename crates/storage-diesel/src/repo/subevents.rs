@@ -164,7 +164,7 @@ impl SubEventRepository for Database {
         data: SubEventData,
     ) -> Result<SubEvent, RepositoryError> {
         let values = SubEventChangeset::from(data);
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction::<_, TxError, _>(|conn| {
                 if let Some(given) = id {
                     claim_id(conn, "subevents", given.0)?;
@@ -191,7 +191,7 @@ impl SubEventRepository for Database {
         data: SubEventData,
     ) -> Result<Option<SubEvent>, RepositoryError> {
         let changes = SubEventChangeset::from(data);
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 subevents::table
                     .filter(subevents::event_id.eq(event.0))
@@ -209,7 +209,7 @@ impl SubEventRepository for Database {
     }
 
     async fn delete(&self, event: EventId, id: SubEventId) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let owned = subevents::table
                     .filter(subevents::event_id.eq(event.0))

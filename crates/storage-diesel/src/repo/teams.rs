@@ -176,7 +176,7 @@ fn load_team(conn: &mut DbConnection, row: TeamRow) -> Result<Team, RepositoryEr
 #[async_trait]
 impl TeamRepository for Database {
     async fn create(&self, team: NewTeam) -> Result<Team, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let mut limit: Vec<i64> = match &team.events {
                 EventScope::All => Vec::new(),
                 EventScope::Limited(ids) => ids.iter().map(|e| e.0).collect(),
@@ -287,7 +287,7 @@ impl TeamRepository for Database {
     }
 
     async fn update(&self, id: TeamId, team: NewTeam) -> Result<Option<Team>, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let limit = limit_ids(&team.events);
             check_own_events(conn, team.organizer, &limit)?;
             let row = conn
@@ -318,7 +318,7 @@ impl TeamRepository for Database {
     }
 
     async fn delete(&self, organizer: OrganizerId, id: TeamId) -> Result<bool, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let owned = teams::table
                     .filter(teams::organizer_id.eq(organizer.0))
@@ -478,7 +478,7 @@ impl TokenRepository for Database {
         hash: TokenHash,
     ) -> Result<ApiToken, RepositoryError> {
         let name = name.to_owned();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             let (id, active) = diesel::insert_into(api_tokens::table)
                 .values((
                     api_tokens::team_id.eq(team.0),
@@ -557,7 +557,7 @@ impl TokenRepository for Database {
         active: bool,
     ) -> Result<Option<ApiToken>, RepositoryError> {
         let name = name.to_owned();
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(api_tokens::table.find(id.0))
                 .set((
                     api_tokens::team_id.eq(team.0),
@@ -578,7 +578,7 @@ impl TokenRepository for Database {
         team: TeamId,
         id: TokenId,
     ) -> Result<Option<ApiToken>, RepositoryError> {
-        self.run_invalidating(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 api_tokens::table
                     .filter(api_tokens::team_id.eq(team.0))

@@ -1,6 +1,6 @@
 //! Units of work: a [`Database`] holding one pooled connection inside an open transaction.
 //!
-//! Every repository method runs through [`Database::run`] or [`Database::read`]; inside a unit
+//! Every repository method runs through [`Database::write`] or [`Database::read`]; inside a unit
 //! of work those hand the held connection to the method, in a savepoint, so a refused write
 //! (a unique violation, a row that is gone) undoes only itself and the transaction stays
 //! usable on PostgreSQL too. The credential cache is bypassed inside (what the transaction
