@@ -12,7 +12,8 @@ use presale_domain::organizer::OrganizerRepository;
 use presale_domain::store::Store;
 use presale_domain::values::Slug;
 use presale_domain::RepositoryError;
-use presale_storage_diesel::Database;
+use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
+use presale_storage_diesel::{Database, DatabaseUrl, PoolOptions};
 
 on_both_backends! {
     commits_whole_or_not_at_all => sqlite, postgres;
@@ -97,4 +98,61 @@ async fn commits_whole_or_not_at_all(db: &Database) {
     OrganizerRepository::create(db, slug("delta"), "Delta")
         .await
         .unwrap();
+}
+
+/// More units of work at once than the pool has connections, on a runtime with fewer blocking
+/// threads than that: each waits for its connection (and, on SQLite, its turn to write) in
+/// the runtime, so a unit of work that holds a connection always gets a thread for its next
+/// call, and every one of them commits.
+fn units_of_work_outnumbering_connections_and_threads_all_commit(url: DatabaseUrl) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let options = PoolOptions {
+            max_size: 3,
+            ..PoolOptions::default()
+        };
+        let db = Database::open(url, options).unwrap();
+        let org = OrganizerRepository::create(&db, slug("acme"), "ACME")
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let tx = db.begin().await?;
+                tx.organizers().find_by_slug("acme").await?;
+                tx.organizers().create(slug(&format!("o{i}")), "O").await?;
+                tx.organizers().set_plugins(org.id, vec![], vec![]).await?;
+                tx.commit().await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        for i in 0..12 {
+            assert_eq!(plugins_of(&db, &format!("o{i}")).await, Some(vec![]));
+        }
+    });
+}
+
+#[test]
+fn many_units_of_work_sqlite() {
+    let test_db = TestDatabase::sqlite().unwrap();
+    units_of_work_outnumbering_connections_and_threads_all_commit(test_db.url().clone());
+}
+
+#[test]
+fn many_units_of_work_postgres() {
+    match TestDatabase::postgres() {
+        Ok(PostgresTestDatabase::Ready(test_db)) => {
+            units_of_work_outnumbering_connections_and_threads_all_commit(test_db.url().clone())
+        }
+        Ok(PostgresTestDatabase::Skipped(msg)) => eprintln!("{msg}"),
+        Err(e) => panic!("{e}"),
+    }
 }

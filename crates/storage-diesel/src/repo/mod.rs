@@ -38,6 +38,14 @@ pub struct Database {
     pub(crate) cache: Arc<CredentialCache>,
     /// Inside a unit of work: the connection every call runs on.
     tx: Option<Arc<unit_of_work::Held>>,
+    /// One permit per connection of the pool: a call waits for its connection here, in the
+    /// async runtime, never on a thread of the blocking pool. A unit of work holds its permit
+    /// until it ends; were its next call to need a blocking thread that other calls hold
+    /// while waiting for a connection, neither would move.
+    slots: Arc<tokio::sync::Semaphore>,
+    /// SQLite has one writer at a time: this process's writers take turns here, in the async
+    /// runtime, instead of in `BEGIN IMMEDIATE` on a blocking thread (for the same reason).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How long a pooled connection may sit unused before it is tested before use.
@@ -136,6 +144,8 @@ impl Database {
             after_commit,
             cache: Arc::new(CredentialCache::new(options.cache_ttl)),
             tx: None,
+            slots: Arc::new(tokio::sync::Semaphore::new(options.max_size as usize)),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -205,6 +215,7 @@ impl Database {
         if let Some(held) = &self.tx {
             return held.run(f).await;
         }
+        let _slot = self.slot().await?;
         let pool = self.pool.clone();
         blocking(move || {
             let mut pooled = checkout(&pool)?;
@@ -236,6 +247,8 @@ impl Database {
         if let Some(held) = &self.tx {
             return held.run(f).await;
         }
+        let _slot = self.slot().await?;
+        let _writer = self.sqlite_writer().await;
         let pool = self.pool.clone();
         blocking(move || {
             let mut pooled = checkout(&pool)?;
@@ -244,6 +257,25 @@ impl Database {
             result
         })
         .await
+    }
+}
+
+impl Database {
+    /// A connection's permit (see `slots`).
+    pub(crate) async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, RepositoryError> {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| RepositoryError::Unavailable("the connection pool is closed".into()))
+    }
+
+    /// On SQLite, this process's turn to write (see `writer`); nothing on PostgreSQL.
+    pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.url {
+            DatabaseUrl::Sqlite(_) => Some(self.writer.clone().lock_owned().await),
+            DatabaseUrl::Postgres(_) => None,
+        }
     }
 }
 

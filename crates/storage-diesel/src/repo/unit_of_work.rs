@@ -35,6 +35,10 @@ pub(crate) struct Held {
     conn: Arc<Mutex<Option<PooledConnection<Manager>>>>,
     /// The cache of the pool the transaction came from, dropped on commit.
     shared_cache: Arc<CredentialCache>,
+    /// The connection's permit and (SQLite) this process's turn to write, for as long as the
+    /// transaction lasts.
+    _slot: tokio::sync::OwnedSemaphorePermit,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn closed() -> RepositoryError {
@@ -119,6 +123,8 @@ impl Store for Database {
                 "a transaction cannot begin inside another".into(),
             ));
         }
+        let slot = self.slot().await?;
+        let writer = self.sqlite_writer().await;
         let pool = self.pool.clone();
         let pooled = blocking(move || {
             let mut pooled = checkout(&pool)?;
@@ -142,6 +148,8 @@ impl Store for Database {
         tx.tx = Some(Arc::new(Held {
             conn: Arc::new(Mutex::new(Some(pooled))),
             shared_cache: self.cache.clone(),
+            _slot: slot,
+            _writer: writer,
         }));
         Ok(Box::new(tx))
     }
