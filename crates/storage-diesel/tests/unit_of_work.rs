@@ -117,7 +117,7 @@ fn units_of_work_outnumbering_connections_and_threads_all_commit(url: DatabaseUr
             ..PoolOptions::default()
         };
         let db = Database::open(url, options).unwrap();
-        let org = OrganizerRepository::create(&db, slug("acme"), "ACME")
+        OrganizerRepository::create(&db, slug("acme"), "ACME")
             .await
             .unwrap();
         let mut tasks = Vec::new();
@@ -126,8 +126,9 @@ fn units_of_work_outnumbering_connections_and_threads_all_commit(url: DatabaseUr
             tasks.push(tokio::spawn(async move {
                 let tx = db.begin().await?;
                 tx.organizers().find_by_slug("acme").await?;
-                tx.organizers().create(slug(&format!("o{i}")), "O").await?;
-                tx.organizers().set_plugins(org.id, vec![], vec![]).await?;
+                // Rows of its own: this is about connections and threads, not row locks.
+                let own = tx.organizers().create(slug(&format!("o{i}")), "O").await?;
+                tx.organizers().set_plugins(own.id, vec![], vec![]).await?;
                 tx.commit().await
             }));
         }
