@@ -55,6 +55,21 @@ impl FieldErrors {
     }
 }
 
+/// The Python type name pretix uses in messages about a JSON value (`dict`, `list`, `str`,
+/// `float`, `int`, `bool`, `NoneType`).
+pub fn python_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Object(_) => "dict",
+        Value::Array(_) => "list",
+        Value::String(_) => "str",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::Bool(_) => "bool",
+        Value::Null => "NoneType",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,22 +1,10 @@
 //! Reading single JSON fields the way pretix's serializer fields read them, with its
 //! messages.
 
+pub(crate) use presale_domain::validation::python_type;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{number_text, I18nString, Money, MoneyError, WireDateTime};
 use serde_json::{Map, Value};
-
-/// The Python type name pretix uses in messages about a JSON value.
-pub(crate) fn python_type(value: &Value) -> &'static str {
-    match value {
-        Value::Object(_) => "dict",
-        Value::Array(_) => "list",
-        Value::String(_) => "str",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::Bool(_) => "bool",
-        Value::Null => "NoneType",
-    }
-}
 
 pub(crate) const NOT_NULL: &str = "This field may not be null.";
 pub(crate) const NOT_BLANK: &str = "This field may not be blank.";

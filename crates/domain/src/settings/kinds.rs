@@ -2,6 +2,7 @@
 
 use super::registry::Kind;
 use super::reldate;
+use crate::validation::python_type;
 use crate::values::{I18nString, TimeZone};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -106,19 +107,6 @@ impl Kind {
             }
         };
         Ok(Some(parsed))
-    }
-}
-
-/// The Python type name pretix uses in messages about a JSON value.
-fn python_type(value: &Value) -> &'static str {
-    match value {
-        Value::Object(_) => "dict",
-        Value::Array(_) => "list",
-        Value::String(_) => "str",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::Bool(_) => "bool",
-        Value::Null => "NoneType",
     }
 }
 

@@ -33,7 +33,7 @@ use presale_domain::settings::{self, keys_for, ChangeError, Target};
 use presale_domain::store::Repositories;
 use presale_domain::subevent::{self, SubEvent, SubEventChanges, SubEventError};
 use presale_domain::team::{self, TeamError};
-use presale_domain::validation::FieldErrors;
+use presale_domain::validation::{python_type, FieldErrors};
 use presale_domain::values::{number_text, Slug, WireDateTime};
 use presale_domain::write::UpdateMode;
 use presale_domain::RepositoryError;
@@ -56,23 +56,10 @@ pub(super) const ALL: Window = Window {
     limit: i64::MAX as u64,
 };
 
-/// The Python type name pretix's messages use for a JSON value.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Object(_) => "dict",
-        Value::Array(_) => "list",
-        Value::String(_) => "str",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::Bool(_) => "bool",
-        Value::Null => "NoneType",
-    }
-}
-
 fn not_a_dict(value: &Value) -> String {
     format!(
         "Invalid data. Expected a dictionary, but got {}.",
-        type_name(value)
+        python_type(value)
     )
 }
 
@@ -475,7 +462,7 @@ impl Walker<'_> {
             None => return Vec::new(),
             Some(Value::Array(items)) => items,
             Some(other) => {
-                let got = type_name(other);
+                let got = python_type(other);
                 let message = format!("Expected a list of items but got type \"{got}\".");
                 self.error(at, Some(key), message);
                 return Vec::new();
