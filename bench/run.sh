@@ -200,15 +200,82 @@ bench_backend() {
     stop_pid "$staller"
     sleep 1  # its last lock ends
   fi
-  # The same reads with the read cache off: every request does its database work. (Skipped
-  # for a build older than the cache, when comparing against one with BENCH_SKIP_BUILD=1.)
-  if "$BIN" serve --help | grep -q -- --cache-ms; then
+  # This organizer's event list and detail while another organizer PATCHes one of its events
+  # 20 times a second through the same server: what the other's writes cost these reads.
+  "$BIN" organizer create other --name "Other" >/dev/null 2>&1
+  "$BIN" team create other Admins --all-events --all-permissions >/dev/null 2>&1
+  OTHER_TOKEN=$("$BIN" token create other Admins --name writer 2>/dev/null)
+  curl -fsS -X POST -H "Authorization: Token $OTHER_TOKEN" -H "Content-Type: application/json" \
+    --data-binary '{"name":{"en":"Busy"},"slug":"busy","date_from":"2030-01-01T10:00:00Z"}' \
+    "$API/api/v1/organizers/other/events/" >/dev/null
+  local busy="$API/api/v1/organizers/other/events/busy/"
+  python3 "$BENCH_DIR/tools/writer.py" "$busy" "$OTHER_TOKEN" 20 >"$WORK/writer-$backend.txt" &
+  local writer=$!
+  own "$writer"
+  run_wrk event_list_writes "$pid" get.lua "$org/events/" -H "$auth"
+  run_wrk event_detail_writes "$pid" get.lua "$org/events/event0001/" -H "$auth"
+  stop_pid "$writer"
+  log "  the other organizer's writer: $(cat "$WORK/writer-$backend.txt")"
+  # The database path: kept answers off (credentials still cached, `_db`), then every cache
+  # off (`_uncached`): every request does its database work. (Skipped for a build older than
+  # these switches, when comparing against one with BENCH_SKIP_BUILD=1.)
+  if "$BIN" serve --help | grep -q -- --credential-cache-ms; then
     stop_all
     start_server --cache-ms 0
+    run_reads _db
+    stop_all
+    start_server --cache-ms 0 --credential-cache-ms 0
     run_reads _uncached
     stop_all
     start_server
   fi
+  # Two processes on one database: how long after a write answered by one the other answers
+  # with it (the event renamed through A, B asked until it shows the new name), and, on
+  # PostgreSQL, the event list through a load balancer (haproxy) in front of both.
+  stop_all
+  local a_port b_port lb_port a_pid b_pid
+  a_port=$(free_port "$PORT")
+  "$BIN" serve --bind "127.0.0.1:$a_port" --workers 1 --db-pool-size 4 2>>"$WORK/server-$backend.log" &
+  a_pid=$!
+  own "$a_pid"
+  wait_ready "http://127.0.0.1:$a_port/readyz" "$a_pid" || die "process A did not start"
+  b_port=$(free_port "$PORT")
+  "$BIN" serve --bind "127.0.0.1:$b_port" --workers 1 --db-pool-size 4 2>>"$WORK/server-$backend.log" &
+  b_pid=$!
+  own "$b_pid"
+  wait_ready "http://127.0.0.1:$b_port/readyz" "$b_pid" || die "process B did not start"
+  python3 "$BENCH_DIR/tools/staleness.py" "http://127.0.0.1:$a_port" "http://127.0.0.1:$b_port" \
+    "$TOKEN" "/api/v1/organizers/$ORG/events/event0002/" 25 >"$WORK/staleness-$backend" \
+    || log "  a try exceeded 5 s"
+  log "  cross-process staleness (max, median, tries): $(cat "$WORK/staleness-$backend")"
+  if [ "$backend" = postgres ]; then
+    need_tool haproxy
+    lb_port=$(free_port "$PORT")
+    cat >"$WORK/haproxy.cfg" <<CFG
+global
+  maxconn 1024
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend api
+  bind 127.0.0.1:$lb_port
+  default_backend presale
+backend presale
+  balance roundrobin
+  http-reuse always
+  server a 127.0.0.1:$a_port
+  server b 127.0.0.1:$b_port
+CFG
+    haproxy -db -f "$WORK/haproxy.cfg" 2>"$WORK/haproxy.log" &
+    local lb_pid=$!
+    own "$lb_pid"
+    wait_ready "http://127.0.0.1:$lb_port/readyz" "$lb_pid" || { cat "$WORK/haproxy.log" >&2; die "haproxy did not start"; }
+    run_wrk event_list_balanced "$a_pid" get.lua "http://127.0.0.1:$lb_port/api/v1/organizers/$ORG/events/" -H "$auth"
+  fi
+  stop_all
+  start_server
   run_wrk event_create "$pid" create_event.lua "$org/events/"
   run_wrk bulk_create "$pid" bulk_create.lua "$org/events/bulk/imported_secrets/bulk_create/"
   stop_all

@@ -14,6 +14,7 @@ use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
 use presale_storage_diesel::{Database, PoolOptions};
 use serde_json::Value;
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Generates `sqlite` and `postgres` test functions in a module named after an async test
@@ -71,8 +72,9 @@ pub struct TestApp {
     pub backend: Backend,
     handle: ServerHandle,
     client: awc::Client,
-    // Dropped last: removes the database.
-    pub testdb: TestDatabase,
+    // Dropped last (by the last app on it): removes the database.
+    pub testdb: Arc<TestDatabase>,
+    options: Options,
 }
 
 /// A response, read whole.
@@ -126,26 +128,37 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, options: Options) -> Option<Self> {
-        let testdb = new_database(backend)?;
+        let testdb = Arc::new(new_database(backend)?);
+        Some(Self::serve(testdb, backend, options))
+    }
+
+    /// A second server on the same database, with a pool and caches of its own: what
+    /// another Presale process behind the same load balancer is.
+    pub fn another_process(&self) -> TestApp {
+        Self::serve(self.testdb.clone(), self.backend, self.options.clone())
+    }
+
+    fn serve(testdb: Arc<TestDatabase>, backend: Backend, options: Options) -> TestApp {
         let db = Database::open(testdb.url().clone(), options.pool).expect("open test database");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
-        let server =
-            presale::server::start(&db, options.http, listener, Some(1)).expect("start server");
+        let server = presale::server::start(&db, options.http.clone(), listener, Some(1))
+            .expect("start server");
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()
             .disable_redirects()
             .timeout(Duration::from_secs(30))
             .finish();
-        Some(TestApp {
+        TestApp {
             address,
             db,
             backend,
             handle,
             client,
             testdb,
-        })
+            options,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

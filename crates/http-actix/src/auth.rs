@@ -1,13 +1,16 @@
 use crate::error::ApiError;
 use crate::profiles::{route_of, PROFILE_DENIED};
+use crate::read_cache::AnswerScope;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use presale_domain::access::Principal;
 use presale_domain::access::RouteMethod;
 use presale_domain::device::{authenticate_device, record_seen, should_record_seen, Device};
+use presale_domain::ids::OrganizerId;
 use presale_domain::team::{authenticate_token, AuthError};
 use presale_domain::values::WireDateTime;
 
@@ -99,15 +102,23 @@ fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
 pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let (scheme, token) = presented(req, &[Scheme::Token, Scheme::Device], "Token")?;
     let state = state(req)?;
-    match scheme {
+    let principal = match scheme {
         Scheme::Token => authenticate_token(state.store.tokens(), &token)
             .await
             .map_err(|e| match e {
                 AuthError::Repository(r) => r.into(),
                 other => unauthenticated(&other.to_string(), "Token"),
-            }),
-        Scheme::Device => Ok(device(req, state, &token, "Token").await?.principal()),
-    }
+            })?,
+        Scheme::Device => device(req, state, &token, "Token").await?.principal(),
+    };
+    scope(req, principal.organizer());
+    Ok(principal)
+}
+
+/// Names the organizer whose data the answer to `req` is made of: a credential sees one
+/// organizer's data only (see [`AnswerScope`]).
+fn scope(req: &HttpRequest, organizer: OrganizerId) {
+    req.extensions_mut().insert(AnswerScope(organizer.0));
 }
 
 /// Authenticates a request to `/api/v1/device/*`, which takes only `Device <token>` and
@@ -117,6 +128,7 @@ pub(crate) async fn authenticate_device_request(
 ) -> Result<(Device, String), ApiError> {
     let (_, token) = presented(req, &[Scheme::Device], "Device")?;
     let device = device(req, state(req)?, &token, "Device").await?;
+    scope(req, device.organizer);
     Ok((device, token))
 }
 

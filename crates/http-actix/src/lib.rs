@@ -25,7 +25,7 @@ pub use idempotency::{
     Idempotency, IdempotencyMiddleware, IDEMPOTENCY_KEY_HEADER, MAX_STORED_RESPONSE_BYTES,
 };
 pub use logging::request_log;
-pub use read_cache::{serve_kept_answers, DataVersion, ReadCache};
+pub use read_cache::{serve_kept_answers, AnswerScope, DataVersions, ReadCache};
 pub use routes::configure;
 pub use routes::imported_secrets::imported_secret_changes;
 pub use state::{

@@ -4,18 +4,20 @@
 //! An answer is stored under a SHA-256 of everything it can depend on: the `Authorization`
 //! header as sent (so a credential only ever gets answers computed for it; the credential
 //! itself is not kept), the scheme and host that links are built from, the path and the
-//! query string. It is served while the storage's
-//! [`DataVersion`] has not moved since the request that computed it started (every write
-//! through this process moves it, so an answer never outlives a write made through this
-//! server) and it is younger than the TTL.
+//! query string. Every answer belongs to one organizer, the credential's (a team token or a
+//! device sees one organizer's data only; the handler names it with [`AnswerScope`]), and is
+//! served while [`DataVersions`] says nothing of that organizer changed since the request
+//! that computed it started, and while it is younger than the TTL. The storage learns every
+//! committed change from the database itself, whoever made it, so a change to one organizer
+//! drops its answers in every process within milliseconds and leaves other organizers'
+//! answers alone; while the storage cannot vouch for that, nothing is served or kept.
 //!
 //! Past the TTL, the first request is still given the kept answer, and the page is computed
 //! again in the background, off every client's request: a busy page thus never sends a
 //! client to the database, let alone every waiting client at the same moment. Until the
-//! new answer is in, the kept one is served for at most another TTL; an answer older than
-//! twice the TTL is computed on the request again. Writes by other processes are thus seen
-//! within twice the TTL at worst. A background computation that does not give a `200` (a
-//! credential revoked behind the server's back, say) drops the kept answer, so the next
+//! new answer is in, the kept one is served for at most another TTL (unless its organizer
+//! changes); an answer older than twice the TTL is computed on the request again. A
+//! background computation that does not give a `200` drops the kept answer, so the next
 //! request is answered by the handler. A TTL of zero turns the cache off.
 //!
 //! Two layers share the cache. [`serve_kept_answers`] wraps the whole app and serves an
@@ -33,7 +35,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::{Error, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpResponse};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -56,7 +58,9 @@ fn cost(key: &[u8], body: &Bytes) -> usize {
 
 struct Entry {
     body: Bytes,
-    version: u64,
+    /// The organizer the answer belongs to, and the mark taken before it was computed.
+    organizer: i64,
+    mark: u64,
     stored: Instant,
     /// Whether the answer is being computed again in the background.
     refreshing: bool,
@@ -83,30 +87,40 @@ enum Kept {
 /// [`serve_kept_answers`] and each resource in [`read_cache`].
 pub struct ReadCache {
     ttl: Duration,
-    version: Arc<dyn DataVersion>,
+    versions: Arc<dyn DataVersions>,
     store: Mutex<Store>,
 }
 
 impl ReadCache {
-    pub fn new(ttl: Duration, version: Arc<dyn DataVersion>) -> Self {
+    pub fn new(ttl: Duration, versions: Arc<dyn DataVersions>) -> Self {
         ReadCache {
             ttl,
-            version,
+            versions,
             store: Mutex::new(Store::default()),
         }
     }
 
-    /// The kept answer for `key` under `version`. With `may_refresh`, the first caller past
-    /// the TTL is told to compute it again ([`Kept::Refresh`]); without, that caller is
-    /// told it is missing (and is to come back with `may_refresh`).
-    fn lookup(&self, key: &[u8], version: u64, may_refresh: bool) -> Kept {
+    /// Why nothing is served from memory now, if that is so (for `/readyz`).
+    pub fn suspended(&self) -> Option<String> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        self.versions.suspended()
+    }
+
+    /// The kept answer for `key`, if its organizer has not changed since it was computed
+    /// (call after [`DataVersions::mark`], which brings that knowledge up to date). With
+    /// `may_refresh`, the first caller past the TTL is told to compute it again
+    /// ([`Kept::Refresh`]); without, that caller is told it is missing (and is to come back
+    /// with `may_refresh`).
+    fn lookup(&self, key: &[u8], may_refresh: bool) -> Kept {
         let Ok(mut store) = self.store.lock() else {
             return Kept::Missing;
         };
         let Some(entry) = store.entries.get_mut(key) else {
             return Kept::Missing;
         };
-        if entry.version != version {
+        if !self.versions.unchanged_since(entry.organizer, entry.mark) {
             return Kept::Missing;
         }
         let age = entry.stored.elapsed();
@@ -126,13 +140,17 @@ impl ReadCache {
         }
     }
 
-    /// Keeps `body` as the answer under `key`, computed from data at `version` (unless a
-    /// later version's answer is kept already).
-    fn put(&self, key: Vec<u8>, body: Bytes, version: u64) {
+    /// Keeps `body` as `organizer`'s answer under `key`, computed from data read after
+    /// `mark` (unless an answer computed after a later mark is kept already, or the organizer
+    /// changed since: then it may be outdated already).
+    fn put(&self, key: Vec<u8>, body: Bytes, organizer: i64, mark: u64) {
+        if !self.versions.unchanged_since(organizer, mark) {
+            return;
+        }
         let Ok(mut store) = self.store.lock() else {
             return;
         };
-        if store.entries.get(&key).is_some_and(|e| e.version > version) {
+        if store.entries.get(&key).is_some_and(|e| e.mark > mark) {
             return;
         }
         let size = cost(&key, &body);
@@ -144,7 +162,8 @@ impl ReadCache {
         store.bytes += size;
         let entry = Entry {
             body,
-            version,
+            organizer,
+            mark,
             stored: Instant::now(),
             refreshing: false,
         };
@@ -219,9 +238,10 @@ pub async fn serve_kept_answers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if let Some((cache, key)) = cacheable(&req) {
-        let version = cache.version.data_version();
-        if let Kept::Fresh(body) = cache.lookup(&key, version, false) {
-            return Ok(kept_answer(req, body));
+        if cache.versions.mark().is_some() {
+            if let Kept::Fresh(body) = cache.lookup(&key, false) {
+                return Ok(kept_answer(req, body));
+            }
         }
     }
     next.call(req)
@@ -241,20 +261,25 @@ pub async fn read_cache(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    // Read before the handler runs: a write that lands meanwhile invalidates this answer.
-    let version = cache.version.data_version();
-    match cache.lookup(&key, version, true) {
+    // Taken before the handler runs: a change that lands meanwhile invalidates this answer.
+    let Some(mark) = cache.versions.mark() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    match cache.lookup(&key, true) {
         Kept::Fresh(body) => return Ok(kept_answer(req, body)),
         Kept::Refresh(body) => {
             // Routed already, so the request may be handed to the handler a second time.
             let again = next.call(ServiceRequest::from_request(req.request().clone()));
             actix_web::rt::spawn(async move {
                 let kept = match again.await {
-                    Ok(res) => keepable(res).await.ok().and_then(|(_, body)| body),
+                    Ok(res) => keepable(res).await.ok().and_then(|(_, kept)| kept),
                     Err(_) => None,
                 };
                 match kept {
-                    Some(body) => cache.put(key, body, version),
+                    Some((organizer, body)) => cache.put(key, body, organizer, mark),
                     None => cache.forget(&key),
                 }
             });
@@ -262,24 +287,33 @@ pub async fn read_cache(
         }
         Kept::Missing => {}
     }
-    let (res, body) = keepable(next.call(req).await?).await?;
-    if let Some(body) = body {
-        cache.put(key, body, version);
+    let (res, kept) = keepable(next.call(req).await?).await?;
+    if let Some((organizer, body)) = kept {
+        cache.put(key, body, organizer, mark);
     }
     Ok(res)
 }
 
-/// The answer, and its bytes when it is one to keep: a `200` in JSON of at most
-/// [`MAX_ANSWER`] bytes.
+/// The organizer a response's data belongs to: set by the handler's authentication (the
+/// credential's organizer). An answer without it is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerScope(pub i64);
+
+/// The answer, and its organizer and bytes when it is one to keep: a `200` in JSON of at
+/// most [`MAX_ANSWER`] bytes, whose organizer is known.
 async fn keepable(
     res: ServiceResponse<impl MessageBody + 'static>,
-) -> Result<(ServiceResponse<BoxBody>, Option<Bytes>), Error> {
+) -> Result<(ServiceResponse<BoxBody>, Option<(i64, Bytes)>), Error> {
     let json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == b"application/json");
     let small =
         matches!(res.response().body().size(), BodySize::Sized(n) if n <= MAX_ANSWER as u64);
+    let scope = res.request().extensions().get::<AnswerScope>().copied();
+    let Some(AnswerScope(organizer)) = scope else {
+        return Ok((res.map_into_boxed_body(), None));
+    };
     if res.status() != StatusCode::OK || !json || !small {
         return Ok((res.map_into_boxed_body(), None));
     }
@@ -287,41 +321,57 @@ async fn keepable(
     let (head, payload) = answer.into_parts();
     let bytes = body::to_bytes(payload).await.map_err(Into::into)?;
     let res = ServiceResponse::new(req, head.set_body(bytes.clone()).map_into_boxed_body());
-    Ok((res, Some(bytes)))
+    Ok((res, Some((organizer, bytes))))
 }
 
-/// A number that changes whenever data stored through this process changes.
+/// What the cache needs to know of changes to the data: the storage's change tracking, per
+/// organizer.
 ///
-/// The storage adapter keeps it: every write through its ports moves it, and so does
-/// anything that asks the adapter to drop what it keeps in memory. Any `Fn() -> u64` is one. A cache of reads stays
-/// valid while the number it was filled under is current (and, for writes by other processes,
-/// which this number cannot see, while it is younger than its time-to-live).
-///
-/// Reading it does no I/O: it is meant to be read on every request.
+/// A mark is taken before an answer is computed; the answer may be served while nothing of
+/// its organizer changed since. [`DataVersions::mark`] is called before every lookup and may
+/// bring the storage's knowledge up to date (a cheap check); [`DataVersions::unchanged_since`]
+/// does no I/O.
 ///
 /// ```
-/// use presale_http_actix::DataVersion;
-/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use presale_http_actix::DataVersions;
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
 ///
-/// struct Counter(AtomicU64);
-/// impl DataVersion for Counter {
-///     fn data_version(&self) -> u64 {
-///         self.0.load(Ordering::Acquire)
+/// /// Changes counted by hand: organizer -> the count at its last change.
+/// #[derive(Default)]
+/// struct Counted(Mutex<(u64, HashMap<i64, u64>)>);
+/// impl Counted {
+///     fn change(&self, organizer: i64) {
+///         let mut c = self.0.lock().unwrap();
+///         c.0 += 1;
+///         let at = c.0;
+///         c.1.insert(organizer, at);
+///     }
+/// }
+/// impl DataVersions for Counted {
+///     fn mark(&self) -> Option<u64> {
+///         Some(self.0.lock().unwrap().0)
+///     }
+///     fn unchanged_since(&self, organizer: i64, mark: u64) -> bool {
+///         self.0.lock().unwrap().1.get(&organizer).is_none_or(|&at| at <= mark)
 ///     }
 /// }
 ///
-/// let store = Counter(AtomicU64::new(0));
-/// let filled_under = store.data_version();
-/// store.0.fetch_add(1, Ordering::AcqRel); // a write
-/// assert_ne!(store.data_version(), filled_under);
+/// let versions = Counted::default();
+/// let mark = versions.mark().unwrap();
+/// versions.change(1);
+/// assert!(!versions.unchanged_since(1, mark));
+/// assert!(versions.unchanged_since(2, mark));
 /// ```
-pub trait DataVersion: Send + Sync {
-    fn data_version(&self) -> u64;
-}
-
-impl<F: Fn() -> u64 + Send + Sync> DataVersion for F {
-    fn data_version(&self) -> u64 {
-        self()
+pub trait DataVersions: Send + Sync {
+    /// A mark to take before computing an answer to keep; `None` when nothing may be kept or
+    /// served now.
+    fn mark(&self) -> Option<u64>;
+    /// Whether nothing of `organizer` changed since `mark`.
+    fn unchanged_since(&self, organizer: i64, mark: u64) -> bool;
+    /// Why nothing is served now, if that is so.
+    fn suspended(&self) -> Option<String> {
+        None
     }
 }
 
@@ -346,109 +396,145 @@ mod tests {
             key("Token a", "/api/v1/xy", "=1")
         );
     }
-    use std::sync::atomic::{AtomicU64, Ordering};
+    /// Changes counted by hand: organizer -> the count at its last change.
+    #[derive(Default)]
+    struct Counted(Mutex<(u64, HashMap<i64, u64>)>);
 
-    struct Version(AtomicU64);
-
-    impl DataVersion for Version {
-        fn data_version(&self) -> u64 {
-            self.0.load(Ordering::Acquire)
+    impl Counted {
+        fn change(&self, organizer: i64) {
+            let mut c = self.0.lock().unwrap();
+            c.0 += 1;
+            let at = c.0;
+            c.1.insert(organizer, at);
         }
     }
 
-    fn cache(ttl: Duration) -> ReadCache {
-        ReadCache::new(ttl, Arc::new(Version(AtomicU64::new(0))))
+    impl DataVersions for Counted {
+        fn mark(&self) -> Option<u64> {
+            Some(self.0.lock().unwrap().0)
+        }
+        fn unchanged_since(&self, organizer: i64, mark: u64) -> bool {
+            self.0
+                .lock()
+                .unwrap()
+                .1
+                .get(&organizer)
+                .is_none_or(|&at| at <= mark)
+        }
+    }
+
+    fn cache(ttl: Duration) -> (ReadCache, Arc<Counted>) {
+        let versions = Arc::new(Counted::default());
+        (ReadCache::new(ttl, versions.clone()), versions)
     }
 
     fn fresh(body: &'static [u8]) -> Kept {
         Kept::Fresh(Bytes::from_static(body))
     }
 
+    fn put(cache: &ReadCache, key: &[u8], body: &'static [u8], mark: u64) {
+        cache.put(key.to_vec(), Bytes::from_static(body), 1, mark);
+    }
+
     #[test]
-    fn an_answer_is_served_under_its_version_and_ttl_only() {
-        let cache = cache(Duration::from_secs(60));
-        cache.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
-        assert_eq!(cache.lookup(b"k", 3, true), fresh(b"{}"));
-        assert_eq!(cache.lookup(b"k", 3, false), fresh(b"{}"));
-        assert_eq!(cache.lookup(b"k", 4, true), Kept::Missing);
-        assert_eq!(cache.lookup(b"other", 3, true), Kept::Missing);
-        let expired = self::cache(Duration::ZERO);
-        expired.put(b"k".to_vec(), Bytes::from_static(b"{}"), 3);
-        assert_eq!(expired.lookup(b"k", 3, true), Kept::Missing);
+    fn an_answer_is_served_until_its_organizer_changes_or_the_ttl() {
+        let (cache, versions) = cache(Duration::from_secs(60));
+        put(&cache, b"k", b"{}", 0);
+        assert_eq!(cache.lookup(b"k", true), fresh(b"{}"));
+        assert_eq!(cache.lookup(b"k", false), fresh(b"{}"));
+        assert_eq!(cache.lookup(b"other", true), Kept::Missing);
+        versions.change(2);
+        assert_eq!(cache.lookup(b"k", true), fresh(b"{}"), "another organizer");
+        versions.change(1);
+        assert_eq!(cache.lookup(b"k", true), Kept::Missing);
+        let (expired, _) = self::cache(Duration::ZERO);
+        put(&expired, b"k", b"{}", 0);
+        assert_eq!(expired.lookup(b"k", true), Kept::Missing);
+    }
+
+    #[test]
+    fn an_answer_computed_across_a_change_is_not_kept() {
+        let (cache, versions) = cache(Duration::from_secs(60));
+        let mark = versions.mark().unwrap();
+        versions.change(1);
+        put(&cache, b"k", b"{}", mark);
+        assert_eq!(cache.lookup(b"k", true), Kept::Missing);
+        assert_eq!(cache.store.lock().unwrap().entries.len(), 0);
     }
 
     #[test]
     fn past_the_ttl_one_caller_computes_it_again_while_all_get_the_kept_answer() {
-        let cache = cache(Duration::from_millis(200));
-        cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
+        let (cache, versions) = cache(Duration::from_millis(200));
+        put(&cache, b"k", b"old", 0);
         std::thread::sleep(Duration::from_millis(220));
         assert_eq!(
-            cache.lookup(b"k", 0, false),
+            cache.lookup(b"k", false),
             Kept::Missing,
             "before routing, the request is passed on"
         );
         assert_eq!(
-            cache.lookup(b"k", 0, true),
+            cache.lookup(b"k", true),
             Kept::Refresh(Bytes::from_static(b"old")),
             "the first routed caller computes it again"
         );
-        assert_eq!(cache.lookup(b"k", 0, true), fresh(b"old"));
-        assert_eq!(cache.lookup(b"k", 0, false), fresh(b"old"));
+        assert_eq!(cache.lookup(b"k", true), fresh(b"old"));
+        assert_eq!(cache.lookup(b"k", false), fresh(b"old"));
+        put(&cache, b"k", b"new", 0);
+        assert_eq!(cache.lookup(b"k", false), fresh(b"new"));
+        versions.change(1);
         assert_eq!(
-            cache.lookup(b"k", 1, true),
+            cache.lookup(b"k", true),
             Kept::Missing,
-            "never across a write"
+            "never across a change"
         );
-        cache.put(b"k".to_vec(), Bytes::from_static(b"new"), 0);
-        assert_eq!(cache.lookup(b"k", 0, false), fresh(b"new"));
     }
 
     #[test]
     fn an_answer_past_twice_the_ttl_is_computed_on_the_request() {
-        let cache = cache(Duration::from_millis(100));
-        cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
+        let (cache, _) = cache(Duration::from_millis(100));
+        put(&cache, b"k", b"old", 0);
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(
-            cache.lookup(b"k", 0, true),
+            cache.lookup(b"k", true),
             Kept::Refresh(Bytes::from_static(b"old"))
         );
         // The computation never came back.
         std::thread::sleep(Duration::from_millis(100));
-        assert_eq!(cache.lookup(b"k", 0, false), Kept::Missing);
-        assert_eq!(cache.lookup(b"k", 0, true), Kept::Missing);
+        assert_eq!(cache.lookup(b"k", false), Kept::Missing);
+        assert_eq!(cache.lookup(b"k", true), Kept::Missing);
     }
 
     #[test]
     fn a_computation_without_an_answer_drops_the_kept_one() {
-        let cache = cache(Duration::from_millis(200));
-        cache.put(b"k".to_vec(), Bytes::from_static(b"old"), 0);
+        let (cache, _) = cache(Duration::from_millis(200));
+        put(&cache, b"k", b"old", 0);
         cache.forget(b"k");
         assert_eq!(
-            cache.lookup(b"k", 0, true),
+            cache.lookup(b"k", true),
             fresh(b"old"),
             "not being computed"
         );
         std::thread::sleep(Duration::from_millis(220));
-        assert!(matches!(cache.lookup(b"k", 0, true), Kept::Refresh(_)));
+        assert!(matches!(cache.lookup(b"k", true), Kept::Refresh(_)));
         cache.forget(b"k");
-        assert_eq!(cache.lookup(b"k", 0, true), Kept::Missing);
+        assert_eq!(cache.lookup(b"k", true), Kept::Missing);
         assert_eq!(cache.store.lock().unwrap().bytes, 0);
     }
 
     #[test]
-    fn an_older_versions_answer_does_not_replace_a_later_one() {
-        let cache = cache(Duration::from_secs(60));
-        cache.put(b"k".to_vec(), Bytes::from_static(b"later"), 5);
-        cache.put(b"k".to_vec(), Bytes::from_static(b"earlier"), 4);
-        assert_eq!(cache.lookup(b"k", 5, true), fresh(b"later"));
+    fn an_answer_computed_earlier_does_not_replace_a_later_one() {
+        let (cache, _) = cache(Duration::from_secs(60));
+        put(&cache, b"k", b"later", 5);
+        put(&cache, b"k", b"earlier", 4);
+        assert_eq!(cache.lookup(b"k", true), fresh(b"later"));
     }
 
     #[test]
     fn a_full_cache_starts_over() {
-        let cache = cache(Duration::from_secs(60));
+        let (cache, _) = cache(Duration::from_secs(60));
         let big = Bytes::from(vec![b' '; MAX_ANSWER]);
         for i in 0..(MAX_TOTAL / MAX_ANSWER + 1) {
-            cache.put(i.to_string().into_bytes(), big.clone(), 0);
+            cache.put(i.to_string().into_bytes(), big.clone(), 1, 0);
         }
         let store = cache.store.lock().unwrap();
         // 23 answers fit, the 24th emptied the cache, the 25th joined it.
@@ -461,12 +547,12 @@ mod tests {
 
     #[test]
     fn many_small_answers_count_their_bookkeeping() {
-        let cache = cache(Duration::from_secs(60));
+        let (cache, _) = cache(Duration::from_secs(60));
         let small = Bytes::from_static(b"{}");
         let per_entry = 8 + 2 + ENTRY_OVERHEAD;
         let fit = MAX_TOTAL / per_entry;
         for i in 0..=fit {
-            cache.put(format!("{i:08}").into_bytes(), small.clone(), 0);
+            cache.put(format!("{i:08}").into_bytes(), small.clone(), 1, 0);
         }
         let store = cache.store.lock().unwrap();
         assert_eq!(

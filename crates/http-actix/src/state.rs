@@ -17,6 +17,9 @@ pub struct HttpOptions {
     /// Peers whose `Forwarded` and `X-Forwarded-Host`/`-Proto` headers are believed (reverse
     /// proxies); from anyone else the `Host` header and the connection count.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a `200` answer to a `GET` may be kept and served again while nothing of its
+    /// organizer changes (see `ReadCache`); zero turns kept answers off.
+    pub answer_ttl: std::time::Duration,
 }
 
 /// pretix's (Django's) default limit for a request body, 10 MiB.
@@ -28,6 +31,7 @@ impl Default for HttpOptions {
             base_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             trusted_proxies: Vec::new(),
+            answer_ttl: std::time::Duration::from_secs(1),
         }
     }
 }

@@ -4,8 +4,9 @@ use crate::admin::{self, EventSelection};
 use crate::config::{database_settings, FileConfig, LogFormat, DEFAULT_BIND};
 use clap::{Args, Parser, Subcommand};
 use presale_domain::access::{Permission, PermissionSet};
-use presale_storage_diesel::Database;
+use presale_storage_diesel::{Database, PoolOptions};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Presale: a server for the organizer side of the pretix REST API v1, on SQLite or
 /// PostgreSQL.
@@ -49,11 +50,21 @@ pub struct DatabaseArgs {
     )]
     pub db_timeout_secs: Option<u64>,
 
-    /// Milliseconds reads may be served from memory (credentials, organizers, GET answers);
-    /// writes through this server drop them at once, other writers are seen within twice
-    /// this time. 0 turns caching off [default: 1000]
+    /// Milliseconds a GET answer may be kept in memory and served again while nothing of its
+    /// organizer changes (changes through any process are learnt from the database within
+    /// milliseconds). 0 turns kept answers off [default: 1000]
     #[arg(long, global = true, env = "PRESALE_CACHE_MS", value_name = "MS")]
     pub cache_ms: Option<u64>,
+
+    /// Milliseconds credentials, organizers and sales channels may be kept in memory while
+    /// nothing of their organizer changes. 0 turns this cache off [default: 1000]
+    #[arg(
+        long,
+        global = true,
+        env = "PRESALE_CREDENTIAL_CACHE_MS",
+        value_name = "MS"
+    )]
+    pub credential_cache_ms: Option<u64>,
 
     /// PostgreSQL: milliseconds a statement may wait for a lock before the request is
     /// answered 503 [default: 5000]
@@ -230,7 +241,25 @@ impl Resolved {
         })
     }
 
-    fn open_database(&self, args: &DatabaseArgs) -> Result<Database, CommandError> {
+    /// How long answers and credentials may be kept: the TTLs given, or 1 s each.
+    fn cache_ttls(&self, args: &DatabaseArgs) -> (Duration, Duration) {
+        let f = &self.file;
+        let ms = |v: Option<u64>| Duration::from_millis(v.unwrap_or(1000));
+        (
+            ms(args.cache_ms.or(f.cache_ms)),
+            ms(args.credential_cache_ms.or(f.credential_cache_ms)),
+        )
+    }
+
+    /// The cache settings of the pool: credentials kept for their TTL, and changes watched
+    /// when the command serves with any cache on.
+    fn caches(&self, args: &DatabaseArgs, serving: bool, pool: &mut PoolOptions) {
+        let (answers, credentials) = self.cache_ttls(args);
+        pool.cache_ttl = credentials;
+        pool.watch_changes = serving && !(answers.is_zero() && credentials.is_zero());
+    }
+
+    fn open_database(&self, args: &DatabaseArgs, serving: bool) -> Result<Database, CommandError> {
         let f = &self.file;
         let mut settings = database_settings(
             args.database_url.clone().or_else(|| f.database_url.clone()),
@@ -239,15 +268,13 @@ impl Resolved {
             args.db_timeout_secs.or(f.db_timeout_secs),
         )
         .map_err(fail)?;
-        if let Some(ms) = args.cache_ms.or(f.cache_ms) {
-            settings.pool.cache_ttl = std::time::Duration::from_millis(ms);
-        }
+        self.caches(args, serving, &mut settings.pool);
         self.timeouts(args, &mut settings.pool);
         Database::open(settings.url, settings.pool).map_err(fail)
     }
 
     /// The PostgreSQL lock and statement timeouts given.
-    fn timeouts(&self, args: &DatabaseArgs, pool: &mut presale_storage_diesel::PoolOptions) {
+    fn timeouts(&self, args: &DatabaseArgs, pool: &mut PoolOptions) {
         let f = &self.file;
         if let Some(ms) = args.db_lock_timeout_ms.or(f.db_lock_timeout_ms) {
             pool.lock_timeout = std::time::Duration::from_millis(ms);
@@ -277,6 +304,7 @@ impl Resolved {
             args.db_timeout_secs.or(f.db_timeout_secs),
         )
         .map_err(fail)?;
+        self.caches(args, true, &mut settings.pool);
         self.timeouts(args, &mut settings.pool);
         Database::open(settings.url, settings.pool).map_err(fail)
     }
@@ -324,8 +352,9 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
     };
     let db = match &ephemeral {
         Some(dir) => resolved.open_ephemeral(&cli.database, dir)?,
-        None => resolved.open_database(&cli.database)?,
+        None => resolved.open_database(&cli.database, matches!(cli.command, Command::Serve(_)))?,
     };
+    let (answer_ttl, _) = resolved.cache_ttls(&cli.database);
     match cli.command {
         Command::Migrate => {
             tracing::info!(database = %db.url(), "migrations applied");
@@ -379,11 +408,16 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             println!("{}", token.as_str());
             Ok(())
         }
-        Command::Serve(args) => serve(&resolved, &db, args).await,
+        Command::Serve(args) => serve(&resolved, &db, args, answer_ttl).await,
     }
 }
 
-async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<(), CommandError> {
+async fn serve(
+    resolved: &Resolved,
+    db: &Database,
+    args: ServeArgs,
+    answer_ttl: Duration,
+) -> Result<(), CommandError> {
     let f = &resolved.file;
     let bind = args
         .bind
@@ -407,6 +441,7 @@ async fn serve(resolved: &Resolved, db: &Database, args: ServeArgs) -> Result<()
             .or(f.max_body_bytes)
             .unwrap_or(presale_http_actix::DEFAULT_MAX_BODY_BYTES),
         trusted_proxies: crate::config::trusted_proxies(&proxies).map_err(fail)?,
+        answer_ttl,
     };
     let server =
         crate::server::start(db, options, listener, args.workers.or(f.workers)).map_err(fail)?;

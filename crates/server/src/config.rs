@@ -19,6 +19,7 @@ pub struct FileConfig {
     pub db_lock_timeout_ms: Option<u64>,
     pub db_statement_timeout_ms: Option<u64>,
     pub cache_ms: Option<u64>,
+    pub credential_cache_ms: Option<u64>,
     pub log_format: Option<LogFormat>,
     pub workers: Option<usize>,
     pub max_body_bytes: Option<usize>,

@@ -3,13 +3,31 @@
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
+use presale_domain::ids::OrganizerId;
 use presale_http_actix::{
     configure, json_errors, reject_null_characters, request_log, serve_kept_answers, AppState,
-    HttpOptions, Idempotency, ReadCache,
+    DataVersions, HttpOptions, Idempotency, ReadCache,
 };
 use presale_storage_diesel::Database;
 use std::net::TcpListener;
 use std::sync::Arc;
+
+/// The storage's change tracking, as the read cache asks for it.
+struct Versions(Database);
+
+impl DataVersions for Versions {
+    fn mark(&self) -> Option<u64> {
+        self.0.data_mark()
+    }
+
+    fn unchanged_since(&self, organizer: i64, mark: u64) -> bool {
+        self.0.unchanged_since(OrganizerId(organizer), mark)
+    }
+
+    fn suspended(&self) -> Option<String> {
+        self.0.cache_suspended()
+    }
+}
 
 /// Starts serving on `listener`. The returned server stops gracefully on SIGTERM/SIGINT:
 /// in-flight requests finish, then the future resolves.
@@ -20,14 +38,11 @@ pub fn start(
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
     let body_limit = web::PayloadConfig::new(options.max_body_bytes);
+    let answer_ttl = options.answer_ttl;
     let state = web::Data::new(AppState::new(Arc::new(db.clone()), options));
     // Inside the request log, so that replayed and refused repeats are logged too.
     let idempotency = Idempotency::new(Arc::new(db.clone()));
-    let version = db.clone();
-    let read_cache = web::Data::new(ReadCache::new(
-        db.cache_ttl(),
-        Arc::new(move || version.data_version()),
-    ));
+    let read_cache = web::Data::new(ReadCache::new(answer_ttl, Arc::new(Versions(db.clone()))));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -3,20 +3,24 @@
 //! channels), kept in memory for a short time.
 //!
 //! Each lookup is a round trip to the database on the blocking pool; together they were most
-//! of a small request's cost. An entry is served while it is younger than the TTL and no write
-//! through this [`Database`](crate::Database) has happened since it was read: every write
-//! bumps a generation, which drops every entry at once. The same generation is the
-//! [`Database::data_version`](crate::Database::data_version) that caches outside this crate
-//! (the HTTP edge's answers) key on. Writes by another process (a second instance, the CLI,
-//! plain SQL) are seen within the TTL. A TTL of zero turns the cache off.
+//! of a small request's cost. Every entry belongs to one organizer (a token's team, a device,
+//! the organizer itself) and is served while it is younger than the TTL and nothing of its
+//! organizer changed since it was read, as [`Changes`] knows it: a write through any process
+//! (or plain SQL) drops that organizer's entries within milliseconds, and this process's own
+//! writes before they return. A TTL of zero turns the cache off.
 //!
-//! An entry stores the generation read *before* its database read, so a value read while a
-//! write was committing is never served after that write's bump.
+//! An entry stores the mark taken *before* its database read, so a value read while a write
+//! was committing is never served after that write.
 
+use crate::changes::Changes;
+use presale_domain::access::Team;
+use presale_domain::device::Device;
+use presale_domain::organizer::Organizer;
+use presale_domain::sales_channel::SalesChannel;
+use presale_domain::team::ApiToken;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// At most this many entries per kind; a full map is emptied rather than evicted piecemeal.
@@ -24,42 +28,52 @@ const MAX_ENTRIES: usize = 10_000;
 
 struct Entry<V> {
     value: V,
-    generation: u64,
+    organizer: i64,
+    mark: u64,
     stored: Instant,
 }
 
-/// One kind of cached lookup.
+/// One kind of cached lookup, and how to tell the organizer an entry belongs to.
 pub(crate) struct CacheMap<K, V> {
     entries: Mutex<HashMap<K, Entry<V>>>,
+    organizer: fn(&K, &V) -> i64,
 }
 
 impl<K: Eq + Hash, V: Clone> CacheMap<K, V> {
-    fn new() -> Self {
+    fn new(organizer: fn(&K, &V) -> i64) -> Self {
         CacheMap {
             entries: Mutex::new(HashMap::new()),
+            organizer,
         }
     }
 
-    fn get(&self, key: &K, generation: u64, ttl: Duration) -> Option<V> {
+    fn get(&self, key: &K, ttl: Duration, fresh: impl Fn(i64, u64) -> bool) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(key)?;
-        (entry.generation == generation && entry.stored.elapsed() < ttl)
+        (entry.stored.elapsed() < ttl && fresh(entry.organizer, entry.mark))
             .then(|| entry.value.clone())
     }
 
-    fn put(&self, key: K, value: V, generation: u64) {
+    fn put(&self, key: K, value: V, mark: u64) {
+        let organizer = (self.organizer)(&key, &value);
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
-            entries.insert(
-                key,
-                Entry {
-                    value,
-                    generation,
-                    stored: Instant::now(),
-                },
-            );
+            let entry = Entry {
+                value,
+                organizer,
+                mark,
+                stored: Instant::now(),
+            };
+            entries.insert(key, entry);
+        }
+    }
+
+    /// Drops the entries whose value `matches`.
+    pub(crate) fn forget(&self, matches: impl Fn(&V) -> bool) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, e| !matches(&e.value));
         }
     }
 }
@@ -67,34 +81,23 @@ impl<K: Eq + Hash, V: Clone> CacheMap<K, V> {
 /// The cached lookups of one [`Database`](crate::Database).
 pub(crate) struct CredentialCache {
     ttl: Duration,
-    generation: AtomicU64,
-    pub(crate) tokens:
-        CacheMap<String, (presale_domain::team::ApiToken, presale_domain::access::Team)>,
-    pub(crate) devices: CacheMap<String, presale_domain::device::Device>,
-    pub(crate) organizers: CacheMap<String, presale_domain::organizer::Organizer>,
-    pub(crate) channels: CacheMap<i64, Vec<presale_domain::sales_channel::SalesChannel>>,
+    changes: Arc<Changes>,
+    pub(crate) tokens: CacheMap<String, (ApiToken, Team)>,
+    pub(crate) devices: CacheMap<String, Device>,
+    pub(crate) organizers: CacheMap<String, Organizer>,
+    pub(crate) channels: CacheMap<i64, Vec<SalesChannel>>,
 }
 
 impl CredentialCache {
-    pub(crate) fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration, changes: Arc<Changes>) -> Self {
         CredentialCache {
             ttl,
-            generation: AtomicU64::new(0),
-            tokens: CacheMap::new(),
-            devices: CacheMap::new(),
-            organizers: CacheMap::new(),
-            channels: CacheMap::new(),
+            changes,
+            tokens: CacheMap::new(|_, (_, team)| team.organizer.0),
+            devices: CacheMap::new(|_, device| device.organizer.0),
+            organizers: CacheMap::new(|_, organizer| organizer.id.0),
+            channels: CacheMap::new(|organizer, _| *organizer),
         }
-    }
-
-    /// Drops every entry: called after each write.
-    pub(crate) fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// The current generation: it moves with every [`CredentialCache::invalidate`].
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
     }
 
     /// How long a cached read may be served.
@@ -119,13 +122,16 @@ impl CredentialCache {
         if self.ttl.is_zero() {
             return load().await;
         }
-        let generation = self.generation();
-        if let Some(hit) = map.get(&key, generation, self.ttl) {
+        let Some(mark) = self.changes.mark() else {
+            return load().await;
+        };
+        let fresh = |organizer, mark| self.changes.unchanged_since(organizer, mark);
+        if let Some(hit) = map.get(&key, self.ttl, fresh) {
             return Ok(Some(hit));
         }
         let loaded = load().await?;
         if let Some(value) = &loaded {
-            map.put(key, value.clone(), generation);
+            map.put(key, value.clone(), mark);
         }
         Ok(loaded)
     }
@@ -140,90 +146,77 @@ mod tests {
         Ok(value)
     }
 
+    /// A cache whose entries under key `k` belong to organizer `k`.
+    fn cache(ttl: Duration) -> (CredentialCache, CacheMap<i64, u32>) {
+        (
+            CredentialCache::new(ttl, Changes::own_only()),
+            CacheMap::new(|organizer, _| *organizer),
+        )
+    }
+
     #[tokio::test]
-    async fn serves_a_hit_until_a_write_or_the_ttl() {
-        let cache = CredentialCache::new(Duration::from_secs(60));
-        let map: CacheMap<&str, u32> = CacheMap::new();
-        let calls = std::cell::Cell::new(0);
-        assert_eq!(
-            cache
-                .read_through(&map, "a", || async { load(Some(1), &calls) })
-                .await,
-            Ok(Some(1))
-        );
-        assert_eq!(
-            cache
-                .read_through(&map, "a", || async { load(Some(2), &calls) })
-                .await,
-            Ok(Some(1))
-        );
-        assert_eq!(calls.get(), 1);
-        cache.invalidate();
-        assert_eq!(
-            cache
-                .read_through(&map, "a", || async { load(Some(2), &calls) })
-                .await,
-            Ok(Some(2))
-        );
+    async fn serves_a_hit_until_its_organizer_changes_or_the_ttl() {
+        let (cache, map) = cache(Duration::from_secs(60));
+        let calls = &std::cell::Cell::new(0);
+        let read =
+            |key, value| cache.read_through(&map, key, move || async move { load(value, calls) });
+        assert_eq!(read(1, Some(1)).await, Ok(Some(1)));
+        assert_eq!(read(2, Some(20)).await, Ok(Some(20)));
+        assert_eq!(read(1, Some(2)).await, Ok(Some(1)));
         assert_eq!(calls.get(), 2);
+        cache.changes.apply("1");
+        assert_eq!(read(1, Some(2)).await, Ok(Some(2)), "organizer 1 changed");
+        assert_eq!(read(2, Some(21)).await, Ok(Some(20)), "organizer 2 did not");
+        assert_eq!(calls.get(), 3);
+        cache.changes.changed_everything();
+        assert_eq!(read(2, Some(21)).await, Ok(Some(21)));
     }
 
     #[tokio::test]
     async fn misses_are_not_cached_and_zero_ttl_disables() {
-        let cache = CredentialCache::new(Duration::from_secs(60));
-        let map: CacheMap<&str, u32> = CacheMap::new();
-        let calls = std::cell::Cell::new(0);
-        assert_eq!(
-            cache
-                .read_through(&map, "a", || async { load(None, &calls) })
-                .await,
-            Ok(None)
-        );
-        assert_eq!(
-            cache
-                .read_through(&map, "a", || async { load(Some(3), &calls) })
-                .await,
-            Ok(Some(3))
-        );
+        let (cache, map) = cache(Duration::from_secs(60));
+        let calls = &std::cell::Cell::new(0);
+        let read =
+            |key, value| cache.read_through(&map, key, move || async move { load(value, calls) });
+        assert_eq!(read(1, None).await, Ok(None));
+        assert_eq!(read(1, Some(3)).await, Ok(Some(3)));
         assert_eq!(calls.get(), 2);
 
-        let off = CredentialCache::new(Duration::ZERO);
-        off.read_through(&map, "b", || async { load(Some(4), &calls) })
-            .await
-            .ok();
-        off.read_through(&map, "b", || async { load(Some(5), &calls) })
-            .await
-            .ok();
+        let (off, map) = self::cache(Duration::ZERO);
+        let read =
+            |key, value| off.read_through(&map, key, move || async move { load(value, calls) });
+        read(2, Some(4)).await.ok();
+        assert_eq!(read(2, Some(5)).await, Ok(Some(5)));
         assert_eq!(calls.get(), 4);
     }
 
     #[tokio::test]
     async fn a_value_read_during_a_write_is_not_served_after_it() {
-        let cache = CredentialCache::new(Duration::from_secs(60));
-        let map: CacheMap<&str, u32> = CacheMap::new();
+        let (cache, map) = cache(Duration::from_secs(60));
         let calls = std::cell::Cell::new(0);
-        // The write commits and bumps the generation while the read is in flight.
+        // The write commits and is learnt while the read is in flight.
         let stale = cache
-            .read_through(&map, "a", || async {
-                cache.invalidate();
+            .read_through(&map, 1, || async {
+                cache.changes.apply("1");
                 load(Some(1), &calls)
             })
             .await;
         assert_eq!(stale, Ok(Some(1)));
-        assert_eq!(
-            cache
-                .read_through(&map, "a", || async { load(Some(2), &calls) })
-                .await,
-            Ok(Some(2))
-        );
+        let read = cache.read_through(&map, 1, || async { load(Some(2), &calls) });
+        assert_eq!(read.await, Ok(Some(2)));
     }
 
     #[test]
-    fn expires_after_the_ttl() {
-        let map: CacheMap<&str, u32> = CacheMap::new();
+    fn expires_after_the_ttl_and_forgets_on_request() {
+        let map: CacheMap<&str, u32> = CacheMap::new(|_, _| 1);
+        let fresh = |_, _| true;
         map.put("a", 1, 0);
-        assert_eq!(map.get(&"a", 0, Duration::from_secs(60)), Some(1));
-        assert_eq!(map.get(&"a", 0, Duration::ZERO), None);
-        assert_eq!(map.get(&"a", 1, Duration::from_secs(60)), None);
+        map.put("b", 2, 0);
+        assert_eq!(map.get(&"a", Duration::from_secs(60), fresh), Some(1));
+        assert_eq!(map.get(&"a", Duration::ZERO, fresh), None);
+        assert_eq!(map.get(&"a", Duration::from_secs(60), |_, _| false), None);
+        map.forget(|v| *v == 1);
+        assert_eq!(map.get(&"a", Duration::from_secs(60), fresh), None);
+        assert_eq!(map.get(&"b", Duration::from_secs(60), fresh), Some(2));
     }
 }

@@ -191,11 +191,15 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub connection_timeout: Duration,
-    /// How long reads may be served from memory after a database read (credentials,
-    /// organizers, sales channels here; whole answers at the HTTP edge, which reads it with
-    /// `Database::cache_ttl`). Writes through this process drop them at once; zero turns
-    /// caching off.
+    /// How long credentials, organizers and sales channels read from the database may be
+    /// served from memory, while nothing of their organizer changed; zero turns this cache
+    /// off.
     pub cache_ttl: Duration,
+    /// Whether to learn what other processes change (a thread listening on a connection of
+    /// its own on PostgreSQL, a look at SQLite's data version before each use of kept
+    /// reads): needed by every cache of reads, here and at the HTTP edge. Off, nothing but
+    /// nothing is kept in memory, whatever the TTLs.
+    pub watch_changes: bool,
     /// PostgreSQL: how long a statement of a request may wait for a lock (`lock_timeout`)
     /// before it is cancelled and the request answered 503. SQLite waits as long for the
     /// write lock (`busy_timeout`).
@@ -211,6 +215,7 @@ impl Default for PoolOptions {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(1),
+            watch_changes: true,
             lock_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
         }

@@ -6,6 +6,7 @@
 //! the async workers never wait on the database.
 
 mod cache;
+mod changes;
 mod connection;
 mod dialect;
 mod error;
@@ -14,6 +15,7 @@ mod repo;
 mod schema;
 pub mod testdb;
 
+pub use changes::LISTENER_NAME;
 pub use connection::{Backend, DatabaseUrl, DbConnection, PoolOptions, UrlError};
 pub use migrations::{revert_all, run_pending, MigrationError};
 pub use repo::Database;

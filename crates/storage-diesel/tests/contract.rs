@@ -268,14 +268,17 @@ async fn organizers_create_and_find(db: &Database) {
     assert_eq!(count(&mut conn, "organizers", "1 = 1"), 2);
 
     // Plugins are stored as a JSON list and read back sorted.
-    support::execute(
+    support::execute_seen(
+        db,
         &mut conn,
+        other.id,
         &format!(
             "UPDATE organizers SET plugins = '[\"pretix.plugins.stripe\", \"pretix.plugins.banktransfer\"]' \
              WHERE id = {}",
             other.id.0
         ),
-    );
+    )
+    .await;
     assert_eq!(
         OrganizerRepository::find_by_slug(db, "other-org.2").await,
         Ok(Some(Organizer {

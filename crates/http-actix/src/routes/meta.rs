@@ -1,5 +1,6 @@
 use crate::auth::{authenticate, Authenticated};
 use crate::error::{json_ok, json_response, ApiError};
+use crate::read_cache::ReadCache;
 use crate::state::{AppState, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,10 +11,20 @@ pub(super) async fn healthz() -> Result<HttpResponse, ApiError> {
     json_ok(&json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers; 503 otherwise.
-pub(super) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// `GET /readyz`: the database answers; 503 otherwise. While nothing is served from memory
+/// (the storage cannot learn what others change), still ready, and `detail` says why.
+pub(super) async fn readyz(
+    state: web::Data<AppState>,
+    cache: Option<web::Data<ReadCache>>,
+) -> Result<HttpResponse, ApiError> {
     match state.store.organizers().ping().await {
-        Ok(()) => json_ok(&json!({"status": "ok"})),
+        Ok(()) => match cache.and_then(|c| c.suspended()) {
+            None => json_ok(&json!({"status": "ok"})),
+            Some(why) => json_ok(&json!({
+                "status": "ok",
+                "detail": format!("Answers are not kept in memory: {why}."),
+            })),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             json_response(

@@ -499,9 +499,9 @@ impl DeviceRepository for Database {
         at: WireDateTime,
         unless_after: WireDateTime,
     ) -> Result<bool, RepositoryError> {
-        // Only a write that happened drops the cache: a device whose cached copy is a minute
-        // old asks to be touched on every request until the copy is read again, and dropping
-        // every kept answer each time would send all clients to the database together.
+        // `last_seen` is not shown by the API: nothing kept is dropped (the triggers ignore it).
+        // The device's cached copy is, so that it is not asked to be touched again on every
+        // request until it expires.
         let touched = self
             .write_untracked(move |conn| {
                 let changed = diesel::update(
@@ -518,7 +518,7 @@ impl DeviceRepository for Database {
             })
             .await?;
         if touched {
-            self.invalidate_cache();
+            self.cache.devices.forget(|d| d.id == id);
         }
         Ok(touched)
     }

@@ -18,6 +18,7 @@ mod teams;
 mod unit_of_work;
 
 use crate::cache::CredentialCache;
+use crate::changes::Changes;
 use crate::connection::{DatabaseUrl, DbConnection, Manager, PoolOptions, IN_WORK};
 use crate::error::from_pool;
 use crate::migrations::{run_pending, MigrationError};
@@ -36,6 +37,8 @@ pub struct Database {
     queries: Arc<AtomicU64>,
     after_commit: Arc<AtomicU64>,
     pub(crate) cache: Arc<CredentialCache>,
+    /// What this process knows of changes to the data, per organizer (see `changes`).
+    pub(crate) changes: Arc<Changes>,
     /// Inside a unit of work: the connection every call runs on.
     tx: Option<Arc<unit_of_work::Held>>,
     /// One permit per connection of the pool: a call waits for its connection here, in the
@@ -137,34 +140,55 @@ impl Database {
             after_commit: after_commit.clone(),
             pg_session,
         });
+        let changes = match (&url, options.watch_changes) {
+            (_, false) => Changes::unwatched(),
+            (DatabaseUrl::Postgres(u), true) => Changes::postgres(u.clone()),
+            (DatabaseUrl::Sqlite(path), true) => Changes::sqlite(path.to_string_lossy().into()),
+        };
         Ok(Database {
             pool,
             url,
             queries,
             after_commit,
-            cache: Arc::new(CredentialCache::new(options.cache_ttl)),
+            cache: Arc::new(CredentialCache::new(options.cache_ttl, changes.clone())),
+            changes,
             tx: None,
             slots: Arc::new(tokio::sync::Semaphore::new(options.max_size as usize)),
             writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
-    /// A number that moves whenever data is written through this pool (or
-    /// [`Database::invalidate_cache`] is called): what caches of reads key their validity on.
-    /// Reading it does no I/O.
-    pub fn data_version(&self) -> u64 {
-        self.cache.generation()
+    /// A mark to take before a read whose result is kept in memory, or `None` when nothing
+    /// may be kept or served from memory now (PostgreSQL: this process is not listening for
+    /// changes; SQLite: the database could not be asked). Pair it with
+    /// [`Database::unchanged_since`]; on SQLite this also learns what other connections and
+    /// processes committed since the last call, so take it before judging kept entries.
+    pub fn data_mark(&self) -> Option<u64> {
+        self.changes.mark()
+    }
+
+    /// Whether nothing of `organizer` has changed since `mark` (from [`Database::data_mark`]),
+    /// as far as this process knows: through any process, the CLI or plain SQL, learnt from
+    /// the database's own change announcements. Does no I/O.
+    pub fn unchanged_since(&self, organizer: presale_domain::ids::OrganizerId, mark: u64) -> bool {
+        self.changes.unchanged_since(organizer.0, mark)
+    }
+
+    /// Why nothing is served from memory now (the connection that listens for changes is
+    /// lost), if that is so.
+    pub fn cache_suspended(&self) -> Option<String> {
+        self.changes.suspended()
     }
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    /// Forgets every cached read and moves the [`Database::data_version`]. Every write through the
-    /// repositories does this; call it after changing the database by other means in this
-    /// process.
+    /// Counts everything as changed, so that no read kept in memory so far is served again.
+    /// Writes need not call it (the database announces every change); it is for changes the
+    /// database does not announce (a file restored under a running process).
     pub fn invalidate_cache(&self) {
-        self.cache.invalidate();
+        self.changes.changed_everything();
     }
 
     /// How long reads may be served from memory (`PoolOptions::cache_ttl`).
@@ -189,18 +213,17 @@ impl Database {
         self.after_commit.load(Ordering::Relaxed)
     }
 
-    /// Runs a write: cached reads are dropped and the [`Database::data_version`] moves
-    /// afterwards, whatever the outcome (inside a unit of work, when it commits). Every
-    /// repository method runs through [`Database::read`] or this; a write that changes
-    /// nothing the API shows says so by running through [`Database::write_untracked`].
+    /// Runs a write and, before it returns, learns which organizers it changed (whatever the
+    /// outcome; inside a unit of work, when it commits), so that nothing kept from before is
+    /// served afterwards. Every repository method runs through [`Database::read`] or this; a
+    /// write that changes nothing the API shows says so by running through
+    /// [`Database::write_untracked`].
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, RepositoryError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.write_untracked(f).await;
-        self.cache.invalidate();
-        result
+        self.run_write(f, true).await
     }
 
     /// Runs a read, which may run twice: when the database is unavailable
@@ -244,16 +267,28 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_write(f, false).await
+    }
+
+    async fn run_write<T, F>(&self, f: F, learn: bool) -> Result<T, RepositoryError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, RepositoryError> + Send + 'static,
+        T: Send + 'static,
+    {
         if let Some(held) = &self.tx {
             return held.run(f).await;
         }
         let _slot = self.slot().await?;
         let _writer = self.sqlite_writer().await;
         let pool = self.pool.clone();
+        let changes = self.changes.clone();
         blocking(move || {
             let mut pooled = checkout(&pool)?;
             let result = f(&mut pooled.conn);
             settle(&mut pooled, &result);
+            if learn {
+                learn_own(&changes, &mut pooled);
+            }
             result
         })
         .await
@@ -290,6 +325,13 @@ fn settle<T>(pooled: &mut PooledConnection<Manager>, result: &Result<T, Reposito
     } else {
         pooled.last_used = Instant::now();
     }
+}
+
+/// After a write on `pooled`: what it changed (a piece of work of its own, which no answer
+/// waits on: when it fails, everything counts as changed).
+fn learn_own(changes: &Changes, pooled: &mut PooledConnection<Manager>) {
+    pooled.phase.store(IN_WORK, Ordering::Relaxed);
+    changes.learn_own(&mut pooled.conn);
 }
 
 /// Runs `f` on the blocking thread pool, inside the caller's tracing span; a panic is an

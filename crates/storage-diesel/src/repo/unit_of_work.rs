@@ -6,8 +6,9 @@
 //! usable on PostgreSQL too. The credential cache is bypassed inside (what the transaction
 //! wrote is read back, not what the cache holds) and dropped when the transaction commits.
 
-use super::{blocking, checkout, Database};
+use super::{blocking, checkout, learn_own, Database};
 use crate::cache::CredentialCache;
+use crate::changes::Changes;
 use crate::connection::{DbConnection, Manager};
 use crate::error::{from_diesel, TxError};
 use async_trait::async_trait;
@@ -33,8 +34,8 @@ use std::time::Duration;
 /// The connection of an open transaction; `None` once committed or rolled back.
 pub(crate) struct Held {
     conn: Arc<Mutex<Option<PooledConnection<Manager>>>>,
-    /// The cache of the pool the transaction came from, dropped on commit.
-    shared_cache: Arc<CredentialCache>,
+    /// Where what the transaction changed is learnt, on commit.
+    changes: Arc<Changes>,
     /// The connection's permit and (SQLite) this process's turn to write, for as long as the
     /// transaction lasts.
     _slot: tokio::sync::OwnedSemaphorePermit,
@@ -67,12 +68,14 @@ impl Held {
 
     async fn commit(&self) -> Result<(), RepositoryError> {
         let conn = self.conn.clone();
+        let changes = self.changes.clone();
         let result = blocking(move || {
             let mut slot = conn.lock().map_err(|_| closed())?;
             let mut pooled = slot.take().ok_or_else(closed)?;
             let done = <DbConnection as Connection>::TransactionManager::commit_transaction(
                 &mut pooled.conn,
             );
+            learn_own(&changes, &mut pooled);
             if done.is_err() {
                 // Whatever the connection's state, it goes.
                 pooled.failed = true;
@@ -80,7 +83,6 @@ impl Held {
             done.map_err(from_diesel)
         })
         .await;
-        self.shared_cache.invalidate();
         result
     }
 }
@@ -144,10 +146,10 @@ impl Store for Database {
         })
         .await?;
         let mut tx = self.clone();
-        tx.cache = Arc::new(CredentialCache::new(Duration::ZERO));
+        tx.cache = Arc::new(CredentialCache::new(Duration::ZERO, Changes::unwatched()));
         tx.tx = Some(Arc::new(Held {
             conn: Arc::new(Mutex::new(Some(pooled))),
-            shared_cache: self.cache.clone(),
+            changes: self.changes.clone(),
             _slot: slot,
             _writer: writer,
         }));

@@ -90,6 +90,28 @@ pub fn execute(conn: &mut DbConnection, sql: &str) -> usize {
     try_execute(conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// [`execute`], then waits (up to 5 s) until `db` has learnt that the statement changed
+/// `organizer`: plain SQL is announced by the database like any write, and the pool learns it
+/// within milliseconds on PostgreSQL (a notification) and at its next look on SQLite.
+pub async fn execute_seen(
+    db: &Database,
+    conn: &mut DbConnection,
+    organizer: OrganizerId,
+    sql: &str,
+) -> usize {
+    let mark = db.data_mark().expect("changes are watched");
+    let rows = execute(conn, sql);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while db.data_mark().is_none() || db.unchanged_since(organizer, mark) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change was not learnt: {sql}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    rows
+}
+
 #[derive(QueryableByName)]
 struct I64Row {
     #[diesel(sql_type = BigInt)]
