@@ -257,15 +257,15 @@ impl TestApp {
     }
 
     /// Runs SQL on a new connection to the app's database, and drops what the server keeps
-    /// in memory: what another process wrote is seen within the cache's TTL, and tests need
-    /// it at once.
+    /// in memory: the server learns of the change from the database within milliseconds, and
+    /// tests need it at once.
     pub fn sql(&self, statements: &str) {
         self.sql_elsewhere(statements);
         self.db.invalidate_cache();
     }
 
     /// Runs SQL on a new connection to the app's database, as another process would: the
-    /// server's cache is left alone.
+    /// server learns of it only from the database's announcement.
     pub fn sql_elsewhere(&self, statements: &str) {
         use diesel::connection::SimpleConnection;
         let mut conn = self.testdb.url().connect().expect("connect for SQL");
