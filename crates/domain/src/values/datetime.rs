@@ -1,5 +1,6 @@
 use chrono::{
-    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Timelike, Utc,
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Timelike,
+    Utc,
 };
 use std::fmt;
 
@@ -133,12 +134,32 @@ fn parse_offset(s: &str) -> Result<FixedOffset, DateTimeFormatError> {
 }
 
 impl fmt::Display for WireDateTime {
+    /// `2030-01-01T10:00:00Z`, with `.ffffff` (microseconds, cut) when there is a fraction.
+    /// Written field by field: a page of events shows hundreds, and chrono's `format` parses
+    /// its pattern every time. Years outside 0..=9999 and leap seconds take chrono's way.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.nanosecond() == 0 {
-            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
-        } else {
-            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        let nanos = self.0.nanosecond();
+        let year = self.0.year();
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            return if nanos == 0 {
+                write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+            } else {
+                write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+            };
         }
+        write!(
+            f,
+            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.0.month(),
+            self.0.day(),
+            self.0.hour(),
+            self.0.minute(),
+            self.0.second()
+        )?;
+        if nanos != 0 {
+            write!(f, ".{:06}", nanos / 1000)?;
+        }
+        f.write_str("Z")
     }
 }
 
@@ -154,6 +175,34 @@ mod tests {
 
     fn round_trip(input: &str) -> Result<String, DateTimeFormatError> {
         WireDateTime::parse(input).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn display_writes_what_chrono_writes() {
+        let chrono = |d: &WireDateTime| {
+            if d.0.nanosecond() == 0 {
+                d.0.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                d.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+            }
+        };
+        for input in [
+            "2030-01-01T10:00:00Z",
+            "0001-02-03T04:05:06Z",
+            "9999-12-31T23:59:59.999999Z",
+            "2020-06-07T08:09:10.000001Z",
+            "2020-06-07T08:09:10.123456Z",
+            "2020-06-07T08:09:10.5+02:00",
+        ] {
+            let d = WireDateTime::parse(input).expect(input);
+            assert_eq!(d.to_string(), chrono(&d), "{input}");
+        }
+        assert_eq!(
+            WireDateTime::parse("2020-06-07T08:09:10.5+02:00")
+                .unwrap()
+                .to_string(),
+            "2020-06-07T06:09:10.500000Z"
+        );
     }
 
     #[test]
