@@ -658,3 +658,73 @@ fn ephemeral_is_not_combined_with_a_database_url_and_leaves_nothing_behind_on_er
     assert_eq!(ephemeral_dirs(pid), Vec::<PathBuf>::new());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `presale serve` on `db_url` on a free port, with answers and credentials kept for ten
+/// minutes: the child and its address.
+fn serve_keeping(db_url: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_presale"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(["--cache-ms", "600000", "--credential-cache-ms", "600000"])
+        .env("PRESALE_DATABASE_URL", db_url)
+        .env_remove("PRESALE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let listening = lines.next().unwrap().unwrap();
+    let url = listening
+        .strip_prefix("Presale is listening on http://")
+        .unwrap_or_else(|| panic!("{listening}"))
+        .to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// What the command line writes next to a running server is seen by it within the bound,
+/// although the server keeps answers for ten minutes: the database announces the change.
+fn run_cli_writes_are_seen_by_a_running_server(db_url: &str) {
+    seed(db_url, &example());
+    let (mut child, addr) = serve_keeping(db_url);
+    let teams = "/api/v1/organizers/acme/teams/";
+    let names = |addr: &str| -> Vec<String> {
+        results(addr, teams, ADMIN)
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = names(&addr);
+    assert!(!before.contains(&"Box office".to_owned()));
+    assert_eq!(names(&addr), before, "kept");
+    let o = presale(
+        db_url,
+        &["team", "create", "acme", "Box office", "--all-events"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = names(&addr);
+    while !seen.contains(&"Box office".to_owned()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        seen = names(&addr);
+    }
+    assert_eq!(seen.len(), before.len() + 1, "{seen:?}");
+    assert!(seen.contains(&"Box office".to_owned()));
+    stop(&mut child);
+}
+
+#[test]
+fn cli_writes_are_seen_by_a_running_server_on_sqlite() {
+    let db = TestDatabase::sqlite().unwrap();
+    run_cli_writes_are_seen_by_a_running_server(&db.url_string());
+}
+
+#[test]
+fn cli_writes_are_seen_by_a_running_server_on_postgres() {
+    match TestDatabase::postgres().unwrap() {
+        PostgresTestDatabase::Ready(db) => {
+            run_cli_writes_are_seen_by_a_running_server(&db.url_string())
+        }
+        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
+    }
+}
