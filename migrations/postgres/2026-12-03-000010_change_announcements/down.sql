@@ -7,5 +7,9 @@ BEGIN
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', t.name, t.tbl);
     END LOOP;
+    FOR t IN SELECT proname AS name FROM pg_proc WHERE proname LIKE 'presale_announce_%'
+    LOOP
+        EXECUTE format('DROP FUNCTION %I', t.name);
+    END LOOP;
 END $$;
-DROP FUNCTION presale_announce();
+DROP FUNCTION presale_touch(text);
