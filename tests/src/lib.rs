@@ -298,6 +298,33 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Initializes the device whose `initialization_token` this is (as a pretixSCAN on a
+    /// Zebra would) and returns its API token; asserts the 200.
+    pub async fn initialize_device(&self, initialization_token: &Value) -> String {
+        let init = serde_json::json!({
+            "token": initialization_token,
+            "hardware_brand": "Zebra",
+            "hardware_model": "TC25",
+            "software_brand": "pretixSCAN",
+            "software_version": "1.5.1",
+        });
+        let resp = self
+            .request(
+                Method::POST,
+                "/api/v1/device/initialize",
+                &[("Content-Type", "application/json")],
+                Some(init.to_string().as_bytes()),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        resp.json()["api_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
 /// pretix's 403 body.
 pub const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 

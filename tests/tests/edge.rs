@@ -267,20 +267,7 @@ async fn nothing_runs_after_a_commit() {
             .await
             .json()["results"][0]
             .clone();
-        let init = json!({
-            "token": device["initialization_token"], "hardware_brand": "Zebra",
-            "hardware_model": "TC25", "software_brand": "pretixSCAN", "software_version": "1.0"
-        });
-        let resp = app
-            .request(
-                Method::POST,
-                "/api/v1/device/initialize",
-                &[("Content-Type", "application/json")],
-                Some(init.to_string().as_bytes()),
-            )
-            .await;
-        assert_eq!(resp.status, 200, "{}", resp.text());
-        let api_token = resp.json()["api_token"].as_str().unwrap().to_owned();
+        let api_token = app.initialize_device(&device["initialization_token"]).await;
         let auth = format!("Device {api_token}");
         let resp = app
             .request(

@@ -84,14 +84,7 @@ async fn eventually(
     token: &str,
     done: impl Fn(&presale_tests::Response) -> bool,
 ) -> presale_tests::Response {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let resp = app.get(path, token).await;
-        if done(&resp) || Instant::now() > deadline {
-            return resp;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until(|| app.get(path, token), done).await
 }
 
 /// GETs `path` until its answer is served from memory (no statement runs), for up to 5 s:
@@ -169,7 +162,11 @@ async fn another_process_is_seen(app: TestApp) {
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     let again = json!({"name": {"en": "Again"}});
-    let refused = until(|| app.send_json(Method::PATCH, detail, &token, &again), 403).await;
+    let refused = until(
+        || app.send_json(Method::PATCH, detail, &token, &again),
+        |r| r.status == 403,
+    )
+    .await;
     assert_eq!(refused.status, 403, "{}", refused.text());
 
     // A device revoked through the other process.
@@ -178,23 +175,8 @@ async fn another_process_is_seen(app: TestApp) {
     let device = app.send_json(Method::POST, devices, &token, &body).await;
     assert_eq!(device.status, 201, "{}", device.text());
     let device = device.json();
-    let init = json!({
-        "token": device["initialization_token"],
-        "hardware_brand": "Zebra",
-        "hardware_model": "TC25",
-        "software_brand": "pretixSCAN",
-        "software_version": "1.5.1",
-    });
-    let resp = app
-        .request(
-            Method::POST,
-            "/api/v1/device/initialize",
-            &[("Content-Type", "application/json")],
-            Some(init.to_string().as_bytes()),
-        )
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.text());
-    let device_auth = format!("Device {}", resp.json()["api_token"].as_str().unwrap());
+    let api_token = app.initialize_device(&device["initialization_token"]).await;
+    let device_auth = format!("Device {api_token}");
     let headers = [("Authorization", device_auth.as_str())];
     let as_device = || app.request(Method::GET, "/api/v1/device/info", &headers, None);
     assert_eq!(as_device().await.status, 200);
@@ -203,7 +185,7 @@ async fn another_process_is_seen(app: TestApp) {
         .request(Method::POST, "/api/v1/device/revoke", &headers, None)
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
-    let refused = until(as_device, 401).await;
+    let refused = until(as_device, |r| r.status == 401).await;
     assert_eq!(refused.status, 401, "{}", refused.text());
 
     // A token deactivated through the other process.
@@ -225,8 +207,12 @@ async fn another_process_is_seen(app: TestApp) {
     assert_inactive(&app, &token).await;
 }
 
-/// Sends the request of `send` until it answers `status`, for up to 5 s; the last answer.
-async fn until<F, Fut>(send: F, status: u16) -> presale_tests::Response
+/// Sends the request of `send` until `done` holds for the answer, for up to 5 s; the last
+/// answer.
+async fn until<F, Fut>(
+    send: F,
+    done: impl Fn(&presale_tests::Response) -> bool,
+) -> presale_tests::Response
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = presale_tests::Response>,
@@ -234,7 +220,7 @@ where
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let resp = send().await;
-        if resp.status == status || Instant::now() > deadline {
+        if done(&resp) || Instant::now() > deadline {
             return resp;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;

@@ -168,14 +168,22 @@ fn serve_ephemeral(file: &Path) -> (Child, String) {
         lines.next().unwrap().unwrap(),
         format!("seeded 1 organizer from {}", file.display())
     );
+    let url = listening_address(lines);
+    (child, url)
+}
+
+/// The address of the server's "Presale is listening" line, the next of `lines`; the rest of
+/// its stderr is read on (so that the server never blocks on a full pipe).
+fn listening_address(
+    mut lines: impl Iterator<Item = std::io::Result<String>> + Send + 'static,
+) -> String {
     let listening = lines.next().unwrap().unwrap();
     let url = listening
         .strip_prefix("Presale is listening on http://")
         .unwrap_or_else(|| panic!("{listening}"))
         .to_owned();
-    // Keep reading stderr so that the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    url
 }
 
 fn stop(child: &mut Child) {
@@ -672,13 +680,8 @@ fn serve_keeping(db_url: &str) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let listening = lines.next().unwrap().unwrap();
-    let url = listening
-        .strip_prefix("Presale is listening on http://")
-        .unwrap_or_else(|| panic!("{listening}"))
-        .to_owned();
-    std::thread::spawn(move || for _ in lines {});
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = listening_address(lines);
     (child, url)
 }
 

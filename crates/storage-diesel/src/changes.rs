@@ -201,12 +201,11 @@ impl Changes {
         }
         // The first attempt is waited for (briefly), so that a process serves from memory
         // from its first request on.
-        let started = Instant::now();
-        while let Source::Postgres(listening) = &changes.source {
-            if listening.attempted.load(Ordering::SeqCst) || started.elapsed() > FIRST_ATTEMPT {
-                break;
+        if let Source::Postgres(listening) = &changes.source {
+            let started = Instant::now();
+            while !listening.attempted.load(Ordering::SeqCst) && started.elapsed() < FIRST_ATTEMPT {
+                std::thread::sleep(Duration::from_millis(1));
             }
-            std::thread::sleep(Duration::from_millis(1));
         }
         changes
     }
