@@ -238,10 +238,13 @@ pub async fn serve_kept_answers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if let Some((cache, key)) = cacheable(&req) {
-        if cache.versions.mark().is_some() {
+        if let Some(mark) = cache.versions.mark() {
             if let Kept::Fresh(body) = cache.lookup(&key, false) {
                 return Ok(kept_answer(req, body));
             }
+            // The resource's layer computes the answer under this mark (taken before the
+            // handler runs, as it must be) instead of asking the storage once more.
+            req.extensions_mut().insert(Marked(mark));
         }
     }
     next.call(req)
@@ -262,7 +265,8 @@ pub async fn read_cache(
             .map(ServiceResponse::map_into_boxed_body);
     };
     // Taken before the handler runs: a change that lands meanwhile invalidates this answer.
-    let Some(mark) = cache.versions.mark() else {
+    let marked = req.extensions().get::<Marked>().map(|m| m.0);
+    let Some(mark) = marked.or_else(|| cache.versions.mark()) else {
         return next
             .call(req)
             .await
@@ -293,6 +297,10 @@ pub async fn read_cache(
     }
     Ok(res)
 }
+
+/// The mark [`serve_kept_answers`] took for a request it passed on.
+#[derive(Clone, Copy)]
+struct Marked(u64);
 
 /// The organizer a response's data belongs to: set by the handler's authentication (the
 /// credential's organizer). An answer without it is not kept.
