@@ -1,77 +1,152 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/digitalcontents/`: the digital content
 //! plugin's resource (live streams, videos, links, files for ticket buyers).
 
-use super::{event_context, event_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, numeric_id, InEvent, Resource};
+use super::Needs;
+use crate::error::ApiError;
 use crate::fields::NOT_NULL;
 use crate::fields::{boolean, choice, datetime, i18n, integer, pk, pk_list, string, FieldReader};
-use crate::pagination::{paginate, PageRequest};
 use crate::query::Query;
-use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::digital_content::{
     create_digital_content, delete_digital_content, update_digital_content, ContentType,
     DigitalContent, DigitalContentChanges, DigitalContentError,
 };
-use presale_domain::ids::DigitalContentId;
-use presale_domain::ids::SubEventId;
+use presale_domain::ids::{DigitalContentId, SubEventId};
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
-use presale_domain::values::I18nString;
+use presale_domain::values::{I18nString, WireDateTime};
 use presale_domain::write::UpdateMode;
-use serde_json::{json, Map, Value};
+use presale_domain::RepositoryError;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
-const NEEDS: Needs = Needs {
-    read: None,
-    write: Some(Permission::ChangeItems),
-    device_read: true,
-};
+pub(super) struct DigitalContents;
 
-const NOT_FOUND: &str = "No DigitalContent matches the given query.";
+impl Resource for DigitalContents {
+    type Scope = InEvent;
+    type Id = DigitalContentId;
+    type Entity = DigitalContent;
+    type Changes = DigitalContentChanges;
+    /// The `subevent` filter: an id; empty means no filter.
+    type Filter = Option<SubEventId>;
+    type Body<'a> = Body<'a>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/digitalcontents/",
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list))
-        .route(web::post().to(create)),
-    )
-    .service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/digitalcontents/{id}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+    const SEGMENT: &'static str = "digitalcontents";
+    /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
+    const NEEDS: Needs = Needs {
+        read: None,
+        write: Some(Permission::ChangeItems),
+        device_read: true,
+    };
+    const NOT_FOUND: &'static str = "No DigitalContent matches the given query.";
+
+    fn id(segment: &str) -> Option<DigitalContentId> {
+        numeric_id(segment, DigitalContentId)
+    }
+
+    fn filter(req: &HttpRequest) -> Result<Option<SubEventId>, ApiError> {
+        let query = Query::of(req);
+        let mut filters = query.filters();
+        let subevent = filters.number("subevent").map(SubEventId);
+        filters.finish()?;
+        Ok(subevent)
+    }
+
+    fn read(body: &Map<String, Value>) -> (DigitalContentChanges, FieldErrors) {
+        content_changes(body)
+    }
+
+    fn render<'a>(content: &'a DigitalContent, _: &'a InEvent) -> Body<'a> {
+        render(content)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InEvent,
+        subevent: Option<SubEventId>,
+        window: Window,
+    ) -> Result<Page<DigitalContent>, RepositoryError> {
+        store
+            .digital_contents()
+            .list(scope.event.id, subevent, window)
+            .await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: DigitalContentId,
+    ) -> Result<Option<DigitalContent>, RepositoryError> {
+        store.digital_contents().find(scope.event.id, id).await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InEvent,
+        changes: DigitalContentChanges,
+        errors: FieldErrors,
+    ) -> Result<DigitalContent, ApiError> {
+        let repo = store.digital_contents();
+        Ok(create_digital_content(repo, &scope.event, changes, errors).await?)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        scope: &InEvent,
+        current: &DigitalContent,
+        changes: DigitalContentChanges,
+        mode: UpdateMode,
+        errors: FieldErrors,
+    ) -> Result<DigitalContent, ApiError> {
+        let repo = store.digital_contents();
+        Ok(update_digital_content(repo, &scope.event, current, changes, mode, errors).await?)
+    }
+
+    async fn delete(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: DigitalContentId,
+    ) -> Result<(), ApiError> {
+        Ok(delete_digital_content(store.digital_contents(), scope.event.id, id).await?)
+    }
+}
+
+/// A digital content as JSON.
+#[derive(Serialize)]
+pub struct Body<'a> {
+    id: i64,
+    subevent: Option<i64>,
+    title: &'a I18nString,
+    content_type: &'a str,
+    url: &'a str,
+    description: Option<&'a I18nString>,
+    all_products: bool,
+    limit_products: &'a [i64],
+    available_from: Option<WireDateTime>,
+    available_until: Option<WireDateTime>,
+    position: i64,
 }
 
 /// `id, subevent, title, content_type, url, description, all_products, limit_products,
 /// available_from, available_until, position`: the order of the document's examples.
-pub fn render(c: &DigitalContent) -> Value {
+pub fn render(c: &DigitalContent) -> Body<'_> {
     let d = &c.data;
-    json!({
-        "id": c.id.0,
-        "subevent": d.subevent.map(|s| s.0),
-        "title": d.title,
-        "content_type": d.content_type.as_str(),
-        "url": d.url,
-        "description": d.description,
-        "all_products": d.all_products,
-        "limit_products": d.limit_products,
-        "available_from": d.available_from,
-        "available_until": d.available_until,
-        "position": d.position,
-    })
+    Body {
+        id: c.id.0,
+        subevent: d.subevent.map(|s| s.0),
+        title: &d.title,
+        content_type: d.content_type.as_str(),
+        url: &d.url,
+        description: d.description.as_ref(),
+        all_products: d.all_products,
+        limit_products: &d.limit_products,
+        available_from: d.available_from,
+        available_until: d.available_until,
+        position: d.position,
+    }
 }
 
 fn subevent(v: &Value) -> Result<Option<SubEventId>, String> {
@@ -121,124 +196,17 @@ impl From<DigitalContentError> for ApiError {
     fn from(e: DigitalContentError) -> Self {
         match e {
             DigitalContentError::Invalid(errors) => errors.into(),
-            DigitalContentError::NotFound => not_found(),
+            DigitalContentError::NotFound => not_found::<DigitalContents>(),
             DigitalContentError::Repository(r) => r.into(),
         }
     }
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound(NOT_FOUND.into())
-}
-
-/// The content id from the path: a non-number is `Not found.`, as in pretix.
-fn content_id(req: &HttpRequest) -> Result<DigitalContentId, ApiError> {
-    req.match_info()
-        .get("id")
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(DigitalContentId)
-        .ok_or_else(ApiError::not_found)
-}
-
-/// The list's `subevent` filter: an id; empty means no filter.
-fn subevent_filter(req: &HttpRequest) -> Result<Option<SubEventId>, ApiError> {
-    let query = Query::of(req);
-    let mut filters = query.filters();
-    let subevent = filters.number("subevent").map(SubEventId);
-    filters.finish()?;
-    Ok(subevent)
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let subevent = subevent_filter(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| {
-            state
-                .store
-                .digital_contents()
-                .list(event.id, subevent, window)
-        },
-        |c| render(&c),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = content_id(&req)?;
-    let content = state
-        .store
-        .digital_contents()
-        .find(event.id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&content))
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = content_changes(&body);
-    let created =
-        create_digital_content(state.store.digital_contents(), &event, changes, errors).await?;
-    json_response(StatusCode::CREATED, &render(&created))
-}
-
-/// PUT and PATCH: the content is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    mode: UpdateMode,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = content_id(&req)?;
-    let repo = state.store.digital_contents();
-    let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = content_changes(&body);
-    let updated = update_digital_content(repo, &event, &current, changes, mode, errors).await?;
-    json_ok(&render(&updated))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Replace).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Partial).await
-}
-
-/// 204.
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = content_id(&req)?;
-    delete_digital_content(state.store.digital_contents(), event.id, id).await?;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+    use serde_json::json;
 
     fn changes(body: Value) -> (DigitalContentChanges, Vec<(String, String)>) {
         let Value::Object(map) = body else {
@@ -333,7 +301,7 @@ mod tests {
     #[test]
     fn the_subevent_filter_takes_an_id() {
         let filter = |q: &str| {
-            subevent_filter(&TestRequest::with_uri(&format!("/?{q}")).to_http_request())
+            DigitalContents::filter(&TestRequest::with_uri(&format!("/?{q}")).to_http_request())
                 .map_err(|e| e.to_string())
         };
         assert_eq!(filter(""), Ok(None));

@@ -1,79 +1,166 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/imported_secrets/`: ticket secrets imported
 //! from third-party systems, one by one or up to 500 at a time with `bulk_create/`.
 
-use super::{event_context, event_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, numeric_id, InEvent, Resource, Scope};
+use super::{event_context, Needs};
+use crate::body::parse_body;
+use crate::error::{json_response, ApiError};
 use crate::fields::{self, python_type, FieldReader};
-use crate::pagination::{paginate, PageRequest};
 use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use presale_domain::access::Permission;
-use presale_domain::ids::ImportedSecretId;
-use presale_domain::ids::SubEventId;
-use presale_domain::ids::{ItemId, VariationId};
+use presale_domain::ids::{ImportedSecretId, ItemId, SubEventId, VariationId};
 use presale_domain::imported_secret::{
     bulk_create_secrets, create_secret, delete_secret, update_secret, ImportedSecret,
     ImportedSecretError, SecretChanges, SecretFilter, BULK_MAX, TOO_MANY, USED_NOT_DELETABLE,
 };
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_domain::write::UpdateMode;
+use presale_domain::RepositoryError;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// Reading needs access to the event (devices included); writing `can_change_items`
-/// (docs/api-compatibility.md).
-const NEEDS: Needs = Needs {
-    read: None,
-    write: Some(Permission::ChangeItems),
-    device_read: true,
-};
+pub(super) struct ImportedSecrets;
 
-const NOT_FOUND: &str = "No ImportedSecret matches the given query.";
+impl Resource for ImportedSecrets {
+    type Scope = InEvent;
+    type Id = ImportedSecretId;
+    type Entity = ImportedSecret;
+    /// The field errors travel in the changes (a bulk import reads many objects).
+    type Changes = SecretChanges;
+    type Filter = SecretFilter;
+    type Body<'a> = Body<'a>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/imported_secrets/",
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list))
-        .route(web::post().to(create)),
-    )
-    // Before `{id}/`, which would take `bulk_create` for an id.
-    .service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/imported_secrets/bulk_create/",
-            "POST",
-            NEEDS,
-        )
-        .route(web::post().to(bulk_create)),
-    )
-    .service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/imported_secrets/{id}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+    const SEGMENT: &'static str = "imported_secrets";
+    /// Reading needs access to the event (devices included); writing `can_change_items`
+    /// (docs/api-compatibility.md).
+    const NEEDS: Needs = Needs {
+        read: None,
+        write: Some(Permission::ChangeItems),
+        device_read: true,
+    };
+    const NOT_FOUND: &'static str = "No ImportedSecret matches the given query.";
+
+    fn id(segment: &str) -> Option<ImportedSecretId> {
+        numeric_id(segment, ImportedSecretId)
+    }
+
+    /// `used` (a query-string boolean), `item`, `variation`, `subevent` (ids) and `secret`,
+    /// all exact; empty values do not filter.
+    fn filter(req: &HttpRequest) -> Result<SecretFilter, ApiError> {
+        let query = Query::of(req);
+        let mut filters = query.filters();
+        let item = filters.number("item").map(ItemId);
+        let variation = filters.number("variation").map(VariationId);
+        let subevent = filters.number("subevent").map(SubEventId);
+        filters.finish()?;
+        Ok(SecretFilter {
+            used: query.flag("used"),
+            item,
+            variation,
+            subevent,
+            secret: query
+                .get("secret")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    fn read(body: &Map<String, Value>) -> (SecretChanges, FieldErrors) {
+        (secret_fields(body), FieldErrors::default())
+    }
+
+    fn render<'a>(secret: &'a ImportedSecret, _: &'a InEvent) -> Body<'a> {
+        render(secret)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InEvent,
+        filter: SecretFilter,
+        window: Window,
+    ) -> Result<Page<ImportedSecret>, RepositoryError> {
+        store
+            .imported_secrets()
+            .list(scope.event.id, filter, window)
+            .await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: ImportedSecretId,
+    ) -> Result<Option<ImportedSecret>, RepositoryError> {
+        store.imported_secrets().find(scope.event.id, id).await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InEvent,
+        changes: SecretChanges,
+        _: FieldErrors,
+    ) -> Result<ImportedSecret, ApiError> {
+        Ok(create_secret(store.imported_secrets(), scope.event.id, changes).await?)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        scope: &InEvent,
+        current: &ImportedSecret,
+        changes: SecretChanges,
+        mode: UpdateMode,
+        _: FieldErrors,
+    ) -> Result<ImportedSecret, ApiError> {
+        let repo = store.imported_secrets();
+        Ok(update_secret(repo, scope.event.id, current.clone(), changes, mode).await?)
+    }
+
+    /// A used secret stays (403).
+    async fn delete(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: ImportedSecretId,
+    ) -> Result<(), ApiError> {
+        Ok(delete_secret(store.imported_secrets(), scope.event.id, id).await?)
+    }
+
+    fn more_routes(cfg: &mut web::ServiceConfig) {
+        cfg.service(
+            InEvent::route(
+                "/organizers/{organizer}/events/{event}/imported_secrets/bulk_create/",
+                "POST",
+                Self::NEEDS,
+            )
+            .route(web::post().to(bulk_create)),
+        );
+    }
+}
+
+/// An imported secret as JSON.
+#[derive(Serialize)]
+pub struct Body<'a> {
+    id: i64,
+    secret: &'a str,
+    used: bool,
+    item: Option<i64>,
+    variation: Option<i64>,
+    subevent: Option<i64>,
 }
 
 /// `id, secret, used, item, variation, subevent`.
-pub fn render(s: &ImportedSecret) -> Value {
-    json!({
-        "id": s.id.0,
-        "secret": s.data.secret,
-        "used": s.data.used,
-        "item": s.data.item.map(|i| i.0),
-        "variation": s.data.variation.map(|v| v.0),
-        "subevent": s.data.subevent.map(|e| e.0),
-    })
+pub fn render(s: &ImportedSecret) -> Body<'_> {
+    Body {
+        id: s.id.0,
+        secret: &s.data.secret,
+        used: s.data.used,
+        item: s.data.item.map(|i| i.0),
+        variation: s.data.variation.map(|v| v.0),
+        subevent: s.data.subevent.map(|e| e.0),
+    }
 }
 
 fn nullable_pk(value: &Value) -> Result<Option<i64>, String> {
@@ -96,6 +183,11 @@ pub fn imported_secret_changes(value: &Value) -> SecretChanges {
             ..SecretChanges::default()
         };
     };
+    secret_fields(body)
+}
+
+/// The fields of one secret object.
+fn secret_fields(body: &Map<String, Value>) -> SecretChanges {
     let mut r = FieldReader::new(body);
     // Blank is the domain's rule, so that every way in reports it alike.
     let secret = r.read("secret", |v| fields::string(v, true));
@@ -132,83 +224,13 @@ impl From<ImportedSecretError> for ApiError {
                 .unwrap_or_default()
                 .into(),
             ImportedSecretError::TooMany => ApiError::non_field(TOO_MANY),
-            ImportedSecretError::NotFound => not_found(),
+            ImportedSecretError::NotFound => not_found::<ImportedSecrets>(),
             ImportedSecretError::UsedCannotBeDeleted => {
                 ApiError::Forbidden(USED_NOT_DELETABLE.into())
             }
             ImportedSecretError::Repository(r) => r.into(),
         }
     }
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound(NOT_FOUND.into())
-}
-
-/// The id from the path: a non-number is `Not found.`, as in pretix.
-fn secret_id(req: &HttpRequest) -> Result<ImportedSecretId, ApiError> {
-    req.match_info()
-        .get("id")
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(ImportedSecretId)
-        .ok_or_else(ApiError::not_found)
-}
-
-/// `used` (a query-string boolean), `item`, `variation`, `subevent` (ids) and `secret`, all
-/// exact; empty values do not filter.
-fn list_filter(req: &HttpRequest) -> Result<SecretFilter, ApiError> {
-    let query = Query::of(req);
-    let mut filters = query.filters();
-    let item = filters.number("item").map(ItemId);
-    let variation = filters.number("variation").map(VariationId);
-    let subevent = filters.number("subevent").map(SubEventId);
-    filters.finish()?;
-    Ok(SecretFilter {
-        used: query.flag("used"),
-        item,
-        variation,
-        subevent,
-        secret: query
-            .get("secret")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
-    })
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let filter = list_filter(&req)?;
-    let page = PageRequest::from_request(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| {
-            state
-                .store
-                .imported_secrets()
-                .list(event.id, filter.clone(), window)
-        },
-        |s| render(&s),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let body = Value::Object(expect_object(parse_body(&req, &body)?)?);
-    let created = create_secret(
-        state.store.imported_secrets(),
-        event.id,
-        imported_secret_changes(&body),
-    )
-    .await?;
-    json_response(StatusCode::CREATED, &render(&created))
 }
 
 /// A list of at most [`BULK_MAX`] objects, written whole (201 with them, in order) or not at
@@ -218,7 +240,7 @@ async fn bulk_create(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
+    let (_, _, event) = event_context(&req, ImportedSecrets::NEEDS).await?;
     let objects = match parse_body(&req, &body)? {
         Value::Array(objects) => objects,
         other => {
@@ -237,7 +259,7 @@ async fn bulk_create(
     match bulk_create_secrets(tx.imported_secrets(), event.id, changes).await {
         Ok(created) => {
             tx.commit().await?;
-            let created: Vec<Value> = created.iter().map(render).collect();
+            let created: Vec<Body> = created.iter().map(render).collect();
             json_response(StatusCode::CREATED, &created)
         }
         Err(ImportedSecretError::InvalidObjects(list)) => {
@@ -248,68 +270,10 @@ async fn bulk_create(
     }
 }
 
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = secret_id(&req)?;
-    let secret = state
-        .store
-        .imported_secrets()
-        .find(event.id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&secret))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Replace).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Partial).await
-}
-
-/// PUT and PATCH: the secret is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    mode: UpdateMode,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = secret_id(&req)?;
-    let repo = state.store.imported_secrets();
-    let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
-    let body = Value::Object(expect_object(parse_body(&req, &body)?)?);
-    let updated = update_secret(
-        repo,
-        event.id,
-        current,
-        imported_secret_changes(&body),
-        mode,
-    )
-    .await?;
-    json_ok(&render(&updated))
-}
-
-/// 204; a used secret stays (403).
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = secret_id(&req)?;
-    delete_secret(state.store.imported_secrets(), event.id, id).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn objects_are_read_field_by_field() {

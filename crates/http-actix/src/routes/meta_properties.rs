@@ -1,67 +1,151 @@
 //! `/api/v1/organizers/{organizer}/meta_properties/`: the properties events may carry in
 //! `meta_data`.
 
-use super::{organizer_context, organizer_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, numeric_id, InOrganizer, Resource};
+use super::Needs;
+use crate::error::ApiError;
 use crate::fields::string_list;
 use crate::fields::{self, REQUIRED};
-use crate::pagination::{paginate, PageRequest};
-use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::ids::MetaPropertyId;
 use presale_domain::meta::{
     check_name, create_meta_property, update_meta_property, MetaProperty, MetaPropertyError,
     MetaPropertyFields,
 };
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
-use serde_json::{json, Map, Value};
+use presale_domain::write::UpdateMode;
+use presale_domain::RepositoryError;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// docs/api-compatibility.md: reading needs the permission too (pretix lets any organizer token read).
-const NEEDS: Needs = Needs {
-    read: Some(Permission::ChangeOrganizerSettings),
-    write: Some(Permission::ChangeOrganizerSettings),
-    device_read: false,
-};
+pub(super) struct MetaProperties;
 
-const NOT_FOUND: &str = "No EventMetaProperty matches the given query.";
+impl Resource for MetaProperties {
+    type Scope = InOrganizer;
+    type Id = MetaPropertyId;
+    type Entity = MetaProperty;
+    /// The body itself: it is read against the stored property ([`read_fields`]).
+    type Changes = Map<String, Value>;
+    type Filter = ();
+    type Body<'a> = Body<'a>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        organizer_resource(
-            "/organizers/{organizer}/meta_properties/",
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list))
-        .route(web::post().to(create)),
-    )
-    .service(
-        organizer_resource(
-            "/organizers/{organizer}/meta_properties/{id}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+    const SEGMENT: &'static str = "meta_properties";
+    /// docs/api-compatibility.md: reading needs the permission too (pretix lets any organizer
+    /// token read).
+    const NEEDS: Needs = Needs {
+        read: Some(Permission::ChangeOrganizerSettings),
+        write: Some(Permission::ChangeOrganizerSettings),
+        device_read: false,
+    };
+    const NOT_FOUND: &'static str = "No EventMetaProperty matches the given query.";
+
+    fn id(segment: &str) -> Option<MetaPropertyId> {
+        numeric_id(segment, MetaPropertyId)
+    }
+
+    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn read(body: &Map<String, Value>) -> (Map<String, Value>, FieldErrors) {
+        (body.clone(), FieldErrors::new())
+    }
+
+    fn render<'a>(property: &'a MetaProperty, _: &'a InOrganizer) -> Body<'a> {
+        render(property)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        _: (),
+        window: Window,
+    ) -> Result<Page<MetaProperty>, RepositoryError> {
+        store
+            .meta_properties()
+            .list(scope.organizer.id, window)
+            .await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        id: MetaPropertyId,
+    ) -> Result<Option<MetaProperty>, RepositoryError> {
+        store.meta_properties().find(scope.organizer.id, id).await
+    }
+
+    /// `name` and `allowed_values` are required, as pretix does.
+    async fn create(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        body: Map<String, Value>,
+        _: FieldErrors,
+    ) -> Result<MetaProperty, ApiError> {
+        let fields = read_fields(&body, MetaPropertyFields::default(), true)?;
+        let repo = store.meta_properties();
+        Ok(create_meta_property(repo, scope.organizer.id, fields).await?)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        current: &MetaProperty,
+        body: Map<String, Value>,
+        mode: UpdateMode,
+        _: FieldErrors,
+    ) -> Result<MetaProperty, ApiError> {
+        let fields = read_fields(&body, current.fields(), mode == UpdateMode::Replace)?;
+        let repo = store.meta_properties();
+        update_meta_property(repo, scope.organizer.id, current.id, fields)
+            .await?
+            .ok_or_else(not_found::<Self>)
+    }
+
+    /// The event values of the property go with it.
+    async fn delete(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        id: MetaPropertyId,
+    ) -> Result<(), ApiError> {
+        if store
+            .meta_properties()
+            .delete(scope.organizer.id, id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(not_found::<Self>())
+        }
+    }
+}
+
+/// A meta property as JSON.
+#[derive(Serialize)]
+pub struct Body<'a> {
+    id: i64,
+    name: &'a str,
+    default: &'a str,
+    required: bool,
+    allowed_values: Option<&'a [String]>,
+    protected: bool,
+    filter_allowed: bool,
 }
 
 /// `id, name, default, required, allowed_values, protected, filter_allowed`.
-pub fn render(p: &MetaProperty) -> Value {
-    json!({
-        "id": p.id.0,
-        "name": p.name,
-        "default": p.default,
-        "required": p.required,
-        "allowed_values": p.allowed_values,
-        "protected": p.protected,
-        "filter_allowed": p.filter_allowed,
-    })
+pub fn render(p: &MetaProperty) -> Body<'_> {
+    Body {
+        id: p.id.0,
+        name: &p.name,
+        default: &p.default,
+        required: p.required,
+        allowed_values: p.allowed_values.as_deref(),
+        protected: p.protected,
+        filter_allowed: p.filter_allowed,
+    }
 }
 
 /// The field's value if the body has it; an absent field the request must carry records
@@ -139,107 +223,5 @@ impl From<MetaPropertyError> for ApiError {
             MetaPropertyError::Invalid(errors) => errors.into(),
             MetaPropertyError::Repository(r) => r.into(),
         }
-    }
-}
-
-/// The property id from the path: a non-number is `Not found.`, as in pretix.
-fn property_id(req: &HttpRequest) -> Result<MetaPropertyId, ApiError> {
-    req.match_info()
-        .get("id")
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(MetaPropertyId)
-        .ok_or_else(ApiError::not_found)
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound(NOT_FOUND.into())
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| state.store.meta_properties().list(organizer.id, window),
-        |p| render(&p),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let fields = read_fields(&body, MetaPropertyFields::default(), true)?;
-    let created = create_meta_property(state.store.meta_properties(), organizer.id, fields).await?;
-    json_response(StatusCode::CREATED, &render(&created))
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let id = property_id(&req)?;
-    let property = state
-        .store
-        .meta_properties()
-        .find(organizer.id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&property))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, true).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, false).await
-}
-
-/// PUT (`full`) and PATCH: the object is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    full: bool,
-) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let id = property_id(&req)?;
-    let repo = state.store.meta_properties();
-    let existing = repo.find(organizer.id, id).await?.ok_or_else(not_found)?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let fields = read_fields(&body, existing.fields(), full)?;
-    let updated = update_meta_property(repo, organizer.id, id, fields)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&updated))
-}
-
-/// 204; the event values of the property go with it.
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let id = property_id(&req)?;
-    if state
-        .store
-        .meta_properties()
-        .delete(organizer.id, id)
-        .await?
-    {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(not_found())
     }
 }

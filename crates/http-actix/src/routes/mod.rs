@@ -10,6 +10,7 @@ mod meta;
 pub(crate) mod meta_properties;
 mod organizers;
 pub(crate) mod quotas;
+mod resource;
 pub(crate) mod sales_channels;
 mod settings;
 pub(crate) mod subevents;
@@ -45,14 +46,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(devices::configure)
                 .configure(device_api::configure)
                 .configure(events::configure)
-                .configure(digital_contents::configure)
+                .configure(resource::register::<digital_contents::DigitalContents>)
                 .configure(items::configure)
-                .configure(meta_properties::configure)
-                .configure(sales_channels::configure)
+                .configure(resource::register::<meta_properties::MetaProperties>)
+                .configure(resource::register::<sales_channels::SalesChannels>)
                 .configure(settings::configure)
-                .configure(quotas::configure)
-                .configure(subevents::configure)
-                .configure(imported_secrets::configure)
+                .configure(resource::register::<quotas::Quotas>)
+                .configure(resource::register::<subevents::SubEvents>)
+                .configure(resource::register::<imported_secrets::ImportedSecrets>)
                 .default_service(web::to(fallback::not_found)),
         )
         .default_service(web::to(fallback::not_found));

@@ -1,67 +1,123 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/quotas/`: how many tickets of which products
 //! (and variations) may be sold, per event or per date of a series.
 
-use super::{event_context, event_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, numeric_id, InEvent, Resource};
+use super::Needs;
+use crate::error::ApiError;
 use crate::fields::{integer, pk, pk_list, string, FieldReader};
-use crate::pagination::{paginate, PageRequest};
 use crate::query::Query;
-use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use presale_domain::access::Permission;
-use presale_domain::ids::QuotaId;
-use presale_domain::ids::SubEventId;
+use presale_domain::ids::{QuotaId, SubEventId};
+use presale_domain::pagination::{Page, Window};
 use presale_domain::quota::{
     create_quota, delete_quota, update_quota, Quota, QuotaChanges, QuotaError, QuotaOrder,
 };
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_domain::write::UpdateMode;
-use serde_json::{json, Map, Value};
+use presale_domain::RepositoryError;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
-const NEEDS: Needs = Needs {
-    read: None,
-    write: Some(Permission::ChangeItems),
-    device_read: true,
-};
+pub(super) struct Quotas;
 
-const NOT_FOUND: &str = "No Quota matches the given query.";
+impl Resource for Quotas {
+    type Scope = InEvent;
+    type Id = QuotaId;
+    type Entity = Quota;
+    type Changes = QuotaChanges;
+    type Filter = Vec<(QuotaOrder, bool)>;
+    type Body<'a> = Body<'a>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/quotas/",
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list))
-        .route(web::post().to(create)),
-    )
-    .service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/quotas/{id}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+    const SEGMENT: &'static str = "quotas";
+    /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
+    const NEEDS: Needs = Needs {
+        read: None,
+        write: Some(Permission::ChangeItems),
+        device_read: true,
+    };
+    const NOT_FOUND: &'static str = "No Quota matches the given query.";
+
+    fn id(segment: &str) -> Option<QuotaId> {
+        numeric_id(segment, QuotaId)
+    }
+
+    fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError> {
+        Ok(Query::of(req).ordering(&[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]))
+    }
+
+    fn read(body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
+        quota_changes(body)
+    }
+
+    fn render<'a>(quota: &'a Quota, _: &'a InEvent) -> Body<'a> {
+        render(quota)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InEvent,
+        ordering: Self::Filter,
+        window: Window,
+    ) -> Result<Page<Quota>, RepositoryError> {
+        store.quotas().list(scope.event.id, ordering, window).await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: QuotaId,
+    ) -> Result<Option<Quota>, RepositoryError> {
+        store.quotas().find(scope.event.id, id).await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InEvent,
+        changes: QuotaChanges,
+        errors: FieldErrors,
+    ) -> Result<Quota, ApiError> {
+        Ok(create_quota(store.quotas(), &scope.event, changes, errors).await?)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        scope: &InEvent,
+        current: &Quota,
+        changes: QuotaChanges,
+        mode: UpdateMode,
+        errors: FieldErrors,
+    ) -> Result<Quota, ApiError> {
+        Ok(update_quota(store.quotas(), &scope.event, current, changes, mode, errors).await?)
+    }
+
+    async fn delete(store: &dyn Store, scope: &InEvent, id: QuotaId) -> Result<(), ApiError> {
+        Ok(delete_quota(store.quotas(), scope.event.id, id).await?)
+    }
+}
+
+/// A quota as JSON.
+#[derive(Serialize)]
+pub struct Body<'a> {
+    id: i64,
+    name: &'a str,
+    size: Option<i64>,
+    items: &'a [i64],
+    variations: &'a [i64],
+    subevent: Option<i64>,
 }
 
 /// `id, name, size, items, variations, subevent`.
-pub fn render(q: &Quota) -> Value {
-    json!({
-        "id": q.id.0,
-        "name": q.data.name,
-        "size": q.data.size,
-        "items": q.data.items,
-        "variations": q.data.variations,
-        "subevent": q.data.subevent.map(|s| s.0),
-    })
+pub fn render(q: &Quota) -> Body<'_> {
+    Body {
+        id: q.id.0,
+        name: &q.data.name,
+        size: q.data.size,
+        items: &q.data.items,
+        variations: &q.data.variations,
+        subevent: q.data.subevent.map(|s| s.0),
+    }
 }
 
 fn name(v: &Value) -> Result<String, &'static str> {
@@ -100,114 +156,17 @@ impl From<QuotaError> for ApiError {
     fn from(e: QuotaError) -> Self {
         match e {
             QuotaError::Invalid(errors) => errors.into(),
-            QuotaError::NotFound => not_found(),
+            QuotaError::NotFound => not_found::<Quotas>(),
             QuotaError::Repository(r) => r.into(),
         }
     }
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound(NOT_FOUND.into())
-}
-
-/// The quota id from the path: a non-number is `Not found.`, as in pretix.
-fn quota_id(req: &HttpRequest) -> Result<QuotaId, ApiError> {
-    req.match_info()
-        .get("id")
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(QuotaId)
-        .ok_or_else(ApiError::not_found)
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let ordering = Query::of(&req).ordering(&[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]);
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| {
-            state
-                .store
-                .quotas()
-                .list(event.id, ordering.clone(), window)
-        },
-        |q| render(&q),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = quota_id(&req)?;
-    let quota = state
-        .store
-        .quotas()
-        .find(event.id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&quota))
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = quota_changes(&body);
-    let created = create_quota(state.store.quotas(), &event, changes, errors).await?;
-    json_response(StatusCode::CREATED, &render(&created))
-}
-
-/// PUT and PATCH: the quota is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    mode: UpdateMode,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = quota_id(&req)?;
-    let repo = state.store.quotas();
-    let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = quota_changes(&body);
-    let updated = update_quota(repo, &event, &current, changes, mode, errors).await?;
-    json_ok(&render(&updated))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Replace).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Partial).await
-}
-
-/// 204.
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = quota_id(&req)?;
-    delete_quota(state.store.quotas(), event.id, id).await?;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fields::NOT_NULL;
+    use serde_json::json;
 
     fn changes(body: Value) -> (QuotaChanges, Vec<(String, String)>) {
         let Value::Object(map) = body else {

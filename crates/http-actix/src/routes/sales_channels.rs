@@ -1,63 +1,149 @@
 //! `/api/v1/organizers/{organizer}/saleschannels/`: where an organizer sells; channels are
 //! addressed by their identifier, and every organizer has `web`.
 
-use super::{organizer_context, organizer_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, InOrganizer, Resource};
+use super::Needs;
+use crate::error::ApiError;
 use crate::fields::{self, NOT_NULL as NULL, REQUIRED};
-use crate::pagination::{paginate, PageRequest};
-use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use presale_domain::access::Permission;
+use presale_domain::pagination::{Page, Window};
 use presale_domain::sales_channel::{
     changed_identifier_error, changed_type_error, create_sales_channel, delete_sales_channel,
     new_identifier_error, new_type_error, position_error, update_sales_channel, SalesChannel,
     SalesChannelError, SalesChannelFields, API, NOT_DELETABLE,
 };
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;
-use serde_json::{json, Map, Value};
+use presale_domain::write::UpdateMode;
+use presale_domain::RepositoryError;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-const NEEDS: Needs = Needs {
-    read: Some(Permission::ChangeOrganizerSettings),
-    write: Some(Permission::ChangeOrganizerSettings),
-    device_read: false,
-};
+pub(super) struct SalesChannels;
 
-const NOT_FOUND: &str = "No SalesChannel matches the given query.";
+impl Resource for SalesChannels {
+    type Scope = InOrganizer;
+    /// Channels are addressed by their identifier.
+    type Id = String;
+    type Entity = SalesChannel;
+    /// The body itself: it is read against the stored channel ([`read_fields`]).
+    type Changes = Map<String, Value>;
+    type Filter = ();
+    type Body<'a> = Body<'a>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        organizer_resource(
-            "/organizers/{organizer}/saleschannels/",
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list))
-        .route(web::post().to(create)),
-    )
-    .service(
-        organizer_resource(
-            "/organizers/{organizer}/saleschannels/{identifier}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+    const SEGMENT: &'static str = "saleschannels";
+    const NEEDS: Needs = Needs {
+        read: Some(Permission::ChangeOrganizerSettings),
+        write: Some(Permission::ChangeOrganizerSettings),
+        device_read: false,
+    };
+    const NOT_FOUND: &'static str = "No SalesChannel matches the given query.";
+
+    /// One pretix's router would not match (`[a-zA-Z0-9.\-_]+`) is no identifier.
+    fn id(segment: &str) -> Option<String> {
+        let valid = !segment.is_empty()
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        valid.then(|| segment.to_owned())
+    }
+
+    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn read(body: &Map<String, Value>) -> (Map<String, Value>, FieldErrors) {
+        (body.clone(), FieldErrors::new())
+    }
+
+    fn render<'a>(channel: &'a SalesChannel, _: &'a InOrganizer) -> Body<'a> {
+        render(channel)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        _: (),
+        window: Window,
+    ) -> Result<Page<SalesChannel>, RepositoryError> {
+        store
+            .sales_channels()
+            .list(scope.organizer.id, window)
+            .await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        identifier: String,
+    ) -> Result<Option<SalesChannel>, RepositoryError> {
+        store
+            .sales_channels()
+            .find(scope.organizer.id, &identifier)
+            .await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        body: Map<String, Value>,
+        _: FieldErrors,
+    ) -> Result<SalesChannel, ApiError> {
+        let blank = SalesChannelFields {
+            identifier: String::new(),
+            label: I18nString::default(),
+            kind: API.to_owned(),
+            position: 0,
+        };
+        let fields = read_fields(&body, blank, None, true)?;
+        let repo = store.sales_channels();
+        Ok(create_sales_channel(repo, scope.organizer.id, fields).await?)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        _: &InOrganizer,
+        current: &SalesChannel,
+        body: Map<String, Value>,
+        mode: UpdateMode,
+        _: FieldErrors,
+    ) -> Result<SalesChannel, ApiError> {
+        let full = mode == UpdateMode::Replace;
+        let fields = read_fields(&body, current.fields(), Some(current), full)?;
+        Ok(update_sales_channel(store.sales_channels(), current, fields).await?)
+    }
+
+    /// `web` cannot be deleted (403).
+    async fn delete(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        identifier: String,
+    ) -> Result<(), ApiError> {
+        let repo = store.sales_channels();
+        Ok(delete_sales_channel(repo, scope.organizer.id, &identifier).await?)
+    }
+}
+
+/// A sales channel as JSON.
+#[derive(Serialize)]
+pub struct Body<'a> {
+    identifier: &'a str,
+    label: &'a I18nString,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    position: i64,
 }
 
 /// `identifier, label, type, position` (docs/api-compatibility.md; pretix puts `type` second).
-pub fn render(c: &SalesChannel) -> Value {
-    json!({
-        "identifier": c.identifier,
-        "label": c.label.to_json(),
-        "type": c.kind,
-        "position": c.position,
-    })
+pub fn render(c: &SalesChannel) -> Body<'_> {
+    Body {
+        identifier: &c.identifier,
+        label: &c.label,
+        kind: &c.kind,
+        position: c.position,
+    }
 }
 
 fn sent<'a>(
@@ -138,115 +224,9 @@ impl From<SalesChannelError> for ApiError {
     fn from(e: SalesChannelError) -> Self {
         match e {
             SalesChannelError::Invalid(errors) => errors.into(),
-            SalesChannelError::NotFound => not_found(),
+            SalesChannelError::NotFound => not_found::<SalesChannels>(),
             SalesChannelError::NotDeletable => ApiError::Forbidden(NOT_DELETABLE.into()),
             SalesChannelError::Repository(r) => r.into(),
         }
     }
-}
-
-/// The identifier from the path; one pretix's router would not match
-/// (`[a-zA-Z0-9.\-_]+`) is `Not found.`.
-fn path_identifier(req: &HttpRequest) -> Result<String, ApiError> {
-    req.match_info()
-        .get("identifier")
-        .filter(|s| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        })
-        .map(str::to_owned)
-        .ok_or_else(ApiError::not_found)
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound(NOT_FOUND.into())
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| state.store.sales_channels().list(organizer.id, window),
-        |c| render(&c),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let blank = SalesChannelFields {
-        identifier: String::new(),
-        label: I18nString::default(),
-        kind: API.to_owned(),
-        position: 0,
-    };
-    let fields = read_fields(&body, blank, None, true)?;
-    let created = create_sales_channel(state.store.sales_channels(), organizer.id, fields).await?;
-    json_response(StatusCode::CREATED, &render(&created))
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let identifier = path_identifier(&req)?;
-    let channel = state
-        .store
-        .sales_channels()
-        .find(organizer.id, &identifier)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&channel))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, true).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, false).await
-}
-
-/// PUT (`full`) and PATCH: the channel is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    full: bool,
-) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let identifier = path_identifier(&req)?;
-    let repo = state.store.sales_channels();
-    let channel = repo
-        .find(organizer.id, &identifier)
-        .await?
-        .ok_or_else(not_found)?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let fields = read_fields(&body, channel.fields(), Some(&channel), full)?;
-    let updated = update_sales_channel(repo, &channel, fields).await?;
-    json_ok(&render(&updated))
-}
-
-/// 204; `web` cannot be deleted (403).
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, NEEDS).await?;
-    let identifier = path_identifier(&req)?;
-    delete_sales_channel(state.store.sales_channels(), organizer.id, &identifier).await?;
-    Ok(HttpResponse::NoContent().finish())
 }

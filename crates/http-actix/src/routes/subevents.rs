@@ -1,17 +1,16 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/subevents/`: the dates of an event series.
 
-use super::{event_context, event_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, numeric_id, InEvent, Resource};
+use super::Needs;
+use crate::error::ApiError;
 use crate::fields::{boolean, datetime, i18n, FieldReader, NOT_NULL};
-use crate::pagination::{paginate, PageRequest};
 use crate::query::Query;
-use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::event::Event;
 use presale_domain::ids::SubEventId;
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
 use presale_domain::subevent::{
     create_subevent, delete_subevent, update_subevent, SubEvent, SubEventChanges, SubEventError,
     SubEventOrder, DEFAULT_ORDER,
@@ -19,55 +18,130 @@ use presale_domain::subevent::{
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{I18nString, WireDateTime};
 use presale_domain::write::UpdateMode;
-use serde_json::{json, Map, Value};
+use presale_domain::RepositoryError;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// Reading needs access to the event; writing `can_change_items`, as docs/api-compatibility.md lists
-/// sub-events with the catalog (pretix itself asks for the event settings permission).
-const NEEDS: Needs = Needs {
-    read: None,
-    write: Some(Permission::ChangeEventSettings),
-    device_read: true,
-};
+pub(super) struct SubEvents;
 
-const NOT_FOUND: &str = "No SubEvent matches the given query.";
+impl Resource for SubEvents {
+    type Scope = InEvent;
+    type Id = SubEventId;
+    type Entity = SubEvent;
+    type Changes = SubEventChanges;
+    type Filter = Vec<(SubEventOrder, bool)>;
+    type Body<'a> = Body<'a>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/subevents/",
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list))
-        .route(web::post().to(create)),
-    )
-    .service(
-        event_resource(
-            "/organizers/{organizer}/events/{event}/subevents/{id}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+    const SEGMENT: &'static str = "subevents";
+    /// Reading needs access to the event; writing `can_change_event_settings`.
+    const NEEDS: Needs = Needs {
+        read: None,
+        write: Some(Permission::ChangeEventSettings),
+        device_read: true,
+    };
+    const NOT_FOUND: &'static str = "No SubEvent matches the given query.";
+
+    fn id(segment: &str) -> Option<SubEventId> {
+        numeric_id(segment, SubEventId)
+    }
+
+    /// Ordered by `date_from` unless `ordering` names `id` and/or `date_from`; ties by id
+    /// descending, as in pretix.
+    fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError> {
+        let ordering = Query::of(req).ordering(&[
+            ("id", SubEventOrder::Id),
+            ("date_from", SubEventOrder::DateFrom),
+        ]);
+        Ok(if ordering.is_empty() {
+            DEFAULT_ORDER.to_vec()
+        } else {
+            ordering
+        })
+    }
+
+    fn read(body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
+        subevent_changes(body)
+    }
+
+    fn render<'a>(subevent: &'a SubEvent, scope: &'a InEvent) -> Body<'a> {
+        render(subevent, &scope.event)
+    }
+
+    /// An event that is not a series has no sub-events: its list is empty.
+    async fn list(
+        store: &dyn Store,
+        scope: &InEvent,
+        ordering: Self::Filter,
+        window: Window,
+    ) -> Result<Page<SubEvent>, RepositoryError> {
+        store
+            .subevents()
+            .list(scope.event.id, ordering, window)
+            .await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: SubEventId,
+    ) -> Result<Option<SubEvent>, RepositoryError> {
+        store.subevents().find(scope.event.id, id).await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InEvent,
+        changes: SubEventChanges,
+        errors: FieldErrors,
+    ) -> Result<SubEvent, ApiError> {
+        Ok(create_subevent(store.subevents(), &scope.event, changes, errors).await?)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        _: &InEvent,
+        current: &SubEvent,
+        changes: SubEventChanges,
+        mode: UpdateMode,
+        errors: FieldErrors,
+    ) -> Result<SubEvent, ApiError> {
+        Ok(update_subevent(store.subevents(), current, changes, mode, errors).await?)
+    }
+
+    /// The sub-event's quotas go with it.
+    async fn delete(store: &dyn Store, scope: &InEvent, id: SubEventId) -> Result<(), ApiError> {
+        Ok(delete_subevent(store.subevents(), scope.event.id, id).await?)
+    }
+}
+
+/// A sub-event as JSON.
+#[derive(Serialize)]
+pub struct Body<'a> {
+    id: i64,
+    name: &'a I18nString,
+    event: &'a str,
+    active: bool,
+    date_from: WireDateTime,
+    date_to: Option<WireDateTime>,
+    presale_start: Option<WireDateTime>,
+    presale_end: Option<WireDateTime>,
+    location: Option<&'a I18nString>,
 }
 
 /// `id, name, event, active, date_from, date_to, presale_start, presale_end, location`.
-pub fn render(s: &SubEvent, event: &Event) -> Value {
+pub fn render<'a>(s: &'a SubEvent, event: &'a Event) -> Body<'a> {
     let d = &s.data;
-    json!({
-        "id": s.id.0,
-        "name": d.name,
-        "event": event.data.slug.as_str(),
-        "active": d.active,
-        "date_from": d.date_from,
-        "date_to": d.date_to,
-        "presale_start": d.presale_start,
-        "presale_end": d.presale_end,
-        "location": d.location,
-    })
+    Body {
+        id: s.id.0,
+        name: &d.name,
+        event: event.data.slug.as_str(),
+        active: d.active,
+        date_from: d.date_from,
+        date_to: d.date_to,
+        presale_start: d.presale_start,
+        presale_end: d.presale_end,
+        location: d.location.as_ref(),
+    }
 }
 
 fn required_i18n(v: &Value) -> Result<I18nString, String> {
@@ -98,122 +172,16 @@ impl From<SubEventError> for ApiError {
     fn from(e: SubEventError) -> Self {
         match e {
             SubEventError::Invalid(errors) => errors.into(),
-            SubEventError::NotFound => not_found(),
+            SubEventError::NotFound => not_found::<SubEvents>(),
             SubEventError::Repository(r) => r.into(),
         }
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound(NOT_FOUND.into())
-}
-
-/// The sub-event id from the path: a non-number is `Not found.`, as in pretix.
-fn subevent_id(req: &HttpRequest) -> Result<SubEventId, ApiError> {
-    req.match_info()
-        .get("id")
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(SubEventId)
-        .ok_or_else(ApiError::not_found)
-}
-
-/// Ordered by `date_from` unless `ordering` names `id` and/or `date_from`; ties by id
-/// descending, as in pretix. An event that is not a series has no sub-events: its list is
-/// empty.
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let mut ordering = Query::of(&req).ordering(&[
-        ("id", SubEventOrder::Id),
-        ("date_from", SubEventOrder::DateFrom),
-    ]);
-    if ordering.is_empty() {
-        ordering = DEFAULT_ORDER.to_vec();
-    }
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| {
-            state
-                .store
-                .subevents()
-                .list(event.id, ordering.clone(), window)
-        },
-        |s| render(&s, &event),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = subevent_id(&req)?;
-    let subevent = state
-        .store
-        .subevents()
-        .find(event.id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    json_ok(&render(&subevent, &event))
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = subevent_changes(&body);
-    let created = create_subevent(state.store.subevents(), &event, changes, errors).await?;
-    json_response(StatusCode::CREATED, &render(&created, &event))
-}
-
-/// PUT and PATCH: the sub-event is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    mode: UpdateMode,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = subevent_id(&req)?;
-    let repo = state.store.subevents();
-    let current = repo.find(event.id, id).await?.ok_or_else(not_found)?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = subevent_changes(&body);
-    let updated = update_subevent(repo, &current, changes, mode, errors).await?;
-    json_ok(&render(&updated, &event))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Replace).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Partial).await
-}
-
-/// 204; the sub-event's quotas go with it.
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let id = subevent_id(&req)?;
-    delete_subevent(state.store.subevents(), event.id, id).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn fields_are_read_in_field_order_read_only_ones_ignored() {

@@ -12,11 +12,13 @@ use presale_domain::store::Repositories;
 use presale_domain::values::WireDateTime;
 use presale_domain::RepositoryError;
 use presale_http_actix::fixture as api;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The fields `keys` of a rendered resource, in that order.
-fn only<'k>(rendered: Value, keys: impl Fields<'k>) -> Map<String, Value> {
-    let Value::Object(mut map) = rendered else {
+fn only<'k>(rendered: impl Serialize, keys: impl Fields<'k>) -> Map<String, Value> {
+    // A body is a struct of plain fields: it always serializes to an object.
+    let Ok(Value::Object(mut map)) = serde_json::to_value(rendered) else {
         return Map::new();
     };
     let kept = keys

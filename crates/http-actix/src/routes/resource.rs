@@ -1,0 +1,294 @@
+//! One resource of the API, declared once: a [`Resource`] names its parent ([`Scope`]), id,
+//! entity, changes, permissions, not-found message, body reader and typed body; [`register`]
+//! mounts its collection and member paths with the generic handlers below.
+//!
+//! The handlers keep pretix's order of checks: authentication and access to the parent first
+//! (so an unsupported method is a 405 only after them), then the page and filters of a list,
+//! the id of a member (a malformed one is `Not found.`), the stored member before a body is
+//! read, and the body last.
+
+use super::{event_context, event_resource, organizer_context, organizer_resource};
+use super::{read, Endpoint, Needs};
+use crate::body::{expect_object, parse_body};
+use crate::error::{json_response, ApiError};
+use crate::pagination::{paginate, PageRequest};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, Resource as Route};
+use presale_domain::access::Principal;
+use presale_domain::event::Event;
+use presale_domain::organizer::Organizer;
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
+use presale_domain::validation::FieldErrors;
+use presale_domain::write::UpdateMode;
+use presale_domain::RepositoryError;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The parent a resource lives under, taken from the request path and checked against the
+/// credential (unknown or inaccessible parents are a 403, as in pretix).
+pub(crate) trait Scope: Sized + 'static {
+    /// The parent's path below `/api/v1`, with its placeholders, without a trailing slash.
+    const PATH: &'static str;
+
+    /// Authenticates the request and resolves the parent with the permission `needs` asks for
+    /// the request's method.
+    async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError>;
+
+    /// A route at `path` whose unsupported methods answer 405 after the access checks.
+    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint>;
+}
+
+/// `/organizers/{organizer}`: the credential's access to one organizer.
+pub(crate) struct InOrganizer {
+    #[allow(dead_code)] // for resources that look at the credential, as events do
+    pub principal: Principal,
+    pub organizer: Organizer,
+}
+
+impl Scope for InOrganizer {
+    const PATH: &'static str = "/organizers/{organizer}";
+
+    async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError> {
+        let (principal, organizer) = organizer_context(req, needs).await?;
+        Ok(InOrganizer {
+            principal,
+            organizer,
+        })
+    }
+
+    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
+        organizer_resource(path, allow, needs)
+    }
+}
+
+/// `/organizers/{organizer}/events/{event}`: one event the credential may see.
+pub(crate) struct InEvent {
+    #[allow(dead_code)] // for resources that look at the credential
+    pub principal: Principal,
+    #[allow(dead_code)] // for resources that show organizer fields
+    pub organizer: Organizer,
+    pub event: Event,
+}
+
+impl Scope for InEvent {
+    const PATH: &'static str = "/organizers/{organizer}/events/{event}";
+
+    async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError> {
+        let (principal, organizer, event) = event_context(req, needs).await?;
+        Ok(InEvent {
+            principal,
+            organizer,
+            event,
+        })
+    }
+
+    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
+        event_resource(path, allow, needs)
+    }
+}
+
+/// A collection `{Scope::PATH}/{SEGMENT}/` and its members `.../{id}/`, with list, create,
+/// detail, replace (PUT), partial update (PATCH) and delete.
+pub(crate) trait Resource: Sized + 'static {
+    type Scope: Scope;
+    type Id;
+    type Entity;
+    /// What a body asks to change, as read by [`Resource::read`].
+    type Changes;
+    /// The list's filters and ordering, read from the query string.
+    type Filter: Clone;
+    /// The JSON body of one entity, fields in pretix's order.
+    type Body<'a>: Serialize
+    where
+        Self: 'a;
+
+    /// The collection's path segment: `quotas`.
+    const SEGMENT: &'static str;
+    /// The permissions of reading and writing.
+    const NEEDS: Needs;
+    /// The detail of the 404 for an id that does not exist: `No Quota matches the given query.`
+    const NOT_FOUND: &'static str;
+
+    /// The id from its path segment; `None` (a malformed id) is a plain `Not found.`.
+    fn id(segment: &str) -> Option<Self::Id>;
+
+    /// The list's filters; a bad value is a 400.
+    fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError>;
+
+    /// Every writable field the body sent, and the errors of those that are malformed.
+    fn read(body: &Map<String, Value>) -> (Self::Changes, FieldErrors);
+
+    fn render<'a>(entity: &'a Self::Entity, scope: &'a Self::Scope) -> Self::Body<'a>;
+
+    async fn list(
+        store: &dyn Store,
+        scope: &Self::Scope,
+        filter: Self::Filter,
+        window: Window,
+    ) -> Result<Page<Self::Entity>, RepositoryError>;
+
+    async fn find(
+        store: &dyn Store,
+        scope: &Self::Scope,
+        id: Self::Id,
+    ) -> Result<Option<Self::Entity>, RepositoryError>;
+
+    async fn create(
+        store: &dyn Store,
+        scope: &Self::Scope,
+        changes: Self::Changes,
+        errors: FieldErrors,
+    ) -> Result<Self::Entity, ApiError>;
+
+    async fn update(
+        store: &dyn Store,
+        scope: &Self::Scope,
+        current: &Self::Entity,
+        changes: Self::Changes,
+        mode: UpdateMode,
+        errors: FieldErrors,
+    ) -> Result<Self::Entity, ApiError>;
+
+    async fn delete(store: &dyn Store, scope: &Self::Scope, id: Self::Id) -> Result<(), ApiError>;
+
+    /// Further routes below the collection (`bulk_create/`), mounted before the member path
+    /// so that `{id}` does not take them.
+    fn more_routes(_cfg: &mut web::ServiceConfig) {}
+}
+
+/// The 404 of a resource's unknown id.
+pub(crate) fn not_found<R: Resource>() -> ApiError {
+    ApiError::NotFound(R::NOT_FOUND.into())
+}
+
+/// A numeric id segment (`7`); anything else is no id.
+pub(crate) fn numeric_id<T>(segment: &str, id: impl Fn(i64) -> T) -> Option<T> {
+    segment.parse::<i64>().ok().map(id)
+}
+
+/// Mounts the collection and member paths of `R`.
+pub(crate) fn register<R: Resource>(cfg: &mut web::ServiceConfig) {
+    let collection = format!("{}/{}/", <R::Scope as Scope>::PATH, R::SEGMENT);
+    let member = format!("{collection}{{id}}/");
+    cfg.service(
+        R::Scope::route(&collection, "GET, POST, HEAD", R::NEEDS)
+            .route(read().to(list::<R>))
+            .route(web::post().to(create::<R>)),
+    );
+    R::more_routes(cfg);
+    cfg.service(
+        R::Scope::route(&member, "GET, PUT, PATCH, DELETE, HEAD", R::NEEDS)
+            .route(read().to(detail::<R>))
+            .route(web::put().to(replace::<R>))
+            .route(web::patch().to(patch::<R>))
+            .route(web::delete().to(delete::<R>)),
+    );
+}
+
+/// A response with `body`, which is taken by value so that it may borrow from the caller's
+/// locals.
+fn answer(status: StatusCode, body: impl Serialize) -> Result<HttpResponse, ApiError> {
+    json_response(status, &body)
+}
+
+fn member_id<R: Resource>(req: &HttpRequest) -> Result<R::Id, ApiError> {
+    req.match_info()
+        .get("id")
+        .and_then(R::id)
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn list<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = R::Scope::resolve(&req, R::NEEDS).await?;
+    // Filters before the page, as Django REST framework filters the rows it then pages.
+    let filter = R::filter(&req)?;
+    let page = PageRequest::from_request(&req)?;
+    let store = state.store.as_ref();
+    let envelope = paginate(
+        &req,
+        &state,
+        page,
+        |window| R::list(store, &scope, filter.clone(), window),
+        |entity| entity,
+    )
+    .await?;
+    answer(
+        StatusCode::OK,
+        envelope.map_results(|entity| R::render(entity, &scope)),
+    )
+}
+
+async fn detail<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = R::Scope::resolve(&req, R::NEEDS).await?;
+    let id = member_id::<R>(&req)?;
+    let entity = R::find(state.store.as_ref(), &scope, id)
+        .await?
+        .ok_or_else(not_found::<R>)?;
+    answer(StatusCode::OK, R::render(&entity, &scope))
+}
+
+async fn create<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let scope = R::Scope::resolve(&req, R::NEEDS).await?;
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (changes, errors) = R::read(&body);
+    let created = R::create(state.store.as_ref(), &scope, changes, errors).await?;
+    answer(StatusCode::CREATED, R::render(&created, &scope))
+}
+
+/// PUT and PATCH: the member is looked up before the body is read, as in pretix.
+async fn update<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+    mode: UpdateMode,
+) -> Result<HttpResponse, ApiError> {
+    let scope = R::Scope::resolve(&req, R::NEEDS).await?;
+    let id = member_id::<R>(&req)?;
+    let store = state.store.as_ref();
+    let current = R::find(store, &scope, id)
+        .await?
+        .ok_or_else(not_found::<R>)?;
+    let body = expect_object(parse_body(&req, &body)?)?;
+    let (changes, errors) = R::read(&body);
+    let updated = R::update(store, &scope, &current, changes, mode, errors).await?;
+    answer(StatusCode::OK, R::render(&updated, &scope))
+}
+
+async fn replace<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    update::<R>(req, state, body, UpdateMode::Replace).await
+}
+
+async fn patch<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    update::<R>(req, state, body, UpdateMode::Partial).await
+}
+
+/// 204.
+async fn delete<R: Resource>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = R::Scope::resolve(&req, R::NEEDS).await?;
+    let id = member_id::<R>(&req)?;
+    R::delete(state.store.as_ref(), &scope, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
