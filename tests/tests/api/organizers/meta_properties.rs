@@ -1,11 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/meta_properties/`: CRUD with exact bodies, every validation error,
 //! 404s, the permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -23,7 +22,6 @@ both_backends!(
 );
 
 const LIST: &str = "/api/v1/organizers/bigevents/meta_properties/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_FOUND: &str = r#"{"detail":"No EventMetaProperty matches the given query."}"#;
 
 fn detail(id: &Value) -> String {

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Devices (docs/api-compatibility.md) on both backends: the organizer API with its
 //! validation, the whole life of a device (create, initialize, read, update, roll, revoke),
 //! device authentication on the read endpoints, security profiles, and last-seen records.
@@ -7,7 +6,7 @@ use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
 use presale_domain::settings::{keys_for, Level};
-use presale_tests::{both_backends, Response, TestApp};
+use presale_tests::{both_backends, Response, TestApp, DENIED};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -30,7 +29,6 @@ both_backends!(
 const DEVICES: &str = "/api/v1/organizers/bigevents/devices/";
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
 const INITIALIZE: &str = "/api/v1/device/initialize";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const PROFILE_DENIED: &str = r#"{"detail":"Request denied by device security profile."}"#;
 const REVOKED: &str = r#"{"detail":"Device access has been revoked."}"#;
 const INVALID: &str = r#"{"detail":"Invalid token."}"#;

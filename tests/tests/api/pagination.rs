@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Pagination edges (docs/api-compatibility.md) on the teams list, over HTTP, on both backends.
 
 use presale::admin::EventSelection;

@@ -1,6 +1,13 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! The events resource (docs/api-compatibility.md): the document's examples, every rule
 //! and error string, permissions and the list filters, on both backends.
+
+mod clone;
+mod digital_contents;
+mod imported_secrets;
+mod items;
+mod quotas;
+mod settings;
+mod subevents;
 
 use actix_web::http::Method;
 use base64ct::{Base64, Encoding};
@@ -9,7 +16,7 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
 use presale_domain::event::EventKeys;
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -38,7 +45,6 @@ both_backends!(
 );
 
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 
 fn body(slug: &str) -> Value {
     json!({"name": {"en": slug}, "slug": slug, "date_from": "2030-01-01T10:00:00Z"})

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/events/{e}/subevents/` (docs/api-compatibility.md): the dates of an event
 //! series. CRUD with exact bodies, every field rule and error, PUT vs PATCH, 404s, the
 //! permission matrix, ordering and pagination, on both backends.
@@ -6,7 +5,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -24,7 +23,6 @@ both_backends!(
 );
 
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_FOUND: &str = r#"{"detail":"No SubEvent matches the given query."}"#;
 const NOT_A_SERIES: &str =
     "Sub-events can only be created in an event series (has_subevents: true).";

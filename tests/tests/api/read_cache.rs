@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Kept answers and cached credentials (`cache_ms`, `credential_cache_ms`): served from
 //! memory while nothing of their organizer changes. Every change is learnt from the database
 //! itself, whoever made it: a write through this server before it answers, another server

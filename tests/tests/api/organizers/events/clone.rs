@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Cloning (`/events/{e}/clone/` and `?clone_from=`) and going live, on both backends.
 
 use actix_web::http::Method;

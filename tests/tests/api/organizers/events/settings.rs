@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/settings/` and `/api/v1/organizers/{o}/events/{e}/settings/`:
 //! defaults, explain, PATCH, inheritance organizer → event, validation (nothing written on
 //! a 400), 405 and permissions.
@@ -6,7 +5,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, Response, TestApp};
+use presale_tests::{both_backends, Response, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -26,7 +25,6 @@ both_backends!(
     form_bodies_and_non_objects,
 );
 
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const ORG: &str = "/api/v1/organizers/bigevents/settings/";
 const EVENT: &str = "/api/v1/organizers/bigevents/events/ev/settings/";
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/saleschannels/`: the `web` channel every organizer starts with,
 //! CRUD with exact bodies, every validation error, fixed identifier and type, 404s, the
 //! permission matrix and pagination, on both backends.
@@ -6,7 +5,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -24,7 +23,6 @@ both_backends!(
 );
 
 const LIST: &str = "/api/v1/organizers/bigevents/saleschannels/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_FOUND: &str = r#"{"detail":"No SalesChannel matches the given query."}"#;
 
 fn web() -> Value {

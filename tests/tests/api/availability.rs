@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! A database that goes away answers 503 with a JSON detail (never a panic), `/readyz`
 //! follows, and the server recovers by itself when the database is back.
 

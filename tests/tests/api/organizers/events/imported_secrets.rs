@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/events/{e}/imported_secrets/` (docs/api-compatibility.md): the
 //! document's examples with exact bodies, every rule and error, `bulk_create` limits and
 //! atomicity, concurrent imports of one secret, filters, and pagination over thousands of
@@ -8,7 +7,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, Response, TestApp};
+use presale_tests::{both_backends, Response, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -29,7 +28,6 @@ both_backends!(
 );
 
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_FOUND: &str = r#"{"detail":"No ImportedSecret matches the given query."}"#;
 const DUPLICATE: &str = "This secret has already been imported.";
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Error shapes, routing and the trailing-slash rule (docs/api-compatibility.md), over HTTP.
 
 use actix_web::http::Method;

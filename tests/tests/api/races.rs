@@ -1,11 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Rules that must hold when requests collide: two requests are sent at once, many times, and
 //! every pair of answers must be one a sequential order of the two could give. A fixed number
 //! of rounds, no timing.
 
 use actix_web::http::Method;
 use futures_util::future::join;
-use presale_tests::{both_backends, Response, TestApp};
+use presale_tests::{both_backends, Response, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -15,7 +14,6 @@ both_backends!(
 
 const ROUNDS: usize = 25;
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_DELETABLE: &str = r#"{"detail":"The event can not be deleted as it already contains orders. Please set 'live' to false to hide the event and take the shop offline instead."}"#;
 
 async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {

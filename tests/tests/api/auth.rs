@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Every authentication case of docs/api-compatibility.md, over HTTP, on both backends.
 
 use actix_web::http::Method;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/events/{e}/items/` (products) and `.../items/{id}/variations/`
 //! (docs/api-compatibility.md): CRUD with exact bodies, money, every validation error, PUT vs PATCH,
 //! ordering, pagination, 404s, the permission matrix and quota clean-up, on both backends.
@@ -6,7 +5,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, Response, TestApp};
+use presale_tests::{both_backends, Response, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -32,7 +31,6 @@ both_backends!(
 
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
 const ITEMS: &str = "/api/v1/organizers/bigevents/events/conf/items/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const ITEM_NOT_FOUND: &str = r#"{"detail":"No Item matches the given query."}"#;
 const VARIATION_NOT_FOUND: &str = r#"{"detail":"No ItemVariation matches the given query."}"#;
 const NOT_FOUND: &str = r#"{"detail":"Not found."}"#;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! The teams API (docs/api-compatibility.md): teams with their permissions and event limits, their API
 //! tokens (shown once, deactivated on DELETE), the 404s of nested routes, and
 //! `can_change_teams` on every route.
@@ -6,7 +5,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet, TokenHash};
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -22,7 +21,6 @@ both_backends!(
 );
 
 const ORG: &str = "/api/v1/organizers/bigevents";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 
 /// The organizer `bigevents` with the events `a` and `b` and an all-permissions token.
 async fn setup(app: &TestApp) -> String {

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! Idempotency keys (docs/api-compatibility.md) over real HTTP on both databases: replay of the stored
 //! status, headers and body, 409 while the first request runs (also from a second server on
 //! the same PostgreSQL), no storing of 5xx, credentials kept apart and stored as hashes,

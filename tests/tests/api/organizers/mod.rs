@@ -1,11 +1,16 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/`: what a token sees, 403 for unknown and foreign organizers, and the
 //! organizer-level plugin list.
+
+mod devices;
+mod events;
+mod meta_properties;
+mod sales_channels;
+mod teams;
 
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, Backend, Options, TestApp};
+use presale_tests::{both_backends, Backend, Options, TestApp, DENIED};
 use serde_json::json;
 
 both_backends!(
@@ -16,8 +21,6 @@ both_backends!(
     plugins_are_set_validated_and_sorted,
     plugins_need_organizer_settings_permission,
 );
-
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 
 async fn list_shows_only_the_tokens_organizer(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;

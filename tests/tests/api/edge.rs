@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! The HTTP edge's limits and trust: the body size limit and forwarding headers, on both
 //! backends.
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/events/{e}/digitalcontents/` (docs/api-compatibility.md): the document's
 //! examples byte for byte, every field rule with its exact error, PUT vs PATCH, sub-events,
 //! 404s, the permission matrix, list order, filter and cost, the copy on clone and the
@@ -8,7 +7,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -30,7 +29,6 @@ both_backends!(
 );
 
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_FOUND: &str = r#"{"detail":"No DigitalContent matches the given query."}"#;
 
 fn list(event: &str) -> String {

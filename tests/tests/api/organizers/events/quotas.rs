@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 //! `/api/v1/organizers/{o}/events/{e}/quotas/` (docs/api-compatibility.md): CRUD with exact bodies, every
 //! field and reference rule with its exact error, PUT vs PATCH, 404s, the permission matrix
 //! and pagination, on both backends. Products and variations are inserted as rows, so these
@@ -7,7 +6,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -28,7 +27,6 @@ both_backends!(
 );
 
 const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
-const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 const NOT_FOUND: &str = r#"{"detail":"No Quota matches the given query."}"#;
 
 fn list(event: &str) -> String {
