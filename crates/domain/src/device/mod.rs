@@ -20,7 +20,7 @@ pub use rsa::is_rsa_public_key;
 pub use rules::{
     authenticate_device, create_device, initialize_device, record_seen, revoke_device, roll_token,
     should_record_seen, update_device, update_device_info, DeviceChanges, DeviceError, DevicePorts,
-    DeviceReport, WriteMode, DEVICE_FIELDS, REPORT_FIELDS, SEEN_INTERVAL_SECONDS,
+    DeviceReport, DEVICE_FIELDS, REPORT_FIELDS, SEEN_INTERVAL_SECONDS,
 };
 
 use crate::ids::DeviceId;

@@ -12,6 +12,7 @@ use crate::organizer::OrganizerRepository;
 use crate::team::AuthError;
 use crate::validation::FieldErrors;
 use crate::values::WireDateTime;
+use crate::write::WriteMode;
 use serde_json::Value;
 
 /// The device resource's fields, in the order pretix shows them (and reports errors in).
@@ -102,16 +103,9 @@ pub struct DeviceChanges {
     pub initialization_token: Option<String>,
 }
 
-/// `Create` creates; `Replace` needs `name` and `limit_events` and resets
-/// `security_profile` to `full` when it is left out, as pretix does (`all_events` keeps its
-/// value); `Partial` changes what was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    Create,
-    Replace,
-    Partial,
-}
-
+// `Create` creates; `Replace` needs `name` and `limit_events` and resets `security_profile`
+// to `full` when it is left out, as pretix does (`all_events` keeps its value); `Partial`
+// changes what was sent.
 /// The organizer's events with these slugs, in the order sent, without duplicates; the first
 /// unknown slug is the error.
 async fn resolve_events(
@@ -144,7 +138,7 @@ async fn resolve(
     mode: WriteMode,
     mut errors: FieldErrors,
 ) -> Result<DeviceFields, DeviceError> {
-    let full = mode != WriteMode::Partial;
+    let full = mode.is_full();
     if let Some(all) = changes.all_events {
         fields.all_events = all;
     }

@@ -4,6 +4,7 @@ use crate::access::{PlainToken, TokenHash};
 use crate::organizer::MockOrganizerRepository;
 use crate::team::AuthError;
 use crate::validation::FieldErrors;
+use crate::write::WriteMode;
 use serde_json::json;
 
 const KEY: &str = "-----BEGIN PUBLIC KEY-----

@@ -11,7 +11,7 @@ use crate::ids::{DigitalContentId, EventId, SubEventId};
 use crate::item::position_error;
 use crate::validation::FieldErrors;
 use crate::values::I18nString;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 /// Why a digital content was not written.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -159,20 +159,20 @@ pub async fn create_digital_content(
     .await
 }
 
-/// Replacing a content (`UpdateMode::Replace`) needs `title` and `url` and resets the fields
-/// left out to their defaults, as the document says; changing it (`UpdateMode::Partial`)
+/// Replacing a content (`WriteMode::Replace`) needs `title` and `url` and resets the fields
+/// left out to their defaults, as the document says; changing it (`WriteMode::Partial`)
 /// changes only what was sent. The rules run on the result.
 pub async fn update_digital_content(
     contents: &dyn DigitalContentRepository,
     event: &Event,
     current: &DigitalContent,
     changes: DigitalContentChanges,
-    mode: UpdateMode,
+    mode: WriteMode,
     errors: FieldErrors,
 ) -> Result<DigitalContent, DigitalContentError> {
     let (base, full) = match mode {
-        UpdateMode::Replace => (DigitalContentData::defaults(), true),
-        UpdateMode::Partial => (current.fields(), false),
+        WriteMode::Create | WriteMode::Replace => (DigitalContentData::defaults(), true),
+        WriteMode::Partial => (current.fields(), false),
     };
     crate::error::write_checked::<_, DigitalContentError, _>(|| {
         let (base, changes, errors) = (base.clone(), changes.clone(), errors.clone());

@@ -3,7 +3,7 @@
 use super::*;
 use crate::event::Event;
 use crate::validation::FieldErrors;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 const EVENT: EventId = EventId(3);
 
@@ -222,7 +222,7 @@ async fn availability_window_runs_after_the_fields_on_the_merged_content() {
             &event(false),
             &current,
             patch,
-            UpdateMode::Partial,
+            WriteMode::Partial,
             FieldErrors::new()
         )
         .await,
@@ -279,7 +279,7 @@ async fn patch_changes_only_what_is_sent() {
         &event(false),
         &current(),
         patch,
-        UpdateMode::Partial,
+        WriteMode::Partial,
         FieldErrors::new(),
     )
     .await;
@@ -310,7 +310,7 @@ async fn put_requires_title_and_url_and_resets_the_rest() {
                 position: Some(1),
                 ..DigitalContentChanges::default()
             },
-            UpdateMode::Replace,
+            WriteMode::Replace,
             FieldErrors::new()
         )
         .await,
@@ -321,7 +321,7 @@ async fn put_requires_title_and_url_and_resets_the_rest() {
         &event(false),
         &current(),
         minimal(),
-        UpdateMode::Replace,
+        WriteMode::Replace,
         FieldErrors::new()
     )
     .await
@@ -345,7 +345,7 @@ async fn vanished_contents_are_not_found_and_outages_pass_through() {
             &event(false),
             &current(),
             DigitalContentChanges::default(),
-            UpdateMode::Partial,
+            WriteMode::Partial,
             FieldErrors::new()
         )
         .await,

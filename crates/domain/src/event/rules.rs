@@ -13,7 +13,7 @@ use crate::sales_channel::SalesChannelRepository;
 use crate::settings::SettingsRepository;
 use crate::validation::FieldErrors;
 use crate::values::{Currency, TimeZone, WireDateTime};
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 /// The ports the event use cases read and write.
 pub struct EventPorts<'a> {
@@ -442,7 +442,7 @@ pub async fn clone_event(
         .map_err(slug_conflict)
 }
 
-/// Replaces (`UpdateMode::Replace`) or changes (`UpdateMode::Partial`) an event: the
+/// Replaces (`WriteMode::Replace`) or changes (`WriteMode::Partial`) an event: the
 /// immutability rules, the references, the date checks and, when `live` turns true, the
 /// go-live checks.
 pub async fn update_event(
@@ -451,13 +451,13 @@ pub async fn update_event(
     organizer: &Organizer,
     event: &Event,
     changes: EventChanges,
-    mode: UpdateMode,
+    mode: WriteMode,
     mut errors: FieldErrors,
 ) -> Result<Event, EventError> {
     let current = &event.data;
     let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
     check_legacy_channels(&changes, &identifiers)?;
-    if mode == UpdateMode::Replace {
+    if mode.is_full() {
         for (field, sent) in [
             ("name", changes.name.is_some()),
             ("slug", changes.slug.is_some()),
@@ -524,7 +524,7 @@ pub async fn update_event(
     check_dates(&changes)?;
 
     let channels = channel_selection(&changes, &identifiers);
-    let replace = mode == UpdateMode::Replace;
+    let replace = mode.is_full();
     let pick = |sent: Option<bool>, now: bool, default: bool| {
         sent.unwrap_or(if replace { default } else { now })
     };

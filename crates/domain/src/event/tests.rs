@@ -11,7 +11,7 @@ use crate::sales_channel::{MockSalesChannelRepository, SalesChannel};
 use crate::settings::MockSettingsRepository;
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, Slug, WireDateTime};
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 fn organizer(plugins: &[&str]) -> Organizer {
     Organizer {
@@ -302,7 +302,7 @@ async fn slug_and_series_flag_are_fixed() {
         &organizer(&[]),
         &event,
         changes,
-        UpdateMode::Partial,
+        WriteMode::Partial,
         FieldErrors::new(),
     )
     .await;
@@ -336,7 +336,7 @@ async fn going_live_needs_a_quota_and_payment_for_paid_products() {
         m.events.expect_facts().returning(move |_| Ok(facts));
         m.events.expect_update().returning(|id, data| Ok(Event { id, organizer: OrganizerId(1), data, public_key: "k".into() }));
         let changes = EventChanges { live: Some(true), ..EventChanges::default() };
-        let got = update_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), &event, changes, UpdateMode::Partial, FieldErrors::new()).await;
+        let got = update_event(&m.ports(), &principal(PermissionSet::all()), &organizer(&[]), &event, changes, WriteMode::Partial, FieldErrors::new()).await;
         match message {
             Some(msg) => assert_eq!(got, Err(invalid(&[("live", msg)])), "{facts:?}"),
             None => assert!(got.is_ok_and(|e| e.data.live), "{facts:?}"),
@@ -364,7 +364,7 @@ async fn put_resets_omitted_optional_fields() {
         &organizer(&[]),
         &event,
         minimal(),
-        UpdateMode::Replace,
+        WriteMode::Replace,
         FieldErrors::new(),
     )
     .await
@@ -376,7 +376,7 @@ async fn put_resets_omitted_optional_fields() {
         &organizer(&[]),
         &event,
         EventChanges::default(),
-        UpdateMode::Replace,
+        WriteMode::Replace,
         FieldErrors::new(),
     )
     .await;
@@ -488,7 +488,7 @@ async fn a_hybrid_plugin_the_event_has_may_stay_without_the_organizer() {
         &organizer(&[]),
         &event,
         keep("pretix.plugins.stripe"),
-        UpdateMode::Partial,
+        WriteMode::Partial,
         FieldErrors::new(),
     )
     .await;

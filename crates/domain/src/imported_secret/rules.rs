@@ -8,7 +8,7 @@ use super::{
 use crate::error::RepositoryError;
 use crate::ids::EventId;
 use crate::validation::FieldErrors;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 use std::collections::HashMap;
 
 const REQUIRED: &str = "This field is required.";
@@ -336,21 +336,21 @@ pub async fn import_secrets(
     Ok(ImportOutcome { created, rejected })
 }
 
-/// Replacing a secret (`UpdateMode::Replace`) needs `secret` and resets the fields left out
-/// to their defaults (as the document says); changing it (`UpdateMode::Partial`) changes
+/// Replacing a secret (`WriteMode::Replace`) needs `secret` and resets the fields left out
+/// to their defaults (as the document says); changing it (`WriteMode::Partial`) changes
 /// what was sent. `used` never goes back from true to false.
 pub async fn update_secret(
     repo: &dyn ImportedSecretRepository,
     event: EventId,
     current: ImportedSecret,
     changes: SecretChanges,
-    mode: UpdateMode,
+    mode: WriteMode,
 ) -> Result<ImportedSecret, ImportedSecretError> {
     let mut current = current;
     for _ in 0..ATTEMPTS {
         let (base, required) = match mode {
-            UpdateMode::Replace => (SecretData::default(), true),
-            UpdateMode::Partial => (current.data.clone(), false),
+            WriteMode::Create | WriteMode::Replace => (SecretData::default(), true),
+            WriteMode::Partial => (current.data.clone(), false),
         };
         let mut candidates = [Candidate::new(
             base,

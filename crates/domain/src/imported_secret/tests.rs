@@ -1,5 +1,5 @@
 use super::*;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 use mockall::predicate::eq;
 
 const EVENT: EventId = EventId(3);
@@ -353,12 +353,12 @@ async fn used_never_goes_back_to_false() {
         "used", USED_RESET,
     )])));
     assert_eq!(
-        update_secret(&repo, EVENT, used("s"), back, UpdateMode::Partial).await,
+        update_secret(&repo, EVENT, used("s"), back, WriteMode::Partial).await,
         refused
     );
     // PUT resets the fields left out to their defaults, `used` too.
     assert_eq!(
-        update_secret(&repo, EVENT, used("s"), secret("s"), UpdateMode::Replace).await,
+        update_secret(&repo, EVENT, used("s"), secret("s"), WriteMode::Replace).await,
         refused
     );
 }
@@ -385,7 +385,7 @@ async fn patch_changes_what_was_sent_and_marks_used() {
         item: Some(Some(ItemId(2))),
         ..SecretChanges::default()
     };
-    let got = update_secret(&repo, EVENT, current, changes, UpdateMode::Partial).await;
+    let got = update_secret(&repo, EVENT, current, changes, WriteMode::Partial).await;
     assert!(got.is_ok_and(|s| s.data.used));
 }
 
@@ -396,11 +396,11 @@ async fn a_secret_keeps_its_own_text_but_cannot_take_another() {
         .returning(|_, id, _, d| Ok(Some(stored(id.0, d))));
     // `taken` is secret 99 itself.
     let current = stored(99, data("taken"));
-    let got = update_secret(&repo, EVENT, current, secret("taken"), UpdateMode::Replace).await;
+    let got = update_secret(&repo, EVENT, current, secret("taken"), WriteMode::Replace).await;
     assert!(got.is_ok());
     let current = stored(7, data("mine"));
     assert_eq!(
-        update_secret(&repo, EVENT, current, secret("taken"), UpdateMode::Partial).await,
+        update_secret(&repo, EVENT, current, secret("taken"), WriteMode::Partial).await,
         Err(ImportedSecretError::Invalid(errors(&[(
             "secret", DUPLICATE
         )])))
@@ -421,7 +421,7 @@ async fn a_secret_keeps_its_own_text_but_cannot_take_another() {
         .returning(|_, _| Ok(Some(stored(7, data("mine")))));
     let current = stored(7, data("mine"));
     assert_eq!(
-        update_secret(&repo, EVENT, current, secret("new"), UpdateMode::Partial).await,
+        update_secret(&repo, EVENT, current, secret("new"), WriteMode::Partial).await,
         Err(ImportedSecretError::Invalid(errors(&[(
             "secret", DUPLICATE
         )])))
@@ -454,7 +454,7 @@ async fn an_update_racing_a_change_of_used_is_checked_again() {
             EVENT,
             stored(7, data("s")),
             changes,
-            UpdateMode::Partial
+            WriteMode::Partial
         )
         .await,
         Err(ImportedSecretError::Invalid(errors(&[(
@@ -471,7 +471,7 @@ async fn an_update_racing_a_change_of_used_is_checked_again() {
             EVENT,
             stored(7, data("s")),
             secret("t"),
-            UpdateMode::Partial
+            WriteMode::Partial
         )
         .await,
         Err(ImportedSecretError::NotFound)

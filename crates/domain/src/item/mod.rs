@@ -232,15 +232,6 @@ impl ItemErrors {
     }
 }
 
-/// Whether a write replaces the resource (`Full`: the required fields must be sent) or
-/// changes part of it (`Partial`). Either way, optional fields left out keep their values, as
-/// in pretix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
-    Full,
-    Partial,
-}
-
 const REQUIRED: &str = "This field is required.";
 
 /// A product update sent `variations` (pretix's message).

@@ -2,13 +2,14 @@
 
 use super::{
     Item, ItemChanges, ItemErrors, ItemFields, ItemRepository, ItemVariation, VariationChanges,
-    VariationFields, Write, FIRST_VARIATION, LAST_VARIATION, NESTED_UPDATE, POSITION_MAX,
-    POSITION_MIN, REQUIRED, VARIATION_FIELDS,
+    VariationFields, FIRST_VARIATION, LAST_VARIATION, NESTED_UPDATE, POSITION_MAX, POSITION_MIN,
+    REQUIRED, VARIATION_FIELDS,
 };
 use crate::error::RepositoryError;
 use crate::ids::{EventId, VariationId};
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, Money};
+use crate::write::WriteMode;
 
 /// Why a product or variation was not written or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,11 +56,11 @@ fn require(errors: &mut FieldErrors, fields: &[(&str, bool)]) {
 
 /// The value rules of a variation's fields; a variation that is not an object
 /// (`non_field_errors`) is reported as such only.
-fn check_variation(changes: &VariationChanges, write: Write, errors: &mut FieldErrors) {
+fn check_variation(changes: &VariationChanges, write: WriteMode, errors: &mut FieldErrors) {
     if errors.has("non_field_errors") {
         return;
     }
-    if write == Write::Full {
+    if write.is_full() {
         require(errors, &[("value", changes.value.is_some())]);
     }
     if let Some(message) = changes
@@ -77,7 +78,7 @@ fn check_variation(changes: &VariationChanges, write: Write, errors: &mut FieldE
 
 /// The value rules of a product's fields and of its inline variations (which a partial
 /// write, as in pretix, checks as partial too).
-fn check_item(changes: &ItemChanges, write: Write, all: &mut ItemErrors) {
+fn check_item(changes: &ItemChanges, write: WriteMode, all: &mut ItemErrors) {
     if let Some(variations) = &changes.variations {
         all.variations
             .resize_with(variations.len(), FieldErrors::new);
@@ -86,7 +87,7 @@ fn check_item(changes: &ItemChanges, write: Write, all: &mut ItemErrors) {
         }
     }
     let errors = &mut all.fields;
-    if write == Write::Full {
+    if write.is_full() {
         require(
             errors,
             &[
@@ -151,7 +152,7 @@ pub async fn create_item(
     changes: ItemChanges,
     mut errors: ItemErrors,
 ) -> Result<Item, ItemError> {
-    check_item(&changes, Write::Full, &mut errors);
+    check_item(&changes, WriteMode::Create, &mut errors);
     errors.into_result()?;
     let (Some(name), Some(default_price)) = (changes.name, changes.default_price) else {
         return Err(ItemError::Invalid(ItemErrors::single(
@@ -182,13 +183,13 @@ pub async fn create_item(
 
 /// Changes the product's own fields; variations are changed through the variation use cases
 /// only (sending `variations` is an object-level error once every field passed). A full
-/// write (`Write::Full`) requires `name` and `default_price`; fields left out keep their
+/// write (`WriteMode::Replace`) requires `name` and `default_price`; fields left out keep their
 /// values.
 pub async fn update_item(
     items: &dyn ItemRepository,
     item: &Item,
     changes: ItemChanges,
-    write: Write,
+    write: WriteMode,
     mut errors: ItemErrors,
 ) -> Result<Item, ItemError> {
     check_item(&changes, write, &mut errors);
@@ -224,7 +225,7 @@ pub async fn create_variation(
     changes: VariationChanges,
     mut errors: FieldErrors,
 ) -> Result<ItemVariation, ItemError> {
-    check_variation(&changes, Write::Full, &mut errors);
+    check_variation(&changes, WriteMode::Create, &mut errors);
     errors.sort_by_order(VARIATION_FIELDS);
     errors.into_result().map_err(variation_errors)?;
     if !item.has_variations {
@@ -238,13 +239,13 @@ pub async fn create_variation(
         .await?)
 }
 
-/// Changes a variation: a full write (`Write::Full`) requires `value`; fields left out keep
+/// Changes a variation: a full write (`WriteMode::Replace`) requires `value`; fields left out keep
 /// their values.
 pub async fn update_variation(
     items: &dyn ItemRepository,
     variation: &ItemVariation,
     changes: VariationChanges,
-    write: Write,
+    write: WriteMode,
     mut errors: FieldErrors,
 ) -> Result<ItemVariation, ItemError> {
     check_variation(&changes, write, &mut errors);

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::validation::FieldErrors;
+use crate::write::WriteMode;
 
 fn money(text: &str) -> Money {
     Money::parse(text).unwrap_or_default()
@@ -227,7 +228,7 @@ async fn update_keeps_what_was_not_sent_and_refuses_variations() {
         &repo,
         &item,
         named("New", "5"),
-        Write::Full,
+        WriteMode::Replace,
         ItemErrors::default(),
     )
     .await;
@@ -239,7 +240,7 @@ async fn update_keeps_what_was_not_sent_and_refuses_variations() {
             &repo,
             &item,
             ItemChanges::default(),
-            Write::Full,
+            WriteMode::Replace,
             ItemErrors::default()
         )
         .await,
@@ -257,7 +258,7 @@ async fn update_keeps_what_was_not_sent_and_refuses_variations() {
             &repo,
             &item,
             nested.clone(),
-            Write::Partial,
+            WriteMode::Partial,
             ItemErrors::default()
         )
         .await,
@@ -271,7 +272,7 @@ async fn update_keeps_what_was_not_sent_and_refuses_variations() {
             &repo,
             &item,
             bad_position,
-            Write::Partial,
+            WriteMode::Partial,
             ItemErrors::default()
         )
         .await,
@@ -294,7 +295,14 @@ async fn inline_variations_on_update_follow_the_write_mode() {
         ..named("x", "1")
     };
     assert_eq!(
-        update_item(&repo, &item, changes(), Write::Full, ItemErrors::default()).await,
+        update_item(
+            &repo,
+            &item,
+            changes(),
+            WriteMode::Replace,
+            ItemErrors::default()
+        )
+        .await,
         Err(invalid(&[], &[&[("value", REQUIRED)]]))
     );
     assert_eq!(
@@ -302,7 +310,7 @@ async fn inline_variations_on_update_follow_the_write_mode() {
             &repo,
             &item,
             changes(),
-            Write::Partial,
+            WriteMode::Partial,
             ItemErrors::default()
         )
         .await,
@@ -322,11 +330,25 @@ async fn update_of_a_vanished_item_is_not_found_and_outages_pass_through() {
         ..ItemChanges::default()
     };
     assert_eq!(
-        update_item(&repo, &item, patch(), Write::Partial, ItemErrors::default()).await,
+        update_item(
+            &repo,
+            &item,
+            patch(),
+            WriteMode::Partial,
+            ItemErrors::default()
+        )
+        .await,
         Err(ItemError::NotFound)
     );
     assert_eq!(
-        update_item(&repo, &item, patch(), Write::Partial, ItemErrors::default()).await,
+        update_item(
+            &repo,
+            &item,
+            patch(),
+            WriteMode::Partial,
+            ItemErrors::default()
+        )
+        .await,
         Err(ItemError::Repository(RepositoryError::Unavailable(
             "down".into()
         )))
@@ -425,13 +447,20 @@ async fn variation_updates_keep_what_was_not_sent() {
         &repo,
         &variation,
         changes.clone(),
-        Write::Partial,
+        WriteMode::Partial,
         FieldErrors::new()
     )
     .await
     .is_ok());
     assert_eq!(
-        update_variation(&repo, &variation, changes, Write::Full, FieldErrors::new()).await,
+        update_variation(
+            &repo,
+            &variation,
+            changes,
+            WriteMode::Replace,
+            FieldErrors::new()
+        )
+        .await,
         Err(invalid(&[("value", REQUIRED)], &[]))
     );
 }

@@ -9,7 +9,7 @@ use crate::error::RepositoryError;
 use crate::event::Event;
 use crate::ids::{EventId, QuotaId};
 use crate::validation::FieldErrors;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 /// Why a quota was not written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,18 +194,18 @@ pub async fn create_quota(
     .await
 }
 
-/// Replacing a quota (`UpdateMode::Replace`) needs `name`; replacing and changing
-/// (`UpdateMode::Partial`) alike keep the values of the fields left out (as pretix does), and
+/// Replacing a quota (`WriteMode::Replace`) needs `name`; replacing and changing
+/// (`WriteMode::Partial`) alike keep the values of the fields left out (as pretix does), and
 /// the rules run on the merged quota.
 pub async fn update_quota(
     quotas: &dyn QuotaRepository,
     event: &Event,
     current: &Quota,
     changes: QuotaChanges,
-    mode: UpdateMode,
+    mode: WriteMode,
     mut errors: FieldErrors,
 ) -> Result<Quota, QuotaError> {
-    if mode == UpdateMode::Replace && changes.name.is_none() {
+    if mode.is_full() && changes.name.is_none() {
         errors.add("name", REQUIRED);
     }
     crate::error::write_checked::<_, QuotaError, _>(|| {

@@ -3,7 +3,7 @@
 use super::*;
 use crate::event::Event;
 use crate::validation::FieldErrors;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 const EVENT: EventId = EventId(3);
 const OTHER: EventId = EventId(4);
@@ -310,7 +310,7 @@ async fn patch_is_checked_against_the_stored_quota() {
             variations: Some(vec![21]),
             ..QuotaChanges::default()
         },
-        UpdateMode::Partial,
+        WriteMode::Partial,
         FieldErrors::new(),
     )
     .await;
@@ -328,7 +328,7 @@ async fn patch_is_checked_against_the_stored_quota() {
                 items: Some(vec![1]),
                 ..QuotaChanges::default()
             },
-            UpdateMode::Partial,
+            WriteMode::Partial,
             FieldErrors::new(),
         )
         .await,
@@ -340,7 +340,7 @@ async fn patch_is_checked_against_the_stored_quota() {
             &event(false),
             &current(),
             QuotaChanges::default(),
-            UpdateMode::Replace,
+            WriteMode::Replace,
             FieldErrors::new(),
         )
         .await,
@@ -359,7 +359,7 @@ async fn vanished_quotas_are_not_found() {
             &event(false),
             &current(),
             QuotaChanges::default(),
-            UpdateMode::Partial,
+            WriteMode::Partial,
             FieldErrors::new(),
         )
         .await,

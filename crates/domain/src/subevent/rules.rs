@@ -8,7 +8,7 @@ use crate::error::RepositoryError;
 use crate::event::Event;
 use crate::ids::{EventId, SubEventId};
 use crate::validation::FieldErrors;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 /// Why a sub-event was not written.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -99,17 +99,17 @@ pub async fn create_subevent(
     Ok(subevents.create(event.id, given, data).await?)
 }
 
-/// Replacing a sub-event (`UpdateMode::Replace`) needs `name` and `date_from`; replacing and
-/// changing (`UpdateMode::Partial`) alike keep the values of the fields left out (as pretix
+/// Replacing a sub-event (`WriteMode::Replace`) needs `name` and `date_from`; replacing and
+/// changing (`WriteMode::Partial`) alike keep the values of the fields left out (as pretix
 /// does).
 pub async fn update_subevent(
     subevents: &dyn SubEventRepository,
     current: &SubEvent,
     changes: SubEventChanges,
-    mode: UpdateMode,
+    mode: WriteMode,
     errors: FieldErrors,
 ) -> Result<SubEvent, SubEventError> {
-    validate(&changes, errors, mode == UpdateMode::Replace)?;
+    validate(&changes, errors, mode.is_full())?;
     let now = &current.data;
     let data = SubEventData {
         name: changes.name.unwrap_or_else(|| now.name.clone()),

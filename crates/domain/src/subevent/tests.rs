@@ -3,7 +3,7 @@
 use super::*;
 use crate::event::Event;
 use crate::validation::FieldErrors;
-use crate::write::UpdateMode;
+use crate::write::WriteMode;
 
 fn at(s: &str) -> WireDateTime {
     WireDateTime::parse(s).unwrap()
@@ -164,7 +164,7 @@ async fn patch_changes_only_what_is_sent_and_put_requires_fields() {
         &repo,
         &current(),
         patch.clone(),
-        UpdateMode::Partial,
+        WriteMode::Partial,
         FieldErrors::new(),
     )
     .await;
@@ -174,7 +174,7 @@ async fn patch_changes_only_what_is_sent_and_put_requires_fields() {
             &repo,
             &current(),
             patch.clone(),
-            UpdateMode::Replace,
+            WriteMode::Replace,
             FieldErrors::new()
         )
         .await,
@@ -188,7 +188,7 @@ async fn patch_changes_only_what_is_sent_and_put_requires_fields() {
         &repo,
         &current(),
         put,
-        UpdateMode::Replace,
+        WriteMode::Replace,
         FieldErrors::new()
     )
     .await
@@ -209,7 +209,7 @@ async fn vanished_sub_events_are_not_found_and_outages_pass_through() {
             &repo,
             &current(),
             SubEventChanges::default(),
-            UpdateMode::Partial,
+            WriteMode::Partial,
             FieldErrors::new()
         )
         .await,

@@ -11,9 +11,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use presale_domain::access::Permission;
 use presale_domain::device::{
-    create_device, update_device, Device, DeviceChanges, DeviceError, DevicePorts, WriteMode,
+    create_device, update_device, Device, DeviceChanges, DeviceError, DevicePorts,
 };
 use presale_domain::validation::FieldErrors;
+use presale_domain::write::WriteMode;
 use serde_json::{json, Map, Value};
 
 /// Reading and writing need `can_change_organizer_settings`; devices never see devices.

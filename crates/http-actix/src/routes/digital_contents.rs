@@ -18,7 +18,7 @@ use presale_domain::pagination::{Page, Window};
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{I18nString, WireDateTime};
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -29,7 +29,7 @@ impl Resource for DigitalContents {
     type Scope = InEvent;
     type Id = DigitalContentId;
     type Entity = DigitalContent;
-    type Changes = DigitalContentChanges;
+    type Changes = (DigitalContentChanges, FieldErrors);
     /// The `subevent` filter: an id; empty means no filter.
     type Filter = Option<SubEventId>;
     type Body<'a> = Body<'a>;
@@ -86,8 +86,7 @@ impl Resource for DigitalContents {
     async fn create(
         store: &dyn Store,
         scope: &InEvent,
-        changes: DigitalContentChanges,
-        errors: FieldErrors,
+        (changes, errors): (DigitalContentChanges, FieldErrors),
     ) -> Result<DigitalContent, ApiError> {
         let repo = store.digital_contents();
         Ok(create_digital_content(repo, &scope.event, changes, errors).await?)
@@ -97,9 +96,8 @@ impl Resource for DigitalContents {
         store: &dyn Store,
         scope: &InEvent,
         current: &DigitalContent,
-        changes: DigitalContentChanges,
-        mode: UpdateMode,
-        errors: FieldErrors,
+        (changes, errors): (DigitalContentChanges, FieldErrors),
+        mode: WriteMode,
     ) -> Result<DigitalContent, ApiError> {
         let repo = store.digital_contents();
         Ok(update_digital_content(repo, &scope.event, current, changes, mode, errors).await?)

@@ -19,7 +19,7 @@ use presale_domain::imported_secret::{
 use presale_domain::pagination::{Page, Window};
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -30,7 +30,7 @@ impl Resource for ImportedSecrets {
     type Scope = InEvent;
     type Id = ImportedSecretId;
     type Entity = ImportedSecret;
-    /// The field errors travel in the changes (a bulk import reads many objects).
+    /// The field errors travel in the changes, as a bulk import reads them per object.
     type Changes = SecretChanges;
     type Filter = SecretFilter;
     type Body<'a> = Body<'a>;
@@ -70,8 +70,8 @@ impl Resource for ImportedSecrets {
         })
     }
 
-    fn read(body: &Map<String, Value>) -> (SecretChanges, FieldErrors) {
-        (secret_fields(body), FieldErrors::default())
+    fn read(body: &Map<String, Value>) -> SecretChanges {
+        secret_fields(body)
     }
 
     fn render<'a>(secret: &'a ImportedSecret, _: &'a InEvent) -> Body<'a> {
@@ -102,7 +102,6 @@ impl Resource for ImportedSecrets {
         store: &dyn Store,
         scope: &InEvent,
         changes: SecretChanges,
-        _: FieldErrors,
     ) -> Result<ImportedSecret, ApiError> {
         Ok(create_secret(store.imported_secrets(), scope.event.id, changes).await?)
     }
@@ -112,8 +111,7 @@ impl Resource for ImportedSecrets {
         scope: &InEvent,
         current: &ImportedSecret,
         changes: SecretChanges,
-        mode: UpdateMode,
-        _: FieldErrors,
+        mode: WriteMode,
     ) -> Result<ImportedSecret, ApiError> {
         let repo = store.imported_secrets();
         Ok(update_secret(repo, scope.event.id, current.clone(), changes, mode).await?)

@@ -1,22 +1,25 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/items/` and
 //! `.../items/{item}/variations/`: products and their variations (docs/api-compatibility.md).
 
-use super::{event_context, event_resource, read, Needs};
-use crate::body::{expect_object, parse_body};
-use crate::error::{json_ok, json_response, ApiError};
+use super::resource::{not_found, numeric_id, InEvent, Resource, Scope};
+use super::{event_context, event_resource, Endpoint, Needs};
+use crate::error::ApiError;
 use crate::fields::{boolean, i18n, integer, money, nullable_money, pk, python_type, FieldReader};
-use crate::pagination::{paginate, PageRequest};
-use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::access::Permission;
+use actix_web::{HttpRequest, Resource as Route};
+use presale_domain::access::{Permission, Principal};
 use presale_domain::event::Event;
 use presale_domain::ids::{ItemId, VariationId};
 use presale_domain::item::{
-    self, Item, ItemChanges, ItemError, ItemErrors, ItemVariation, VariationChanges, Write,
+    self, Item, ItemChanges, ItemError, ItemErrors, ItemVariation, VariationChanges,
 };
+use presale_domain::organizer::Organizer;
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;
+use presale_domain::write::WriteMode;
+use presale_domain::RepositoryError;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
@@ -26,75 +29,257 @@ const NEEDS: Needs = Needs {
     device_read: true,
 };
 
-const ITEM_NOT_FOUND: &str = "No Item matches the given query.";
-const VARIATION_NOT_FOUND: &str = "No ItemVariation matches the given query.";
+/// `.../events/{event}/items/`: the products of an event, with their variations inline.
+pub(super) struct Items;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    const EVENT: &str = "/organizers/{organizer}/events/{event}";
-    cfg.service(
-        event_resource(&format!("{EVENT}/items/"), "GET, POST, HEAD", NEEDS)
-            .route(read().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        event_resource(
-            &format!("{EVENT}/items/{{item}}/"),
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    )
-    .service(
-        event_resource(
-            &format!("{EVENT}/items/{{item}}/variations/"),
-            "GET, POST, HEAD",
-            NEEDS,
-        )
-        .route(read().to(list_variations))
-        .route(web::post().to(create_variation)),
-    )
-    .service(
-        event_resource(
-            &format!("{EVENT}/items/{{item}}/variations/{{variation}}/"),
-            "GET, PUT, PATCH, DELETE, HEAD",
-            NEEDS,
-        )
-        .route(read().to(variation_detail))
-        .route(web::put().to(replace_variation))
-        .route(web::patch().to(patch_variation))
-        .route(web::delete().to(delete_variation)),
-    );
+impl Resource for Items {
+    type Scope = InEvent;
+    type Id = ItemId;
+    type Entity = Item;
+    type Changes = (ItemChanges, ItemErrors);
+    type Filter = ();
+    type Body<'a> = ItemBody<'a>;
+
+    const SEGMENT: &'static str = "items";
+    const NEEDS: Needs = NEEDS;
+    const NOT_FOUND: &'static str = "No Item matches the given query.";
+
+    fn id(segment: &str) -> Option<ItemId> {
+        numeric_id(segment, ItemId)
+    }
+
+    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn read(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
+        item_changes(body)
+    }
+
+    fn render<'a>(item: &'a Item, _: &'a InEvent) -> ItemBody<'a> {
+        render_item(item)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InEvent,
+        _: (),
+        window: Window,
+    ) -> Result<Page<Item>, RepositoryError> {
+        store.items().list(scope.event.id, window).await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InEvent,
+        id: ItemId,
+    ) -> Result<Option<Item>, RepositoryError> {
+        store.items().find(scope.event.id, id).await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InEvent,
+        (changes, errors): (ItemChanges, ItemErrors),
+    ) -> Result<Item, ApiError> {
+        item::create_item(store.items(), scope.event.id, changes, errors)
+            .await
+            .map_err(item_error::<Self>)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        _: &InEvent,
+        current: &Item,
+        (changes, errors): (ItemChanges, ItemErrors),
+        mode: WriteMode,
+    ) -> Result<Item, ApiError> {
+        item::update_item(store.items(), current, changes, mode, errors)
+            .await
+            .map_err(item_error::<Self>)
+    }
+
+    /// The product's variations go with it, and both leave every quota that listed them.
+    async fn delete(store: &dyn Store, scope: &InEvent, id: ItemId) -> Result<(), ApiError> {
+        let item = Self::find(store, scope, id)
+            .await?
+            .ok_or_else(not_found::<Self>)?;
+        item::delete_item(store.items(), &item)
+            .await
+            .map_err(item_error::<Self>)
+    }
+}
+
+/// `.../items/{item}`: one product of an event the credential may see.
+pub(crate) struct InItem {
+    #[allow(dead_code)] // for resources below a product that look at the event
+    event: InEvent,
+    item: Item,
+}
+
+impl Scope for InItem {
+    const PATH: &'static str = "/organizers/{organizer}/events/{event}/items/{item}";
+
+    /// The product of the path, within the event of the path.
+    async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError> {
+        let (principal, organizer, event): (Principal, Organizer, Event) =
+            event_context(req, needs).await?;
+        let event = InEvent {
+            principal,
+            organizer,
+            event,
+        };
+        let id = req
+            .match_info()
+            .get("item")
+            .and_then(Items::id)
+            .ok_or_else(ApiError::not_found)?;
+        let store = super::state_of(req)?;
+        let item = Items::find(store.store.as_ref(), &event, id)
+            .await?
+            .ok_or_else(not_found::<Items>)?;
+        Ok(InItem { event, item })
+    }
+
+    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
+        event_resource(path, allow, needs)
+    }
+}
+
+/// `.../items/{item}/variations/`: the variations of a product.
+pub(super) struct Variations;
+
+impl Resource for Variations {
+    type Scope = InItem;
+    type Id = VariationId;
+    type Entity = ItemVariation;
+    type Changes = (VariationChanges, FieldErrors);
+    type Filter = ();
+    type Body<'a> = VariationBody<'a>;
+
+    const SEGMENT: &'static str = "variations";
+    const NEEDS: Needs = NEEDS;
+    const NOT_FOUND: &'static str = "No ItemVariation matches the given query.";
+
+    fn id(segment: &str) -> Option<VariationId> {
+        numeric_id(segment, VariationId)
+    }
+
+    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn read(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {
+        variation_changes(body)
+    }
+
+    fn render<'a>(variation: &'a ItemVariation, _: &'a InItem) -> VariationBody<'a> {
+        render_variation(variation)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InItem,
+        _: (),
+        window: Window,
+    ) -> Result<Page<ItemVariation>, RepositoryError> {
+        store.items().list_variations(scope.item.id, window).await
+    }
+
+    /// A variation of another product is not found.
+    async fn find(
+        _: &dyn Store,
+        scope: &InItem,
+        id: VariationId,
+    ) -> Result<Option<ItemVariation>, RepositoryError> {
+        Ok(scope.item.variation(id).cloned())
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InItem,
+        (changes, errors): (VariationChanges, FieldErrors),
+    ) -> Result<ItemVariation, ApiError> {
+        item::create_variation(store.items(), &scope.item, changes, errors)
+            .await
+            .map_err(item_error::<Items>)
+    }
+
+    async fn update(
+        store: &dyn Store,
+        _: &InItem,
+        current: &ItemVariation,
+        (changes, errors): (VariationChanges, FieldErrors),
+        mode: WriteMode,
+    ) -> Result<ItemVariation, ApiError> {
+        item::update_variation(store.items(), current, changes, mode, errors)
+            .await
+            .map_err(item_error::<Self>)
+    }
+
+    /// Refused (403) for the product's only variation.
+    async fn delete(store: &dyn Store, scope: &InItem, id: VariationId) -> Result<(), ApiError> {
+        if scope.item.variation(id).is_none() {
+            return Err(not_found::<Self>());
+        }
+        item::delete_variation(store.items(), &scope.item, id)
+            .await
+            .map_err(item_error::<Self>)
+    }
+}
+
+/// A variation as JSON.
+#[derive(Serialize)]
+pub struct VariationBody<'a> {
+    id: i64,
+    value: &'a I18nString,
+    default_price: Option<String>,
+    active: bool,
+    position: i64,
 }
 
 /// `id, value, default_price, active, position`.
-pub fn render_variation(v: &ItemVariation) -> Value {
-    json!({
-        "id": v.id.0,
-        "value": v.fields.value,
-        "default_price": v.fields.default_price.map(|p| p.to_string()),
-        "active": v.fields.active,
-        "position": v.fields.position,
-    })
+pub fn render_variation(v: &ItemVariation) -> VariationBody<'_> {
+    VariationBody {
+        id: v.id.0,
+        value: &v.fields.value,
+        default_price: v.fields.default_price.map(|p| p.to_string()),
+        active: v.fields.active,
+        position: v.fields.position,
+    }
+}
+
+/// A product as JSON.
+#[derive(Serialize)]
+pub struct ItemBody<'a> {
+    id: i64,
+    name: &'a I18nString,
+    default_price: String,
+    active: bool,
+    description: Option<&'a I18nString>,
+    /// Categories are not served: always null.
+    category: Option<i64>,
+    admission: bool,
+    position: i64,
+    has_variations: bool,
+    variations: Vec<VariationBody<'a>>,
 }
 
 /// `id, name, default_price, active, description, category, admission, position,
 /// has_variations, variations`; categories are not served, so `category` is always null.
-pub fn render_item(i: &Item) -> Value {
-    json!({
-        "id": i.id.0,
-        "name": i.fields.name,
-        "default_price": i.fields.default_price.to_string(),
-        "active": i.fields.active,
-        "description": i.fields.description,
-        "category": Value::Null,
-        "admission": i.fields.admission,
-        "position": i.fields.position,
-        "has_variations": i.has_variations,
-        "variations": i.variations.iter().map(render_variation).collect::<Vec<_>>(),
-    })
+pub fn render_item(i: &Item) -> ItemBody<'_> {
+    ItemBody {
+        id: i.id.0,
+        name: &i.fields.name,
+        default_price: i.fields.default_price.to_string(),
+        active: i.fields.active,
+        description: i.fields.description.as_ref(),
+        category: None,
+        admission: i.fields.admission,
+        position: i.fields.position,
+        has_variations: i.has_variations,
+        variations: i.variations.iter().map(render_variation).collect(),
+    }
 }
 
 fn required_i18n(value: &Value) -> Result<I18nString, String> {
@@ -218,211 +403,14 @@ fn invalid(errors: ItemErrors) -> ApiError {
     ApiError::Validation(map)
 }
 
-fn item_error(not_found: &'static str) -> impl Fn(ItemError) -> ApiError {
-    move |e| match e {
+/// A product or variation use case's error; `R` names what was not found.
+fn item_error<R: Resource>(e: ItemError) -> ApiError {
+    match e {
         ItemError::Invalid(errors) => invalid(errors),
         ItemError::Refused(detail) => ApiError::Forbidden(detail.into()),
-        ItemError::NotFound => ApiError::NotFound(not_found.into()),
+        ItemError::NotFound => not_found::<R>(),
         ItemError::Repository(r) => r.into(),
     }
-}
-
-/// A numeric id from the path; anything else is `Not found.`, as in pretix.
-fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
-    req.match_info()
-        .get(name)
-        .and_then(|s| s.parse::<i64>().ok())
-        .ok_or_else(ApiError::not_found)
-}
-
-/// The product of the path, within the event of the path.
-async fn find_item(req: &HttpRequest, state: &AppState, event: &Event) -> Result<Item, ApiError> {
-    let id = ItemId(path_id(req, "item")?);
-    state
-        .store
-        .items()
-        .find(event.id, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(ITEM_NOT_FOUND.into()))
-}
-
-/// The product and the variation of the path; a variation of another product is not found.
-async fn find_variation(
-    req: &HttpRequest,
-    state: &AppState,
-    event: &Event,
-) -> Result<(Item, ItemVariation), ApiError> {
-    let item = find_item(req, state, event).await?;
-    let id = VariationId(path_id(req, "variation")?);
-    let variation = item
-        .variation(id)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(VARIATION_NOT_FOUND.into()))?;
-    Ok((item, variation))
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| state.store.items().list(event.id, window),
-        |i| render_item(&i),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = item_changes(&body);
-    let created = item::create_item(state.store.items(), event.id, changes, errors)
-        .await
-        .map_err(item_error(ITEM_NOT_FOUND))?;
-    json_response(StatusCode::CREATED, &render_item(&created))
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let item = find_item(&req, &state, &event).await?;
-    json_ok(&render_item(&item))
-}
-
-/// PUT and PATCH: the product is looked up before the body is read, as in pretix.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    write: Write,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let current = find_item(&req, &state, &event).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = item_changes(&body);
-    let updated = item::update_item(state.store.items(), &current, changes, write, errors)
-        .await
-        .map_err(item_error(ITEM_NOT_FOUND))?;
-    json_ok(&render_item(&updated))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, Write::Full).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, Write::Partial).await
-}
-
-/// 204; the product's variations go with it, and both leave every quota that listed them.
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let item = find_item(&req, &state, &event).await?;
-    item::delete_item(state.store.items(), &item)
-        .await
-        .map_err(item_error(ITEM_NOT_FOUND))?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-async fn list_variations(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let item = find_item(&req, &state, &event).await?;
-    let page = PageRequest::from_request(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| state.store.items().list_variations(item.id, window),
-        |v| render_variation(&v),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn create_variation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let item = find_item(&req, &state, &event).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = variation_changes(&body);
-    let created = item::create_variation(state.store.items(), &item, changes, errors)
-        .await
-        .map_err(item_error(ITEM_NOT_FOUND))?;
-    json_response(StatusCode::CREATED, &render_variation(&created))
-}
-
-async fn variation_detail(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let (_, variation) = find_variation(&req, &state, &event).await?;
-    json_ok(&render_variation(&variation))
-}
-
-async fn update_variation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    write: Write,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let (_, current) = find_variation(&req, &state, &event).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = variation_changes(&body);
-    let updated = item::update_variation(state.store.items(), &current, changes, write, errors)
-        .await
-        .map_err(item_error(VARIATION_NOT_FOUND))?;
-    json_ok(&render_variation(&updated))
-}
-
-async fn replace_variation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update_variation(req, state, body, Write::Full).await
-}
-
-async fn patch_variation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update_variation(req, state, body, Write::Partial).await
-}
-
-/// 204, unless it is the product's only variation (403).
-async fn delete_variation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let (_, _, event) = event_context(&req, NEEDS).await?;
-    let (item, variation) = find_variation(&req, &state, &event).await?;
-    item::delete_variation(state.store.items(), &item, variation.id)
-        .await
-        .map_err(item_error(VARIATION_NOT_FOUND))?;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 #[cfg(test)]

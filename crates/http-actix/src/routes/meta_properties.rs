@@ -16,7 +16,7 @@ use presale_domain::meta::{
 use presale_domain::pagination::{Page, Window};
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -50,8 +50,8 @@ impl Resource for MetaProperties {
         Ok(())
     }
 
-    fn read(body: &Map<String, Value>) -> (Map<String, Value>, FieldErrors) {
-        (body.clone(), FieldErrors::new())
+    fn read(body: &Map<String, Value>) -> Map<String, Value> {
+        body.clone()
     }
 
     fn render<'a>(property: &'a MetaProperty, _: &'a InOrganizer) -> Body<'a> {
@@ -83,7 +83,6 @@ impl Resource for MetaProperties {
         store: &dyn Store,
         scope: &InOrganizer,
         body: Map<String, Value>,
-        _: FieldErrors,
     ) -> Result<MetaProperty, ApiError> {
         let fields = read_fields(&body, MetaPropertyFields::default(), true)?;
         let repo = store.meta_properties();
@@ -95,10 +94,9 @@ impl Resource for MetaProperties {
         scope: &InOrganizer,
         current: &MetaProperty,
         body: Map<String, Value>,
-        mode: UpdateMode,
-        _: FieldErrors,
+        mode: WriteMode,
     ) -> Result<MetaProperty, ApiError> {
-        let fields = read_fields(&body, current.fields(), mode == UpdateMode::Replace)?;
+        let fields = read_fields(&body, current.fields(), mode.is_full())?;
         let repo = store.meta_properties();
         update_meta_property(repo, scope.organizer.id, current.id, fields)
             .await?

@@ -15,7 +15,7 @@ use presale_domain::quota::{
 };
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -26,7 +26,7 @@ impl Resource for Quotas {
     type Scope = InEvent;
     type Id = QuotaId;
     type Entity = Quota;
-    type Changes = QuotaChanges;
+    type Changes = (QuotaChanges, FieldErrors);
     type Filter = Vec<(QuotaOrder, bool)>;
     type Body<'a> = Body<'a>;
 
@@ -75,8 +75,7 @@ impl Resource for Quotas {
     async fn create(
         store: &dyn Store,
         scope: &InEvent,
-        changes: QuotaChanges,
-        errors: FieldErrors,
+        (changes, errors): (QuotaChanges, FieldErrors),
     ) -> Result<Quota, ApiError> {
         Ok(create_quota(store.quotas(), &scope.event, changes, errors).await?)
     }
@@ -85,9 +84,8 @@ impl Resource for Quotas {
         store: &dyn Store,
         scope: &InEvent,
         current: &Quota,
-        changes: QuotaChanges,
-        mode: UpdateMode,
-        errors: FieldErrors,
+        (changes, errors): (QuotaChanges, FieldErrors),
+        mode: WriteMode,
     ) -> Result<Quota, ApiError> {
         Ok(update_quota(store.quotas(), &scope.event, current, changes, mode, errors).await?)
     }

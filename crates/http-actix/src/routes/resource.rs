@@ -20,8 +20,7 @@ use presale_domain::event::Event;
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::store::Store;
-use presale_domain::validation::FieldErrors;
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -95,7 +94,8 @@ pub(crate) trait Resource: Sized + 'static {
     type Scope: Scope;
     type Id;
     type Entity;
-    /// What a body asks to change, as read by [`Resource::read`].
+    /// What a body asks to change and the errors of the fields that could not be read, as
+    /// [`Resource::read`] finds them; the use case reports those errors together with its own.
     type Changes;
     /// The list's filters and ordering, read from the query string.
     type Filter: Clone;
@@ -118,7 +118,7 @@ pub(crate) trait Resource: Sized + 'static {
     fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError>;
 
     /// Every writable field the body sent, and the errors of those that are malformed.
-    fn read(body: &Map<String, Value>) -> (Self::Changes, FieldErrors);
+    fn read(body: &Map<String, Value>) -> Self::Changes;
 
     fn render<'a>(entity: &'a Self::Entity, scope: &'a Self::Scope) -> Self::Body<'a>;
 
@@ -139,7 +139,6 @@ pub(crate) trait Resource: Sized + 'static {
         store: &dyn Store,
         scope: &Self::Scope,
         changes: Self::Changes,
-        errors: FieldErrors,
     ) -> Result<Self::Entity, ApiError>;
 
     async fn update(
@@ -147,8 +146,7 @@ pub(crate) trait Resource: Sized + 'static {
         scope: &Self::Scope,
         current: &Self::Entity,
         changes: Self::Changes,
-        mode: UpdateMode,
-        errors: FieldErrors,
+        mode: WriteMode,
     ) -> Result<Self::Entity, ApiError>;
 
     async fn delete(store: &dyn Store, scope: &Self::Scope, id: Self::Id) -> Result<(), ApiError>;
@@ -242,8 +240,7 @@ async fn create<R: Resource>(
 ) -> Result<HttpResponse, ApiError> {
     let scope = R::Scope::resolve(&req, R::NEEDS).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = R::read(&body);
-    let created = R::create(state.store.as_ref(), &scope, changes, errors).await?;
+    let created = R::create(state.store.as_ref(), &scope, R::read(&body)).await?;
     answer(StatusCode::CREATED, R::render(&created, &scope))
 }
 
@@ -252,7 +249,7 @@ async fn update<R: Resource>(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-    mode: UpdateMode,
+    mode: WriteMode,
 ) -> Result<HttpResponse, ApiError> {
     let scope = R::Scope::resolve(&req, R::NEEDS).await?;
     let id = member_id::<R>(&req)?;
@@ -261,8 +258,7 @@ async fn update<R: Resource>(
         .await?
         .ok_or_else(not_found::<R>)?;
     let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = R::read(&body);
-    let updated = R::update(store, &scope, &current, changes, mode, errors).await?;
+    let updated = R::update(store, &scope, &current, R::read(&body), mode).await?;
     answer(StatusCode::OK, R::render(&updated, &scope))
 }
 
@@ -271,7 +267,7 @@ async fn replace<R: Resource>(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    update::<R>(req, state, body, UpdateMode::Replace).await
+    update::<R>(req, state, body, WriteMode::Replace).await
 }
 
 async fn patch<R: Resource>(
@@ -279,7 +275,7 @@ async fn patch<R: Resource>(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    update::<R>(req, state, body, UpdateMode::Partial).await
+    update::<R>(req, state, body, WriteMode::Partial).await
 }
 
 /// 204.

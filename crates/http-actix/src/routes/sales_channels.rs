@@ -16,7 +16,7 @@ use presale_domain::sales_channel::{
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::I18nString;
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -54,8 +54,8 @@ impl Resource for SalesChannels {
         Ok(())
     }
 
-    fn read(body: &Map<String, Value>) -> (Map<String, Value>, FieldErrors) {
-        (body.clone(), FieldErrors::new())
+    fn read(body: &Map<String, Value>) -> Map<String, Value> {
+        body.clone()
     }
 
     fn render<'a>(channel: &'a SalesChannel, _: &'a InOrganizer) -> Body<'a> {
@@ -89,7 +89,6 @@ impl Resource for SalesChannels {
         store: &dyn Store,
         scope: &InOrganizer,
         body: Map<String, Value>,
-        _: FieldErrors,
     ) -> Result<SalesChannel, ApiError> {
         let blank = SalesChannelFields {
             identifier: String::new(),
@@ -107,10 +106,9 @@ impl Resource for SalesChannels {
         _: &InOrganizer,
         current: &SalesChannel,
         body: Map<String, Value>,
-        mode: UpdateMode,
-        _: FieldErrors,
+        mode: WriteMode,
     ) -> Result<SalesChannel, ApiError> {
-        let full = mode == UpdateMode::Replace;
+        let full = mode.is_full();
         let fields = read_fields(&body, current.fields(), Some(current), full)?;
         Ok(update_sales_channel(store.sales_channels(), current, fields).await?)
     }

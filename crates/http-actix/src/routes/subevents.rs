@@ -17,7 +17,7 @@ use presale_domain::subevent::{
 };
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::{I18nString, WireDateTime};
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -28,7 +28,7 @@ impl Resource for SubEvents {
     type Scope = InEvent;
     type Id = SubEventId;
     type Entity = SubEvent;
-    type Changes = SubEventChanges;
+    type Changes = (SubEventChanges, FieldErrors);
     type Filter = Vec<(SubEventOrder, bool)>;
     type Body<'a> = Body<'a>;
 
@@ -91,8 +91,7 @@ impl Resource for SubEvents {
     async fn create(
         store: &dyn Store,
         scope: &InEvent,
-        changes: SubEventChanges,
-        errors: FieldErrors,
+        (changes, errors): (SubEventChanges, FieldErrors),
     ) -> Result<SubEvent, ApiError> {
         Ok(create_subevent(store.subevents(), &scope.event, changes, errors).await?)
     }
@@ -101,9 +100,8 @@ impl Resource for SubEvents {
         store: &dyn Store,
         _: &InEvent,
         current: &SubEvent,
-        changes: SubEventChanges,
-        mode: UpdateMode,
-        errors: FieldErrors,
+        (changes, errors): (SubEventChanges, FieldErrors),
+        mode: WriteMode,
     ) -> Result<SubEvent, ApiError> {
         Ok(update_subevent(store.subevents(), current, changes, mode, errors).await?)
     }

@@ -22,7 +22,6 @@ use presale_domain::ids::TokenId;
 use presale_domain::ids::VariationId;
 use presale_domain::imported_secret::{self as secret, ImportedSecretError, SecretChanges};
 use presale_domain::imported_secret::{BULK_MAX, DUPLICATE_IN_REQUEST};
-use presale_domain::item::Write;
 use presale_domain::item::{self, Item, ItemChanges, ItemError, ItemErrors};
 use presale_domain::meta::{self, MetaPropertyError, DUPLICATE_NAME};
 use presale_domain::organizer::{change_plugins, ChangePluginsError, Organizer};
@@ -35,7 +34,7 @@ use presale_domain::subevent::{self, SubEvent, SubEventChanges, SubEventError};
 use presale_domain::team::{self, TeamError};
 use presale_domain::validation::{python_type, FieldErrors};
 use presale_domain::values::{number_text, Slug, WireDateTime};
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use presale_http_actix::fixture as api;
 use serde_json::{Map, Value};
@@ -276,7 +275,7 @@ catalog_entry!(SubEvent, SubEventChanges, SubEventId, "Sub-event", "name", "sube
     // A sub-event is named by its name and start.
     same: |r, c| Some(&r.data.name) == c.name.as_ref() && Some(r.data.date_from) == c.date_from,
     rows: |tx, e| tx.subevents().list(e.id, vec![], ALL),
-    update: |cur, c, err| subevent::update_subevent(tx.subevents(), cur, c, UpdateMode::Replace, err),
+    update: |cur, c, err| subevent::update_subevent(tx.subevents(), cur, c, WriteMode::Replace, err),
     create: |c, err| subevent::create_subevent(tx.subevents(), e, c, err),
 );
 
@@ -284,7 +283,7 @@ catalog_entry!(Quota, QuotaChanges, QuotaId, "Quota", "name", "quotas",
     fields: quota::QUOTA_FIELDS, read: api::quota,
     same: |r, c| Some(&r.data.name) == c.name.as_ref(),
     rows: |tx, e| tx.quotas().list(e.id, vec![], ALL),
-    update: |cur, c, err| quota::update_quota(tx.quotas(), e, cur, c, UpdateMode::Replace, err),
+    update: |cur, c, err| quota::update_quota(tx.quotas(), e, cur, c, WriteMode::Replace, err),
     create: |c, err| quota::create_quota(tx.quotas(), e, c, err),
 );
 
@@ -294,7 +293,7 @@ catalog_entry!(DigitalContent, DigitalContentChanges, DigitalContentId, "Digital
     same: |r, c| Some(&r.data.title) == c.title.as_ref(),
     rows: |tx, e| tx.digital_contents().list(e.id, None, ALL),
     update: |cur, c, err| {
-        content::update_digital_content(tx.digital_contents(), e, cur, c, UpdateMode::Replace, err)
+        content::update_digital_content(tx.digital_contents(), e, cur, c, WriteMode::Replace, err)
     },
     create: |c, err| content::create_digital_content(tx.digital_contents(), e, c, err),
 );
@@ -686,7 +685,7 @@ impl Walker<'_> {
         }
         let result = match &existing {
             Some(current) => {
-                let mode = UpdateMode::Replace;
+                let mode = WriteMode::Replace;
                 event::update_event(&ports, principal, organizer, current, changes, mode, errors)
                     .await
             }
@@ -710,7 +709,7 @@ impl Walker<'_> {
                 live: Some(true),
                 ..EventChanges::default()
             };
-            let (mode, none) = (UpdateMode::Partial, FieldErrors::new());
+            let (mode, none) = (WriteMode::Partial, FieldErrors::new());
             let result =
                 event::update_event(&ports, principal, organizer, &stored, live, mode, none).await;
             self.outcome(&at, result)?;
@@ -848,7 +847,8 @@ impl Walker<'_> {
                 variations: Vec::new(),
                 ..errors
             };
-            if let Err(e) = item::update_item(repo, item, changes, Write::Full, errors).await {
+            if let Err(e) = item::update_item(repo, item, changes, WriteMode::Replace, errors).await
+            {
                 self.item_error(&at, e, &[])?;
                 continue;
             }
@@ -887,7 +887,7 @@ impl Walker<'_> {
         let repo = self.tx.items();
         changes.id = id.map(VariationId).filter(|_| current.is_none());
         let result = match current {
-            Some(v) => item::update_variation(repo, v, changes, Write::Full, errors).await,
+            Some(v) => item::update_variation(repo, v, changes, WriteMode::Replace, errors).await,
             None => item::create_variation(repo, item, changes, errors).await,
         };
         match result {
@@ -932,7 +932,7 @@ impl Walker<'_> {
                 new.push((at, changes));
                 continue;
             };
-            let mode = UpdateMode::Replace;
+            let mode = WriteMode::Replace;
             let result = secret::update_secret(repo, event.id, current, changes, mode).await;
             self.outcome(&at, result)?;
         }
@@ -1085,8 +1085,7 @@ impl Walker<'_> {
             let ports = DevicePorts::of(self.tx);
             let result = match existing {
                 Some(d) => {
-                    device::update_device(&ports, d, changes, device::WriteMode::Replace, errors)
-                        .await
+                    device::update_device(&ports, d, changes, WriteMode::Replace, errors).await
                 }
                 None => {
                     changes.device_id = number;

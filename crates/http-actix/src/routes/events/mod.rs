@@ -17,7 +17,7 @@ use presale_domain::access::Permission;
 use presale_domain::event::{self, EventError, EventPorts};
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::Page;
-use presale_domain::write::UpdateMode;
+use presale_domain::write::WriteMode;
 
 const COLLECTION: Needs = Needs {
     read: None,
@@ -295,7 +295,7 @@ async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-    mode: UpdateMode,
+    mode: WriteMode,
 ) -> Result<HttpResponse, ApiError> {
     let (principal, organizer, current) = event_context(&req, DETAIL).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
@@ -319,7 +319,7 @@ async fn replace(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Replace).await
+    update(req, state, body, WriteMode::Replace).await
 }
 
 async fn patch(
@@ -327,7 +327,7 @@ async fn patch(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, UpdateMode::Partial).await
+    update(req, state, body, WriteMode::Partial).await
 }
 
 async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
