@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/digitalcontents/`: the digital content
 //! plugin's resource (live streams, videos, links, files for ticket buyers).
 
-use super::resource::{not_found, numeric_id, InEvent, Resource};
+use super::resource::{not_found, numeric_id, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::NOT_NULL;
@@ -102,7 +102,9 @@ impl Resource for DigitalContents {
         let repo = store.digital_contents();
         Ok(update_digital_content(repo, &scope.event, current, changes, mode, errors).await?)
     }
+}
 
+impl Delete for DigitalContents {
     async fn delete(
         store: &dyn Store,
         scope: &InEvent,

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/imported_secrets/`: ticket secrets imported
 //! from third-party systems, one by one or up to 500 at a time with `bulk_create/`.
 
-use super::resource::{not_found, numeric_id, InEvent, Resource, Scope};
+use super::resource::{not_found, numeric_id, Delete, InEvent, Resource, Scope};
 use super::{event_context, Needs};
 use crate::body::parse_body;
 use crate::error::{json_response, ApiError};
@@ -117,6 +117,19 @@ impl Resource for ImportedSecrets {
         Ok(update_secret(repo, scope.event.id, current.clone(), changes, mode).await?)
     }
 
+    fn more_routes(cfg: &mut web::ServiceConfig) {
+        cfg.service(
+            InEvent::route(
+                format!("{}/imported_secrets/bulk_create/", InEvent::PATH),
+                "POST",
+                Self::NEEDS,
+            )
+            .route(web::post().to(bulk_create)),
+        );
+    }
+}
+
+impl Delete for ImportedSecrets {
     /// A used secret stays (403).
     async fn delete(
         store: &dyn Store,
@@ -124,17 +137,6 @@ impl Resource for ImportedSecrets {
         id: ImportedSecretId,
     ) -> Result<(), ApiError> {
         Ok(delete_secret(store.imported_secrets(), scope.event.id, id).await?)
-    }
-
-    fn more_routes(cfg: &mut web::ServiceConfig) {
-        cfg.service(
-            InEvent::route(
-                "/organizers/{organizer}/events/{event}/imported_secrets/bulk_create/",
-                "POST",
-                Self::NEEDS,
-            )
-            .route(web::post().to(bulk_create)),
-        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/items/` and
 //! `.../items/{item}/variations/`: products and their variations (docs/api-compatibility.md).
 
-use super::resource::{not_found, numeric_id, InEvent, Resource, Scope};
+use super::resource::{not_found, numeric_id, Delete, InEvent, Resource, Scope};
 use super::{event_context, event_resource, Endpoint, Needs};
 use crate::error::ApiError;
 use crate::fields::{boolean, i18n, integer, money, nullable_money, pk, python_type, FieldReader};
@@ -98,7 +98,9 @@ impl Resource for Items {
             .await
             .map_err(item_error::<Self>)
     }
+}
 
+impl Delete for Items {
     /// The product's variations go with it, and both leave every quota that listed them.
     async fn delete(store: &dyn Store, scope: &InEvent, id: ItemId) -> Result<(), ApiError> {
         let item = Self::find(store, scope, id)
@@ -141,8 +143,8 @@ impl Scope for InItem {
         Ok(InItem { event, item })
     }
 
-    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
-        event_resource(path, allow, needs)
+    fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
+        event_resource(&path, allow, needs)
     }
 }
 
@@ -216,7 +218,9 @@ impl Resource for Variations {
             .await
             .map_err(item_error::<Self>)
     }
+}
 
+impl Delete for Variations {
     /// Refused (403) for the product's only variation.
     async fn delete(store: &dyn Store, scope: &InItem, id: VariationId) -> Result<(), ApiError> {
         if scope.item.variation(id).is_none() {

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/meta_properties/`: the properties events may carry in
 //! `meta_data`.
 
-use super::resource::{not_found, numeric_id, InOrganizer, Resource};
+use super::resource::{not_found, numeric_id, Delete, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::string_list;
@@ -102,7 +102,9 @@ impl Resource for MetaProperties {
             .await?
             .ok_or_else(not_found::<Self>)
     }
+}
 
+impl Delete for MetaProperties {
     /// The event values of the property go with it.
     async fn delete(
         store: &dyn Store,

@@ -42,8 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(read().to(meta::version)),
                 )
                 .configure(organizers::configure)
-                .configure(teams::configure)
-                .configure(devices::configure)
+                .configure(resource::register::<teams::Teams>)
+                .configure(resource::register_without_delete::<devices::Devices>)
                 .configure(device_api::configure)
                 .configure(events::configure)
                 .configure(resource::register::<digital_contents::DigitalContents>)

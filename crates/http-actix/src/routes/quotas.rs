@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/quotas/`: how many tickets of which products
 //! (and variations) may be sold, per event or per date of a series.
 
-use super::resource::{not_found, numeric_id, InEvent, Resource};
+use super::resource::{not_found, numeric_id, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{integer, pk, pk_list, string, FieldReader};
@@ -89,7 +89,9 @@ impl Resource for Quotas {
     ) -> Result<Quota, ApiError> {
         Ok(update_quota(store.quotas(), &scope.event, current, changes, mode, errors).await?)
     }
+}
 
+impl Delete for Quotas {
     async fn delete(store: &dyn Store, scope: &InEvent, id: QuotaId) -> Result<(), ApiError> {
         Ok(delete_quota(store.quotas(), scope.event.id, id).await?)
     }

@@ -1,6 +1,7 @@
 //! One resource of the API, declared once: a [`Resource`] names its parent ([`Scope`]), id,
-//! entity, changes, permissions, not-found message, body reader and typed body; [`register`]
-//! mounts its collection and member paths with the generic handlers below.
+//! entity, changes, permissions, not-found message, body reader and typed body ([`Delete`]
+//! adds deleting a member); [`register`] mounts its collection and member paths with the
+//! generic handlers below.
 //!
 //! The handlers keep pretix's order of checks: authentication and access to the parent first
 //! (so an unsupported method is a 405 only after them), then the page and filters of a list,
@@ -36,7 +37,7 @@ pub(crate) trait Scope: Sized + 'static {
     async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError>;
 
     /// A route at `path` whose unsupported methods answer 405 after the access checks.
-    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint>;
+    fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint>;
 }
 
 /// `/organizers/{organizer}`: the credential's access to one organizer.
@@ -57,8 +58,8 @@ impl Scope for InOrganizer {
         })
     }
 
-    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
-        organizer_resource(path, allow, needs)
+    fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
+        organizer_resource(&path, allow, needs)
     }
 }
 
@@ -83,8 +84,8 @@ impl Scope for InEvent {
         })
     }
 
-    fn route(path: &str, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
-        event_resource(path, allow, needs)
+    fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
+        event_resource(&path, allow, needs)
     }
 }
 
@@ -149,11 +150,15 @@ pub(crate) trait Resource: Sized + 'static {
         mode: WriteMode,
     ) -> Result<Self::Entity, ApiError>;
 
-    async fn delete(store: &dyn Store, scope: &Self::Scope, id: Self::Id) -> Result<(), ApiError>;
-
     /// Further routes below the collection (`bulk_create/`), mounted before the member path
     /// so that `{id}` does not take them.
     fn more_routes(_cfg: &mut web::ServiceConfig) {}
+}
+
+/// A resource whose members can be deleted (`DELETE .../{id}/`, 204). A device is revoked
+/// instead: it implements [`Resource`] alone and is mounted with [`register_without_delete`].
+pub(crate) trait Delete: Resource {
+    async fn delete(store: &dyn Store, scope: &Self::Scope, id: Self::Id) -> Result<(), ApiError>;
 }
 
 /// The 404 of a resource's unknown id.
@@ -166,23 +171,39 @@ pub(crate) fn numeric_id<T>(segment: &str, id: impl Fn(i64) -> T) -> Option<T> {
     segment.parse::<i64>().ok().map(id)
 }
 
-/// Mounts the collection and member paths of `R`.
-pub(crate) fn register<R: Resource>(cfg: &mut web::ServiceConfig) {
-    let collection = format!("{}/{}/", <R::Scope as Scope>::PATH, R::SEGMENT);
-    let member = format!("{collection}{{id}}/");
+/// Mounts the collection and member paths of `R`, DELETE included.
+pub(crate) fn register<R: Delete>(cfg: &mut web::ServiceConfig) {
+    mount_collection::<R>(cfg);
+    cfg.service(member::<R>("GET, PUT, PATCH, DELETE, HEAD").route(web::delete().to(delete::<R>)));
+}
+
+/// Mounts the collection and member paths of `R`, whose members are never deleted (a 405).
+pub(crate) fn register_without_delete<R: Resource>(cfg: &mut web::ServiceConfig) {
+    mount_collection::<R>(cfg);
+    cfg.service(member::<R>("GET, PUT, PATCH, HEAD"));
+}
+
+fn collection_path<R: Resource>() -> String {
+    format!("{}/{}/", <R::Scope as Scope>::PATH, R::SEGMENT)
+}
+
+/// The collection, then the further routes below it (before the member path, which would
+/// take them for an id).
+fn mount_collection<R: Resource>(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        R::Scope::route(&collection, "GET, POST, HEAD", R::NEEDS)
+        R::Scope::route(collection_path::<R>(), "GET, POST, HEAD", R::NEEDS)
             .route(read().to(list::<R>))
             .route(web::post().to(create::<R>)),
     );
     R::more_routes(cfg);
-    cfg.service(
-        R::Scope::route(&member, "GET, PUT, PATCH, DELETE, HEAD", R::NEEDS)
-            .route(read().to(detail::<R>))
-            .route(web::put().to(replace::<R>))
-            .route(web::patch().to(patch::<R>))
-            .route(web::delete().to(delete::<R>)),
-    );
+}
+
+fn member<R: Resource>(allow: &'static str) -> Route<impl Endpoint> {
+    let path = format!("{}{{id}}/", collection_path::<R>());
+    R::Scope::route(path, allow, R::NEEDS)
+        .route(read().to(detail::<R>))
+        .route(web::put().to(replace::<R>))
+        .route(web::patch().to(patch::<R>))
 }
 
 /// A response with `body`, which is taken by value so that it may borrow from the caller's
@@ -279,7 +300,7 @@ async fn patch<R: Resource>(
 }
 
 /// 204.
-async fn delete<R: Resource>(
+async fn delete<R: Delete>(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/saleschannels/`: where an organizer sells; channels are
 //! addressed by their identifier, and every organizer has `web`.
 
-use super::resource::{not_found, InOrganizer, Resource};
+use super::resource::{not_found, Delete, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{self, NOT_NULL as NULL, REQUIRED};
@@ -112,7 +112,9 @@ impl Resource for SalesChannels {
         let fields = read_fields(&body, current.fields(), Some(current), full)?;
         Ok(update_sales_channel(store.sales_channels(), current, fields).await?)
     }
+}
 
+impl Delete for SalesChannels {
     /// `web` cannot be deleted (403).
     async fn delete(
         store: &dyn Store,

@@ -1,6 +1,6 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/subevents/`: the dates of an event series.
 
-use super::resource::{not_found, numeric_id, InEvent, Resource};
+use super::resource::{not_found, numeric_id, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{boolean, datetime, i18n, FieldReader, NOT_NULL};
@@ -105,7 +105,9 @@ impl Resource for SubEvents {
     ) -> Result<SubEvent, ApiError> {
         Ok(update_subevent(store.subevents(), current, changes, mode, errors).await?)
     }
+}
 
+impl Delete for SubEvents {
     /// The sub-event's quotas go with it.
     async fn delete(store: &dyn Store, scope: &InEvent, id: SubEventId) -> Result<(), ApiError> {
         Ok(delete_subevent(store.subevents(), scope.event.id, id).await?)

@@ -2,6 +2,7 @@
 //! teams with their permissions and event limits, and their API tokens, which are shown once
 //! and only ever deactivated. Everything needs `can_change_teams`, reading included.
 
+use super::resource::{not_found, numeric_id, Delete, InOrganizer, Resource};
 use super::{organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
@@ -13,13 +14,19 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use presale_domain::access::{EventScope, Permission, PermissionSet};
 use presale_domain::ids::{TeamId, TokenId};
 use presale_domain::organizer::Organizer;
+use presale_domain::pagination::{Page, Window};
+use presale_domain::store::Store;
 use presale_domain::team::{
     create_api_token, create_team, update_team, TeamError, TeamFields, TEAM_NOT_FOUND,
     TOKEN_NOT_FOUND,
 };
 use presale_domain::team::{ApiToken, TeamWithEvents};
 use presale_domain::validation::FieldErrors;
-use serde_json::{json, Map, Value};
+use presale_domain::write::WriteMode;
+use presale_domain::RepositoryError;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 const TEAMS: Needs = Needs {
     read: Some(Permission::ChangeTeams),
@@ -27,62 +34,156 @@ const TEAMS: Needs = Needs {
     device_read: false,
 };
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        organizer_resource("/organizers/{organizer}/teams/", "GET, POST, HEAD", TEAMS)
-            .route(read().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        organizer_resource(
-            "/organizers/{organizer}/teams/{team}/",
-            "GET, PUT, PATCH, DELETE, HEAD",
-            TEAMS,
+pub(super) struct Teams;
+
+impl Resource for Teams {
+    type Scope = InOrganizer;
+    type Id = TeamId;
+    type Entity = TeamWithEvents;
+    /// The body itself: it is read against the stored team ([`read_fields`]).
+    type Changes = Map<String, Value>;
+    type Filter = ();
+    type Body<'a> = Body<'a>;
+
+    const SEGMENT: &'static str = "teams";
+    const NEEDS: Needs = TEAMS;
+    const NOT_FOUND: &'static str = TEAM_NOT_FOUND;
+
+    fn id(segment: &str) -> Option<TeamId> {
+        numeric_id(segment, TeamId)
+    }
+
+    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn read(body: &Map<String, Value>) -> Map<String, Value> {
+        body.clone()
+    }
+
+    fn render<'a>(team: &'a TeamWithEvents, _: &'a InOrganizer) -> Body<'a> {
+        render(team)
+    }
+
+    async fn list(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        _: (),
+        window: Window,
+    ) -> Result<Page<TeamWithEvents>, RepositoryError> {
+        store.teams().list(scope.organizer.id, window).await
+    }
+
+    async fn find(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        id: TeamId,
+    ) -> Result<Option<TeamWithEvents>, RepositoryError> {
+        store.teams().find(scope.organizer.id, id).await
+    }
+
+    async fn create(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        body: Map<String, Value>,
+    ) -> Result<TeamWithEvents, ApiError> {
+        let (fields, errors) = read_fields(&body, TeamFields::default(), true);
+        let (organizers, teams) = (store.organizers(), store.teams());
+        Ok(create_team(organizers, teams, scope.organizer.id, fields, errors).await?)
+    }
+
+    /// The rule on `all_events`/`limit_events` applies to the result of the change.
+    async fn update(
+        store: &dyn Store,
+        scope: &InOrganizer,
+        current: &TeamWithEvents,
+        body: Map<String, Value>,
+        mode: WriteMode,
+    ) -> Result<TeamWithEvents, ApiError> {
+        let (fields, errors) = read_fields(&body, current.fields(), mode.is_full());
+        let (organizers, teams) = (store.organizers(), store.teams());
+        let id = current.team.id;
+        update_team(organizers, teams, scope.organizer.id, id, fields, errors)
+            .await?
+            .ok_or_else(not_found::<Self>)
+    }
+
+    /// The team's tokens, which keep their own handlers: they are only ever created, shown
+    /// and deactivated (a DELETE that answers 200 with the token).
+    fn more_routes(cfg: &mut web::ServiceConfig) {
+        cfg.service(
+            organizer_resource(
+                "/organizers/{organizer}/teams/{team}/tokens/",
+                "GET, POST, HEAD",
+                TEAMS,
+            )
+            .route(read().to(token_list))
+            .route(web::post().to(token_create)),
         )
-        .route(read().to(detail))
-        .route(web::put().to(replace))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    )
-    .service(
-        organizer_resource(
-            "/organizers/{organizer}/teams/{team}/tokens/",
-            "GET, POST, HEAD",
-            TEAMS,
-        )
-        .route(read().to(token_list))
-        .route(web::post().to(token_create)),
-    )
-    .service(
-        organizer_resource(
-            "/organizers/{organizer}/teams/{team}/tokens/{token}/",
-            "GET, DELETE, HEAD",
-            TEAMS,
-        )
-        .route(read().to(token_detail))
-        .route(web::delete().to(token_deactivate)),
-    );
+        .service(
+            organizer_resource(
+                "/organizers/{organizer}/teams/{team}/tokens/{token}/",
+                "GET, DELETE, HEAD",
+                TEAMS,
+            )
+            .route(read().to(token_detail))
+            .route(web::delete().to(token_deactivate)),
+        );
+    }
 }
 
-/// `id, name, all_events, limit_events`, then every permission flag in pretix's order.
-pub fn render(t: &TeamWithEvents) -> Value {
-    let mut map = Map::new();
-    map.insert("id".into(), t.team.id.0.into());
-    map.insert("name".into(), t.team.name.clone().into());
-    map.insert(
-        "all_events".into(),
-        (t.team.events == EventScope::All).into(),
-    );
-    map.insert("limit_events".into(), t.limit_events.clone().into());
-    for p in Permission::ALL {
-        map.insert(p.name().into(), t.team.permissions.contains(p).into());
+impl Delete for Teams {
+    /// The team's tokens go with it.
+    async fn delete(store: &dyn Store, scope: &InOrganizer, id: TeamId) -> Result<(), ApiError> {
+        if store.teams().delete(scope.organizer.id, id).await? {
+            Ok(())
+        } else {
+            Err(not_found::<Self>())
+        }
     }
-    Value::Object(map)
+}
+
+/// A team as JSON: `id, name, all_events, limit_events`, then every permission flag in
+/// pretix's order.
+pub struct Body<'a>(&'a TeamWithEvents);
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut map = serializer.serialize_map(Some(4 + Permission::ALL.len()))?;
+        map.serialize_entry("id", &t.team.id.0)?;
+        map.serialize_entry("name", &t.team.name)?;
+        map.serialize_entry("all_events", &(t.team.events == EventScope::All))?;
+        map.serialize_entry("limit_events", &t.limit_events)?;
+        for p in Permission::ALL {
+            map.serialize_entry(p.name(), &t.team.permissions.contains(p))?;
+        }
+        map.end()
+    }
+}
+
+pub fn render(t: &TeamWithEvents) -> Body<'_> {
+    Body(t)
+}
+
+/// An API token as JSON; `token` is shown once, in the answer to its creation.
+#[derive(Serialize)]
+pub struct TokenBody<'a> {
+    id: i64,
+    name: &'a str,
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
 }
 
 /// `id, name, active`.
-pub fn render_token(t: &ApiToken) -> Value {
-    json!({"id": t.id.0, "name": t.name, "active": t.active})
+pub fn render_token(t: &ApiToken) -> TokenBody<'_> {
+    TokenBody {
+        id: t.id.0,
+        name: &t.name,
+        active: t.active,
+        token: None,
+    }
 }
 
 impl From<TeamError> for ApiError {
@@ -155,122 +256,6 @@ pub fn read_fields(
     (fields, errors)
 }
 
-/// A team id from the path of the team itself: a non-number is `Not found.`, as in pretix.
-fn team_id(req: &HttpRequest) -> Result<TeamId, ApiError> {
-    req.match_info()
-        .get("team")
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(TeamId)
-        .ok_or_else(ApiError::not_found)
-}
-
-fn team_not_found() -> ApiError {
-    ApiError::NotFound(TEAM_NOT_FOUND.into())
-}
-
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, TEAMS).await?;
-    let page = PageRequest::from_request(&req)?;
-    let envelope = paginate(
-        &req,
-        &state,
-        page,
-        |window| state.store.teams().list(organizer.id, window),
-        |t| render(&t),
-    )
-    .await?;
-    json_ok(&envelope)
-}
-
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, TEAMS).await?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (fields, errors) = read_fields(&body, TeamFields::default(), true);
-    let created = create_team(
-        state.store.organizers(),
-        state.store.teams(),
-        organizer.id,
-        fields,
-        errors,
-    )
-    .await?;
-    json_response(StatusCode::CREATED, &render(&created))
-}
-
-async fn detail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, TEAMS).await?;
-    let id = team_id(&req)?;
-    let team = state
-        .store
-        .teams()
-        .find(organizer.id, id)
-        .await?
-        .ok_or_else(team_not_found)?;
-    json_ok(&render(&team))
-}
-
-async fn replace(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, true).await
-}
-
-async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    update(req, state, body, false).await
-}
-
-/// PUT (`full`) and PATCH: the team is looked up before the body is read, as in pretix, and
-/// the rule on `all_events`/`limit_events` applies to the result of the change.
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    full: bool,
-) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, TEAMS).await?;
-    let id = team_id(&req)?;
-    let existing = state
-        .store
-        .teams()
-        .find(organizer.id, id)
-        .await?
-        .ok_or_else(team_not_found)?;
-    let body = expect_object(parse_body(&req, &body)?)?;
-    let (fields, errors) = read_fields(&body, existing.fields(), full);
-    let updated = update_team(
-        state.store.organizers(),
-        state.store.teams(),
-        organizer.id,
-        id,
-        fields,
-        errors,
-    )
-    .await?
-    .ok_or_else(team_not_found)?;
-    json_ok(&render(&updated))
-}
-
-/// 204; the team's tokens go with it.
-async fn delete(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, organizer) = organizer_context(&req, TEAMS).await?;
-    let id = team_id(&req)?;
-    if state.store.teams().delete(organizer.id, id).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(team_not_found())
-    }
-}
-
 /// The team a token route is nested in: unknown, of another organizer or not a number, it is
 /// `No Team matches the given query.` (pretix fails with a 500 on a non-number).
 async fn parent_team(
@@ -283,14 +268,14 @@ async fn parent_team(
         .get("team")
         .and_then(|s| s.parse::<i64>().ok())
         .map(TeamId)
-        .ok_or_else(team_not_found)?;
+        .ok_or_else(not_found::<Teams>)?;
     state
         .store
         .teams()
         .find(organizer.id, id)
         .await?
         .map(|t| t.team.id)
-        .ok_or_else(team_not_found)
+        .ok_or_else(not_found::<Teams>)
 }
 
 /// The token id from the path: a non-number is `Not found.`, as in pretix.
@@ -319,10 +304,10 @@ async fn token_list(
         &state,
         page,
         |window| state.store.tokens().list(team, window),
-        |t| render_token(&t),
+        |t| t,
     )
     .await?;
-    json_ok(&envelope)
+    json_ok(&envelope.map_results(render_token))
 }
 
 /// 201 with the extra field `token`: the only time the token is shown.
@@ -339,10 +324,10 @@ async fn token_create(
         Some(v) => fields::string(v, false).map_err(|e| ApiError::field("name", e))?,
     };
     let (token, plain) = create_api_token(state.store.tokens(), team, &name).await?;
-    let mut shown = render_token(&token);
-    if let Value::Object(map) = &mut shown {
-        map.insert("token".into(), plain.as_str().into());
-    }
+    let shown = TokenBody {
+        token: Some(plain.as_str()),
+        ..render_token(&token)
+    };
     json_response(StatusCode::CREATED, &shown)
 }
 

@@ -101,13 +101,13 @@ pub(super) async fn organizer(
     let mut devices = Vec::new();
     for d in tx.devices().list(o.id, ALL).await?.items {
         let rendered = api::render_device(&d);
-        let mut device = only(rendered.clone(), DEVICE);
+        let mut device = only(&rendered, DEVICE);
         if d.revoked {
             device.insert("revoked".into(), true.into());
         }
         if let Some(hash) = tx.devices().api_token_hash(d.id).await? {
             device.insert("api_token_sha256".into(), hash.to_hex().into());
-            let reported = only(rendered, HARDWARE).into_iter();
+            let reported = only(&rendered, HARDWARE).into_iter();
             device.extend(reported.filter(|(_, v)| !v.is_null()));
         }
         devices.push(Value::Object(device));
