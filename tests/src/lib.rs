@@ -248,6 +248,34 @@ impl TestApp {
             .to_owned()
     }
 
+    /// POSTs `body` as JSON to `path` with `token` and returns what was created; fails the
+    /// test unless the answer is 201.
+    pub async fn create(&self, path: &str, token: &str, body: Value) -> Value {
+        let resp = self.send_json(Method::POST, path, token, &body).await;
+        assert_eq!(resp.status, 201, "POST {path}: {}", resp.text());
+        resp.json()
+    }
+
+    /// Creates the event `slug` of `organizer` through the API (`series`: with sub-events)
+    /// and returns it.
+    pub async fn create_event(
+        &self,
+        token: &str,
+        organizer: &str,
+        slug: &str,
+        series: bool,
+    ) -> Value {
+        let body = serde_json::json!({
+            "name": slug, "slug": slug, "date_from": "2030-01-01T10:00:00Z", "has_subevents": series,
+        });
+        self.create(
+            &format!("/api/v1/organizers/{organizer}/events/"),
+            token,
+            body,
+        )
+        .await
+    }
+
     /// An organizer with an all-permissions, all-events team, and a token for it.
     pub async fn organizer_with_token(&self, slug: &str) -> String {
         self.organizer(slug, &format!("{slug} name")).await;

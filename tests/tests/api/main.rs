@@ -7,6 +7,7 @@
 
 mod auth;
 mod availability;
+mod conformance;
 mod edge;
 mod errors;
 mod idempotency;

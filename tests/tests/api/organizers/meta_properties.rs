@@ -17,7 +17,6 @@ both_backends!(
     put_requires_fields_and_patch_is_partial,
     unknown_ids_are_404,
     permission_matrix,
-    methods_and_trailing_slash,
     list_is_paginated_in_id_order,
 );
 
@@ -684,61 +683,6 @@ async fn permission_matrix(app: TestApp) {
         app.get(foreign_list, &other).await.json()["count"],
         json!(0)
     );
-}
-
-async fn methods_and_trailing_slash(app: TestApp) {
-    let token = app.organizer_with_token("bigevents").await;
-    let p = created(
-        &app,
-        &token,
-        json!({"name": "Color", "allowed_values": null}),
-    )
-    .await;
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    for (method, path, allow) in [
-        (Method::DELETE, LIST.to_owned(), "GET, POST, HEAD"),
-        (Method::PUT, LIST.to_owned(), "GET, POST, HEAD"),
-        (
-            Method::POST,
-            detail(&p["id"]),
-            "GET, PUT, PATCH, DELETE, HEAD",
-        ),
-    ] {
-        let resp = app.request(method.clone(), &path, &h, None).await;
-        assert_eq!(resp.status, 405, "{method} {path}");
-        assert_eq!(
-            resp.text(),
-            format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#)
-        );
-        assert_eq!(resp.header("allow").as_deref(), Some(allow));
-    }
-    let resp = app
-        .request(
-            Method::GET,
-            "/api/v1/organizers/bigevents/meta_properties?page=1",
-            &h,
-            None,
-        )
-        .await;
-    assert_eq!(resp.status, 301);
-    assert_eq!(
-        resp.header("location").as_deref(),
-        Some("/api/v1/organizers/bigevents/meta_properties/?page=1")
-    );
-    let no_slash = format!("{LIST}{}", p["id"]);
-    let resp = app.request(Method::DELETE, &no_slash, &h, None).await;
-    assert_eq!(resp.status, 301);
-    let resp = app
-        .send_json(Method::PATCH, &no_slash, &token, &json!({"default": "x"}))
-        .await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (404, r#"{"detail":"Not found."}"#.to_owned())
-    );
-    let resp = app.request(Method::HEAD, &detail(&p["id"]), &h, None).await;
-    assert_eq!((resp.status, resp.body.len()), (200, 0));
-    assert_eq!(app.get(&detail(&p["id"]), &token).await.json(), p);
 }
 
 async fn list_is_paginated_in_id_order(app: TestApp) {

@@ -18,7 +18,6 @@ both_backends!(
     web_cannot_be_deleted,
     unknown_identifiers_are_404,
     permission_matrix,
-    methods_and_trailing_slash,
     list_is_paginated_by_position_then_identifier,
 );
 
@@ -572,58 +571,6 @@ async fn permission_matrix(app: TestApp) {
         app.get(foreign_list, &other).await.json()["count"],
         json!(1)
     );
-}
-
-async fn methods_and_trailing_slash(app: TestApp) {
-    let token = app.organizer_with_token("bigevents").await;
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    for (method, path, allow) in [
-        (Method::DELETE, LIST.to_owned(), "GET, POST, HEAD"),
-        (Method::PATCH, LIST.to_owned(), "GET, POST, HEAD"),
-        (Method::POST, detail("web"), "GET, PUT, PATCH, DELETE, HEAD"),
-        (
-            Method::POST,
-            detail("nope"),
-            "GET, PUT, PATCH, DELETE, HEAD",
-        ),
-    ] {
-        let resp = app.request(method.clone(), &path, &h, None).await;
-        assert_eq!(resp.status, 405, "{method} {path}");
-        assert_eq!(
-            resp.text(),
-            format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#)
-        );
-        assert_eq!(resp.header("allow").as_deref(), Some(allow));
-    }
-    let resp = app
-        .request(
-            Method::GET,
-            "/api/v1/organizers/bigevents/saleschannels/web",
-            &h,
-            None,
-        )
-        .await;
-    assert_eq!(resp.status, 301);
-    assert_eq!(
-        resp.header("location").as_deref(),
-        Some("/api/v1/organizers/bigevents/saleschannels/web/")
-    );
-    let resp = app
-        .send_json(
-            Method::POST,
-            "/api/v1/organizers/bigevents/saleschannels",
-            &token,
-            &json!({"identifier": "api.x", "label": "X"}),
-        )
-        .await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (404, r#"{"detail":"Not found."}"#.to_owned())
-    );
-    let resp = app.request(Method::HEAD, LIST, &h, None).await;
-    assert_eq!((resp.status, resp.body.len()), (200, 0));
-    assert_eq!(identifiers(&app, &token).await, ["web"]);
 }
 
 async fn list_is_paginated_by_position_then_identifier(app: TestApp) {

@@ -21,7 +21,6 @@ both_backends!(
     subevents_of_a_series,
     unknown_ids_are_404,
     permission_matrix,
-    methods_and_trailing_slash,
     list_order_filter_and_pages,
     list_page_costs_fixed_queries,
     clone_copies_contents_with_new_products,
@@ -870,54 +869,6 @@ async fn permission_matrix(app: TestApp) {
         .send_json(Method::POST, &list("other"), &writer, &minimal("X"))
         .await;
     assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-}
-
-async fn methods_and_trailing_slash(app: TestApp) {
-    let token = fixture(&app).await;
-    let c = created(&app, &token, "sampleconf", minimal("T")).await;
-    let auth = format!("Token {token}");
-    let resp = app
-        .request(
-            Method::DELETE,
-            &list("sampleconf"),
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (
-            405,
-            r#"{"detail":"Method \"DELETE\" not allowed."}"#.to_owned()
-        )
-    );
-    assert_eq!(resp.header("allow").as_deref(), Some("GET, POST, HEAD"));
-    let resp = app
-        .send_json(
-            Method::POST,
-            &one("sampleconf", &c["id"]),
-            &token,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(resp.status, 405);
-    assert_eq!(
-        resp.header("allow").as_deref(),
-        Some("GET, PUT, PATCH, DELETE, HEAD")
-    );
-    // Without the trailing slash: GET is redirected, POST is not found.
-    let bare = list("sampleconf");
-    let bare = bare.trim_end_matches('/');
-    let resp = app.get(&format!("{bare}?subevent=1"), &token).await;
-    assert_eq!(resp.status, 301);
-    assert!(resp
-        .header("location")
-        .unwrap()
-        .ends_with("/digitalcontents/?subevent=1"));
-    let resp = app
-        .send_json(Method::POST, bare, &token, &minimal("T"))
-        .await;
-    assert_eq!(resp.status, 404);
 }
 
 async fn list_order_filter_and_pages(app: TestApp) {

@@ -25,7 +25,6 @@ both_backends!(
     variation_errors,
     unknown_variations_are_404,
     permission_matrix,
-    methods_and_trailing_slash,
     deleting_takes_items_and_variations_out_of_quotas,
 );
 
@@ -1297,59 +1296,6 @@ async fn permission_matrix(app: TestApp) {
         delete(&app, &items_only, &item_path(&item)).await.status,
         204
     );
-}
-
-async fn methods_and_trailing_slash(app: TestApp) {
-    let token = setup(&app).await;
-    let shirt = with_variations(&app, &token, "Shirt", &["S", "M"]).await;
-    let item = shirt["id"].clone();
-    let variation = shirt["variations"][0]["id"].clone();
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    for (method, path, allow) in [
-        (Method::DELETE, ITEMS.to_owned(), "GET, POST, HEAD"),
-        (Method::PUT, ITEMS.to_owned(), "GET, POST, HEAD"),
-        (
-            Method::POST,
-            item_path(&item),
-            "GET, PUT, PATCH, DELETE, HEAD",
-        ),
-        (Method::PATCH, variations_path(&item), "GET, POST, HEAD"),
-        (
-            Method::POST,
-            variation_path(&item, &variation),
-            "GET, PUT, PATCH, DELETE, HEAD",
-        ),
-    ] {
-        let resp = app.request(method.clone(), &path, &h, None).await;
-        assert_eq!(
-            exactly(&resp),
-            (
-                405,
-                format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#)
-            ),
-            "{method} {path}"
-        );
-        assert_eq!(resp.header("allow").as_deref(), Some(allow));
-    }
-    let no_slash = ITEMS.trim_end_matches('/');
-    let resp = app
-        .request(Method::GET, &format!("{no_slash}?page=1"), &h, None)
-        .await;
-    assert_eq!(
-        (resp.status, resp.header("location")),
-        (301, Some(format!("{ITEMS}?page=1")))
-    );
-    let no_slash = format!("{ITEMS}{item}/variations/{variation}");
-    let resp = app.request(Method::DELETE, &no_slash, &h, None).await;
-    assert_eq!(resp.status, 301);
-    let resp = app
-        .send_json(Method::PATCH, &no_slash, &token, &json!({"value": "x"}))
-        .await;
-    assert_eq!(exactly(&resp), (404, NOT_FOUND.to_owned()));
-    let resp = app.request(Method::HEAD, &item_path(&item), &h, None).await;
-    assert_eq!((resp.status, resp.body.len()), (200, 0));
-    assert_eq!(app.get(&item_path(&item), &token).await.json(), shirt);
 }
 
 async fn deleting_takes_items_and_variations_out_of_quotas(app: TestApp) {

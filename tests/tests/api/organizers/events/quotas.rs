@@ -20,7 +20,6 @@ both_backends!(
     put_requires_name_and_patch_is_partial,
     unknown_ids_are_404,
     permission_matrix,
-    methods_and_trailing_slash,
     list_is_paginated_and_ordered,
     list_page_costs_fixed_queries,
     deleting_products_takes_them_out_of_quotas,
@@ -837,54 +836,6 @@ async fn permission_matrix(app: TestApp) {
     )
     .await;
     assert_eq!(status, 201);
-}
-
-async fn methods_and_trailing_slash(app: TestApp) {
-    let token = fixture(&app).await;
-    let q = created(&app, &token, "conf", json!({"name": "Q"})).await;
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    for (method, path, allow) in [
-        (Method::DELETE, list("conf"), "GET, POST, HEAD"),
-        (Method::PUT, list("conf"), "GET, POST, HEAD"),
-        (
-            Method::POST,
-            one("conf", &q["id"]),
-            "GET, PUT, PATCH, DELETE, HEAD",
-        ),
-    ] {
-        let resp = app.request(method.clone(), &path, &h, None).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (
-                405,
-                format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#)
-            ),
-            "{method} {path}"
-        );
-        assert_eq!(resp.header("allow").as_deref(), Some(allow));
-    }
-    let no_slash = format!("{EVENTS}conf/quotas");
-    let resp = app
-        .request(Method::GET, &format!("{no_slash}?page=1"), &h, None)
-        .await;
-    assert_eq!(resp.status, 301);
-    assert_eq!(resp.header("location"), Some(format!("{no_slash}/?page=1")));
-    let resp = app
-        .send_json(Method::POST, &no_slash, &token, &json!({"name": "x"}))
-        .await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (404, r#"{"detail":"Not found."}"#.to_owned())
-    );
-    let resp = app
-        .request(Method::HEAD, &one("conf", &q["id"]), &h, None)
-        .await;
-    assert_eq!((resp.status, resp.body.len()), (200, 0));
-    assert_eq!(
-        app.get(&list("conf"), &token).await.json()["count"],
-        json!(1)
-    );
 }
 
 fn names(page: &Value) -> Vec<String> {

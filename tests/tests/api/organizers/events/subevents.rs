@@ -17,7 +17,6 @@ both_backends!(
     put_requires_fields_and_patch_is_partial,
     unknown_ids_are_404,
     permission_matrix,
-    methods_and_trailing_slash,
     list_is_ordered_and_paginated,
     deleting_a_sub_event_deletes_its_quotas,
 );
@@ -640,49 +639,6 @@ async fn permission_matrix(app: TestApp) {
     )
     .await;
     assert_eq!(status, 201);
-}
-
-async fn methods_and_trailing_slash(app: TestApp) {
-    let token = fixture(&app).await;
-    let s = created(&app, &token, "series", day("Day", "2030-01-01T10:00:00Z")).await;
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    for (method, path, allow) in [
-        (Method::DELETE, list("series"), "GET, POST, HEAD"),
-        (Method::PATCH, list("series"), "GET, POST, HEAD"),
-        (
-            Method::POST,
-            one("series", &s["id"]),
-            "GET, PUT, PATCH, DELETE, HEAD",
-        ),
-    ] {
-        let resp = app.request(method.clone(), &path, &h, None).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (
-                405,
-                format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#)
-            ),
-            "{method} {path}"
-        );
-        assert_eq!(resp.header("allow").as_deref(), Some(allow));
-    }
-    let no_slash = format!("{EVENTS}series/subevents/{}", s["id"]);
-    let resp = app.request(Method::GET, &no_slash, &h, None).await;
-    assert_eq!(
-        (resp.status, resp.header("location")),
-        (301, Some(format!("{no_slash}/")))
-    );
-    let resp = app
-        .send_json(Method::PATCH, &no_slash, &token, &json!({"active": true}))
-        .await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (404, r#"{"detail":"Not found."}"#.to_owned())
-    );
-    let resp = app.request(Method::HEAD, &list("series"), &h, None).await;
-    assert_eq!((resp.status, resp.body.len()), (200, 0));
-    assert_eq!(app.get(&one("series", &s["id"]), &token).await.json(), s);
 }
 
 fn names(page: &Value) -> Vec<String> {
