@@ -124,6 +124,93 @@ pub struct EventChanges {
     pub sales_channels: Option<Option<Vec<String>>>,
 }
 
+impl EventData {
+    /// An event as a create (or a full replace, PUT) makes it from the required fields alone:
+    /// every optional field at pretix's default (not live, not in test mode, EUR, public, not
+    /// a series, no meta data, the default plugins, every sales channel).
+    pub fn defaults(
+        slug: Slug,
+        name: I18nString,
+        date_from: WireDateTime,
+        timezone: TimeZone,
+    ) -> EventData {
+        EventData {
+            slug,
+            name,
+            live: false,
+            testmode: false,
+            currency: Currency::EUR,
+            date_from,
+            date_to: None,
+            date_admission: None,
+            is_public: true,
+            presale_start: None,
+            presale_end: None,
+            location: None,
+            geo_lat: None,
+            geo_lon: None,
+            has_subevents: false,
+            meta_data: Vec::new(),
+            plugins: crate::plugins::event_defaults(),
+            timezone,
+            item_meta_properties: Vec::new(),
+            all_sales_channels: true,
+            limit_sales_channels: Vec::new(),
+        }
+    }
+}
+
+impl EventChanges {
+    /// The one place where changes meet an event: every field sent replaces `base`'s (lists
+    /// of pairs sorted by key, plugins sorted without duplicates), every field left out keeps
+    /// `base`'s. `channels` is the sales channel selection the changes resolve to, if they
+    /// name one. Create and full replace pass [`EventData::defaults`], a partial update the
+    /// stored event; clone passes the defaults after taking the source's values into the
+    /// changes.
+    pub fn apply_to(self, base: EventData, channels: Option<(bool, Vec<String>)>) -> EventData {
+        // Sorted by key, one value a key.
+        let sorted = |mut pairs: Vec<(String, String)>| {
+            pairs.sort();
+            pairs.dedup_by(|a, b| a.0 == b.0);
+            pairs
+        };
+        let (all_sales_channels, limit_sales_channels) =
+            channels.unwrap_or((base.all_sales_channels, base.limit_sales_channels));
+        EventData {
+            slug: self.slug.unwrap_or(base.slug),
+            name: self.name.unwrap_or(base.name),
+            live: self.live.unwrap_or(base.live),
+            testmode: self.testmode.unwrap_or(base.testmode),
+            currency: self.currency.unwrap_or(base.currency),
+            date_from: self.date_from.unwrap_or(base.date_from),
+            date_to: self.date_to.unwrap_or(base.date_to),
+            date_admission: self.date_admission.unwrap_or(base.date_admission),
+            is_public: self.is_public.unwrap_or(base.is_public),
+            presale_start: self.presale_start.unwrap_or(base.presale_start),
+            presale_end: self.presale_end.unwrap_or(base.presale_end),
+            location: self.location.unwrap_or(base.location),
+            geo_lat: self.geo_lat.unwrap_or(base.geo_lat),
+            geo_lon: self.geo_lon.unwrap_or(base.geo_lon),
+            has_subevents: self.has_subevents.unwrap_or(base.has_subevents),
+            meta_data: self.meta_data.map_or(base.meta_data, sorted),
+            plugins: match self.plugins {
+                Some(mut list) => {
+                    list.sort();
+                    list.dedup();
+                    list
+                }
+                None => base.plugins,
+            },
+            timezone: self.timezone.unwrap_or(base.timezone),
+            item_meta_properties: self
+                .item_meta_properties
+                .map_or(base.item_meta_properties, sorted),
+            all_sales_channels,
+            limit_sales_channels,
+        }
+    }
+}
+
 /// A sort key of the events list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventOrder {

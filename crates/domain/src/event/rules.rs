@@ -12,7 +12,7 @@ use crate::plugins;
 use crate::sales_channel::SalesChannelRepository;
 use crate::settings::SettingsRepository;
 use crate::validation::FieldErrors;
-use crate::values::{Currency, TimeZone, WireDateTime};
+use crate::values::{TimeZone, WireDateTime};
 use crate::write::WriteMode;
 
 /// The ports the event use cases read and write.
@@ -231,12 +231,6 @@ fn normalise_channels(all: bool, mut limit: Vec<String>) -> (bool, Vec<String>) 
     (false, limit)
 }
 
-fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
-    pairs.sort();
-    pairs.dedup_by(|a, b| a.0 == b.0);
-    pairs
-}
-
 /// The organizer's default time zone: its `timezone` setting, else UTC.
 async fn organizer_timezone(
     ports: &EventPorts<'_>,
@@ -314,50 +308,20 @@ async fn prepare_new_event(
     errors.into_result()?;
     check_dates(&changes)?;
 
-    let (all_sales_channels, limit_sales_channels) =
-        channel_selection(&changes, &identifiers).unwrap_or((true, Vec::new()));
+    let channels = channel_selection(&changes, &identifiers);
     let timezone = match changes.timezone {
         Some(tz) => tz,
         None => organizer_timezone(ports, organizer).await?,
     };
-    let (Some(slug), Some(name), Some(date_from)) = (changes.slug, changes.name, changes.date_from)
-    else {
+    let (Some(slug), Some(name), Some(date_from)) = (
+        changes.slug.clone(),
+        changes.name.clone(),
+        changes.date_from,
+    ) else {
         return Err(FieldErrors::single("non_field_errors", REQUIRED).into());
     };
-    let plugins = match changes.plugins {
-        Some(list) => plugin_set(list),
-        None => plugins::event_defaults(),
-    };
-    Ok(EventData {
-        slug,
-        name,
-        live: false,
-        testmode: changes.testmode.unwrap_or(false),
-        currency: changes.currency.unwrap_or(Currency::EUR),
-        date_from,
-        date_to: changes.date_to.flatten(),
-        date_admission: changes.date_admission.flatten(),
-        is_public: changes.is_public.unwrap_or(true),
-        presale_start: changes.presale_start.flatten(),
-        presale_end: changes.presale_end.flatten(),
-        location: changes.location.flatten(),
-        geo_lat: changes.geo_lat.flatten(),
-        geo_lon: changes.geo_lon.flatten(),
-        has_subevents: changes.has_subevents.unwrap_or(false),
-        meta_data: sorted(changes.meta_data.unwrap_or_default()),
-        plugins,
-        timezone,
-        item_meta_properties: sorted(changes.item_meta_properties.unwrap_or_default()),
-        all_sales_channels,
-        limit_sales_channels,
-    })
-}
-
-/// A checked plugin list as stored and shown: sorted, without duplicates.
-fn plugin_set(mut list: Vec<String>) -> Vec<String> {
-    list.sort();
-    list.dedup();
-    list
+    let base = EventData::defaults(slug, name, date_from, timezone);
+    Ok(changes.apply_to(base, channels))
 }
 
 fn slug_conflict(e: RepositoryError) -> EventError {
@@ -524,74 +488,27 @@ pub async fn update_event(
     check_dates(&changes)?;
 
     let channels = channel_selection(&changes, &identifiers);
-    let replace = mode.is_full();
-    let pick = |sent: Option<bool>, now: bool, default: bool| {
-        sent.unwrap_or(if replace { default } else { now })
-    };
-    let pick_opt = |sent: Option<Option<crate::values::WireDateTime>>, now| match sent {
-        Some(v) => v,
-        None if replace => None,
-        None => now,
-    };
-    let (all_sales_channels, limit_sales_channels) = match channels {
-        Some(c) => c,
-        None if replace => (true, Vec::new()),
-        None => (
-            current.all_sales_channels,
-            current.limit_sales_channels.clone(),
-        ),
-    };
-    let data = EventData {
-        slug: current.slug.clone(),
-        name: changes.name.unwrap_or_else(|| current.name.clone()),
-        live: pick(changes.live, current.live, false),
-        testmode: pick(changes.testmode, current.testmode, false),
-        currency: changes.currency.unwrap_or(if replace {
-            Currency::EUR
-        } else {
-            current.currency
-        }),
-        date_from: changes.date_from.unwrap_or(current.date_from),
-        date_to: pick_opt(changes.date_to, current.date_to),
-        date_admission: pick_opt(changes.date_admission, current.date_admission),
-        is_public: pick(changes.is_public, current.is_public, true),
-        presale_start: pick_opt(changes.presale_start, current.presale_start),
-        presale_end: pick_opt(changes.presale_end, current.presale_end),
-        location: match changes.location {
-            Some(v) => v,
-            None if replace => None,
-            None => current.location.clone(),
-        },
-        geo_lat: changes
-            .geo_lat
-            .unwrap_or(if replace { None } else { current.geo_lat }),
-        geo_lon: changes
-            .geo_lon
-            .unwrap_or(if replace { None } else { current.geo_lon }),
-        has_subevents: current.has_subevents,
-        meta_data: match changes.meta_data {
-            Some(m) => sorted(m),
-            None if replace => Vec::new(),
-            None => current.meta_data.clone(),
-        },
-        plugins: match changes.plugins {
-            Some(list) => plugin_set(list),
-            None if replace => plugins::event_defaults(),
-            None => current.plugins.clone(),
-        },
-        timezone: match changes.timezone {
+    // A full write starts from the defaults, a partial one from the event as it is; the slug
+    // and whether the event is a series never change.
+    let base = if mode.is_full() {
+        let timezone = match changes.timezone {
             Some(tz) => tz,
-            None if replace => organizer_timezone(ports, organizer).await?,
-            None => current.timezone,
-        },
-        item_meta_properties: match changes.item_meta_properties {
-            Some(m) => sorted(m),
-            None if replace => Vec::new(),
-            None => current.item_meta_properties.clone(),
-        },
-        all_sales_channels,
-        limit_sales_channels,
+            None => organizer_timezone(ports, organizer).await?,
+        };
+        let mut base = EventData::defaults(
+            current.slug.clone(),
+            current.name.clone(),
+            current.date_from,
+            timezone,
+        );
+        base.has_subevents = current.has_subevents;
+        base
+    } else {
+        current.clone()
     };
+    let mut data = changes.apply_to(base, channels);
+    data.slug = current.slug.clone();
+    data.has_subevents = current.has_subevents;
     Ok(ports.events.update(event.id, data).await?)
 }
 

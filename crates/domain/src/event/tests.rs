@@ -518,3 +518,55 @@ async fn a_hybrid_plugin_the_event_has_may_stay_without_the_organizer() {
         )]))
     );
 }
+
+#[test]
+fn changes_apply_to_defaults_or_to_the_stored_event() {
+    let date = |s: &str| WireDateTime::parse(s).unwrap();
+    let base = EventData::defaults(
+        Slug::parse("conf").unwrap(),
+        I18nString::english("Conf"),
+        date("2030-01-01T10:00:00Z"),
+        crate::values::TimeZone::parse("Europe/Berlin").unwrap(),
+    );
+    assert!(!base.live && !base.testmode && base.is_public && base.all_sales_channels);
+    assert_eq!(base.currency, crate::values::Currency::EUR);
+    assert_eq!(base.plugins, crate::plugins::event_defaults());
+    let changes = EventChanges {
+        testmode: Some(true),
+        date_to: Some(Some(date("2030-01-02T10:00:00Z"))),
+        meta_data: Some(vec![
+            ("b".into(), "2".into()),
+            ("a".into(), "1".into()),
+            ("a".into(), "3".into()),
+        ]),
+        plugins: Some(vec!["x".into(), "a".into(), "x".into()]),
+        ..EventChanges::default()
+    };
+    let applied = changes
+        .clone()
+        .apply_to(base.clone(), Some((false, vec!["web".into()])));
+    assert_eq!(
+        applied,
+        EventData {
+            testmode: true,
+            date_to: Some(date("2030-01-02T10:00:00Z")),
+            meta_data: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            plugins: vec!["a".into(), "x".into()],
+            all_sales_channels: false,
+            limit_sales_channels: vec!["web".into()],
+            ..base.clone()
+        }
+    );
+    // Nothing sent: the base as it is, its channels included.
+    assert_eq!(
+        EventChanges::default().apply_to(applied.clone(), None),
+        applied
+    );
+    // `Some(None)` clears a nullable field.
+    let cleared = EventChanges {
+        date_to: Some(None),
+        ..EventChanges::default()
+    }
+    .apply_to(applied, None);
+    assert_eq!(cleared.date_to, None);
+}
