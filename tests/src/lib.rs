@@ -139,6 +139,11 @@ impl TestApp {
     }
 
     fn serve(testdb: Arc<TestDatabase>, backend: Backend, options: Options) -> TestApp {
+        // `TEST_LOG=1`: the server's log (at `RUST_LOG`'s level, `info` by default) on stderr,
+        // shown with a failing test's output.
+        if std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0") {
+            presale::telemetry::init(presale::config::LogFormat::Text);
+        }
         let db = Database::open(testdb.url().clone(), options.pool).expect("open test database");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
