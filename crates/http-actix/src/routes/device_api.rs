@@ -6,7 +6,7 @@ use crate::auth::authenticate_device_request;
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, ApiError};
 use crate::fields::{self, FieldReader};
-use crate::state::{AppState, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use presale_domain::device::{
     initialize_device, revoke_device, roll_token, update_device_info, Device, DeviceReport,
@@ -14,7 +14,8 @@ use presale_domain::device::{
 };
 use presale_domain::team::AuthError;
 use presale_domain::validation::FieldErrors;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -39,16 +40,42 @@ async fn device_access(req: HttpRequest) -> Result<(), ApiError> {
 }
 
 /// The device as the device API shows it, with its current API token.
-fn render(d: &Device, api_token: &str) -> Value {
-    json!({
-        "organizer": d.organizer_slug,
-        "device_id": d.device_id,
-        "unique_serial": d.unique_serial,
-        "api_token": api_token,
-        "name": d.name,
-        "security_profile": d.security_profile,
-        "gate": null,
-    })
+#[derive(Serialize)]
+struct DeviceBody<'a> {
+    organizer: &'a str,
+    device_id: i64,
+    unique_serial: &'a str,
+    api_token: &'a str,
+    name: &'a str,
+    security_profile: &'a str,
+    /// Gates are not served.
+    gate: Option<i64>,
+}
+
+fn render<'a>(d: &'a Device, api_token: &'a str) -> DeviceBody<'a> {
+    DeviceBody {
+        organizer: &d.organizer_slug,
+        device_id: d.device_id,
+        unique_serial: &d.unique_serial,
+        api_token,
+        name: &d.name,
+        security_profile: &d.security_profile,
+        gate: None,
+    }
+}
+
+/// `GET /device/info`'s body.
+#[derive(Serialize)]
+struct InfoBody<'a> {
+    device: DeviceBody<'a>,
+    server: ServerBody,
+    /// Reusable media are not served.
+    medium_key_sets: [(); 0],
+}
+
+#[derive(Serialize)]
+struct ServerBody {
+    version: super::meta::Version,
 }
 
 /// A string field a device must send (`null` is refused).
@@ -143,14 +170,11 @@ async fn revoke(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 /// media are not served).
 async fn info(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (device, token) = authenticate_device_request(&req).await?;
-    json_ok(&json!({
-        "device": render(&device, &token),
-        "server": {
-            "version": {
-                "pretix": PRETIX_VERSION,
-                "pretix_numeric": PRETIX_VERSION_NUMERIC,
-            }
+    json_ok(&InfoBody {
+        device: render(&device, &token),
+        server: ServerBody {
+            version: super::meta::Version::CURRENT,
         },
-        "medium_key_sets": [],
-    }))
+        medium_key_sets: [],
+    })
 }

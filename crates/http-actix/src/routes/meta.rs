@@ -4,6 +4,7 @@ use crate::read_cache::ReadCache;
 use crate::state::{AppState, PRETIX_VERSION, PRETIX_VERSION_NUMERIC};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
 
 /// `GET /healthz`: the process is up.
@@ -41,5 +42,19 @@ pub(super) async fn version_access(req: HttpRequest) -> Result<(), ApiError> {
 
 /// `GET /api/v1/version`, for any credential.
 pub(super) async fn version(_auth: Authenticated) -> Result<HttpResponse, ApiError> {
-    json_ok(&json!({"pretix": PRETIX_VERSION, "pretix_numeric": PRETIX_VERSION_NUMERIC}))
+    json_ok(&Version::CURRENT)
+}
+
+/// The pretix version Presale answers as (`/api/v1/version`, the device API's `info`).
+#[derive(Serialize)]
+pub(super) struct Version {
+    pretix: &'static str,
+    pretix_numeric: u64,
+}
+
+impl Version {
+    pub(super) const CURRENT: Version = Version {
+        pretix: PRETIX_VERSION,
+        pretix_numeric: PRETIX_VERSION_NUMERIC,
+    };
 }
