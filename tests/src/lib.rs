@@ -253,6 +253,17 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Sends `body` as JSON with `token`; the status and the JSON answer (`null` for none).
+    pub async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let resp = self.send_json(method, path, token, &body).await;
+        let json = if resp.body.is_empty() {
+            Value::Null
+        } else {
+            resp.json()
+        };
+        (resp.status, json)
+    }
+
     /// POSTs `body` as JSON to `path` with `token` and returns what was created; fails the
     /// test unless the answer is 201.
     pub async fn create(&self, path: &str, token: &str, body: Value) -> Value {

@@ -5,7 +5,6 @@ use super::resource::{numeric_id, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{self, FieldReader};
-use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::device::{
     create_device, update_device, Device, DeviceChanges, DeviceError, DevicePorts,
@@ -41,10 +40,6 @@ impl Resource for Devices {
 
     fn id(segment: &str) -> Option<i64> {
         numeric_id(segment, |id| id)
-    }
-
-    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
-        Ok(())
     }
 
     fn read(body: &Map<String, Value>) -> (DeviceChanges, FieldErrors) {

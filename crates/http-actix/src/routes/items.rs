@@ -48,10 +48,6 @@ impl Resource for Items {
         numeric_id(segment, ItemId)
     }
 
-    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
-        Ok(())
-    }
-
     fn read(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
         item_changes(body)
     }
@@ -165,10 +161,6 @@ impl Resource for Variations {
 
     fn id(segment: &str) -> Option<VariationId> {
         numeric_id(segment, VariationId)
-    }
-
-    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
-        Ok(())
     }
 
     fn read(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {

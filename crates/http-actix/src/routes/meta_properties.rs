@@ -6,7 +6,6 @@ use super::Needs;
 use crate::error::ApiError;
 use crate::fields::string_list;
 use crate::fields::{self, REQUIRED};
-use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::ids::MetaPropertyId;
 use presale_domain::meta::{
@@ -44,10 +43,6 @@ impl Resource for MetaProperties {
 
     fn id(segment: &str) -> Option<MetaPropertyId> {
         numeric_id(segment, MetaPropertyId)
-    }
-
-    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
-        Ok(())
     }
 
     fn read(body: &Map<String, Value>) -> Map<String, Value> {

@@ -99,7 +99,7 @@ pub(crate) trait Resource: Sized + 'static {
     /// [`Resource::read`] finds them; the use case reports those errors together with its own.
     type Changes;
     /// The list's filters and ordering, read from the query string.
-    type Filter: Clone;
+    type Filter: Clone + Default;
     /// The JSON body of one entity, fields in pretix's order.
     type Body<'a>: Serialize
     where
@@ -115,8 +115,10 @@ pub(crate) trait Resource: Sized + 'static {
     /// The id from its path segment; `None` (a malformed id) is a plain `Not found.`.
     fn id(segment: &str) -> Option<Self::Id>;
 
-    /// The list's filters; a bad value is a 400.
-    fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError>;
+    /// The list's filters; a bad value is a 400. None by default.
+    fn filter(_req: &HttpRequest) -> Result<Self::Filter, ApiError> {
+        Ok(Self::Filter::default())
+    }
 
     /// Every writable field the body sent, and the errors of those that are malformed.
     fn read(body: &Map<String, Value>) -> Self::Changes;

@@ -5,7 +5,6 @@ use super::resource::{not_found, Delete, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{self, NOT_NULL as NULL, REQUIRED};
-use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::sales_channel::{
@@ -48,10 +47,6 @@ impl Resource for SalesChannels {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
         valid.then(|| segment.to_owned())
-    }
-
-    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
-        Ok(())
     }
 
     fn read(body: &Map<String, Value>) -> Map<String, Value> {

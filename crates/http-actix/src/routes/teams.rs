@@ -53,10 +53,6 @@ impl Resource for Teams {
         numeric_id(segment, TeamId)
     }
 
-    fn filter(_: &HttpRequest) -> Result<(), ApiError> {
-        Ok(())
-    }
-
     fn read(body: &Map<String, Value>) -> Map<String, Value> {
         body.clone()
     }

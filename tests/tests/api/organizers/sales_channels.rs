@@ -37,11 +37,6 @@ async fn post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     (resp.status, resp.json())
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = app.send_json(method, path, token, &body).await;
-    (resp.status, resp.json())
-}
-
 async fn identifiers(app: &TestApp, token: &str) -> Vec<String> {
     app.get(LIST, token).await.json()["results"]
         .as_array()
@@ -93,26 +88,26 @@ async fn create_read_update_delete(app: TestApp) {
     );
 
     // PUT: identifier and label required; type and position left out keep their values.
-    let (status, json) = send(
-        &app,
-        Method::PUT,
-        &detail("api.box"),
-        &token,
-        json!({"identifier": "api.box", "label": "Box"}),
-    )
-    .await;
+    let (status, json) = app
+        .send(
+            Method::PUT,
+            &detail("api.box"),
+            &token,
+            json!({"identifier": "api.box", "label": "Box"}),
+        )
+        .await;
     let put =
         json!({"identifier": "api.box", "label": {"en": "Box"}, "type": "api", "position": 3});
     assert_eq!((status, json), (200, put));
 
-    let (status, json) = send(
-        &app,
-        Method::PATCH,
-        &detail("api.box"),
-        &token,
-        json!({"position": "0"}),
-    )
-    .await;
+    let (status, json) = app
+        .send(
+            Method::PATCH,
+            &detail("api.box"),
+            &token,
+            json!({"position": "0"}),
+        )
+        .await;
     let patched =
         json!({"identifier": "api.box", "label": {"en": "Box"}, "type": "api", "position": 0});
     assert_eq!((status, json), (200, patched.clone()));
@@ -299,31 +294,33 @@ async fn identifier_and_type_are_fixed(app: TestApp) {
             json!({"identifier": ["The identifier may only contain letters, numbers, dots, dashes, and underscores."]}),
         ),
     ] {
-        let (status, json) = send(&app, method.clone(), &detail("web"), &token, body.clone()).await;
+        let (status, json) = app
+            .send(method.clone(), &detail("web"), &token, body.clone())
+            .await;
         assert_eq!((status, json), (400, errors), "{method} {body}");
     }
     assert_eq!(app.get(&detail("web"), &token).await.json(), web());
 
     // Sending the same identifier and type is fine; web keeps its type.
-    let (status, json) = send(
-        &app,
-        Method::PATCH,
-        &detail("web"),
-        &token,
-        json!({"identifier": "web", "type": "web", "label": {"de": "Shop"}, "position": 5}),
-    )
-    .await;
+    let (status, json) = app
+        .send(
+            Method::PATCH,
+            &detail("web"),
+            &token,
+            json!({"identifier": "web", "type": "web", "label": {"de": "Shop"}, "position": 5}),
+        )
+        .await;
     let changed =
         json!({"identifier": "web", "label": {"de": "Shop"}, "type": "web", "position": 5});
     assert_eq!((status, json), (200, changed.clone()));
-    let (status, json) = send(
-        &app,
-        Method::PUT,
-        &detail("web"),
-        &token,
-        json!({"identifier": "web", "label": "Online shop"}),
-    )
-    .await;
+    let (status, json) = app
+        .send(
+            Method::PUT,
+            &detail("web"),
+            &token,
+            json!({"identifier": "web", "label": "Online shop"}),
+        )
+        .await;
     let put =
         json!({"identifier": "web", "label": {"en": "Online shop"}, "type": "web", "position": 5});
     assert_eq!((status, json), (200, put.clone()));
@@ -353,7 +350,7 @@ async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
             json!({"label": ["This field is required."], "position": ["A valid integer is required."]}),
         ),
     ] {
-        let (status, json) = send(&app, Method::PUT, &path, &token, body.clone()).await;
+        let (status, json) = app.send(Method::PUT, &path, &token, body.clone()).await;
         assert_eq!((status, json), (400, errors), "{body}");
     }
     for (body, errors) in [
@@ -370,20 +367,20 @@ async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
             json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
         ),
     ] {
-        let (status, json) = send(&app, Method::PATCH, &path, &token, body.clone()).await;
+        let (status, json) = app.send(Method::PATCH, &path, &token, body.clone()).await;
         assert_eq!((status, json), (400, errors), "{body}");
     }
     assert_eq!(app.get(&path, &token).await.json(), created);
-    let (status, json) = send(&app, Method::PATCH, &path, &token, json!({})).await;
+    let (status, json) = app.send(Method::PATCH, &path, &token, json!({})).await;
     assert_eq!((status, json), (200, created.clone()));
-    let (status, json) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"label": {"en": "Box", "de": "Kasse"}}),
-    )
-    .await;
+    let (status, json) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"label": {"en": "Box", "de": "Kasse"}}),
+        )
+        .await;
     assert_eq!(
         (status, json),
         (

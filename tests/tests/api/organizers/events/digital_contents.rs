@@ -58,18 +58,6 @@ fn minimal(title: &str) -> Value {
     json!({"title": title, "url": "https://example.org/stream"})
 }
 
-async fn create_event(app: &TestApp, token: &str, organizer: &str, slug: &str, series: bool) {
-    let resp = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizers/{organizer}/events/"),
-            token,
-            &json!({"name": slug, "slug": slug, "date_from": "2030-01-01T10:00:00Z", "has_subevents": series}),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
-}
-
 async fn create_subevent(app: &TestApp, token: &str, organizer: &str, event: &str) -> i64 {
     let resp = app
         .send_json(
@@ -103,20 +91,16 @@ fn item(app: &TestApp, event: &str, name: &str) -> i64 {
 async fn fixture(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
     let other = app.organizer_with_token("otherorg").await;
-    create_event(app, &token, "bigevents", "sampleconf", false).await;
-    create_event(app, &token, "bigevents", "other", false).await;
-    create_event(app, &token, "bigevents", "series", true).await;
-    create_event(app, &other, "otherorg", "foreign", true).await;
+    app.create_event(&token, "bigevents", "sampleconf", false)
+        .await;
+    app.create_event(&token, "bigevents", "other", false).await;
+    app.create_event(&token, "bigevents", "series", true).await;
+    app.create_event(&other, "otherorg", "foreign", true).await;
     token
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = app.send_json(method, path, token, &body).await;
-    (resp.status, resp.json())
-}
-
 async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value {
-    let (status, json) = send(app, Method::POST, &list(event), token, body).await;
+    let (status, json) = app.send(Method::POST, &list(event), token, body).await;
     assert_eq!(status, 201, "{json}");
     json
 }
@@ -511,14 +495,14 @@ async fn availability_window(app: TestApp) {
         )
         .await;
     assert_eq!((resp.status, resp.text()), (400, before.to_owned()));
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"available_from": null, "available_until": "2020-03-01T00:00:00Z"}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"available_from": null, "available_until": "2020-03-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(
         (
@@ -542,27 +526,17 @@ async fn limit_products_kept_with_all_products(app: TestApp) {
     );
     // Switching all_products off makes the kept list apply; it is still validated.
     let path = one("sampleconf", &c["id"]);
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"all_products": false}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"all_products": false}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         (got["all_products"].clone(), got["limit_products"].clone()),
         (json!(false), json!([a]))
     );
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"limit_products": []}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"limit_products": []}))
+        .await;
     assert_eq!((status, got["limit_products"].clone()), (200, json!([])));
 }
 
@@ -578,13 +552,15 @@ async fn put_resets_and_patch_is_partial(app: TestApp) {
     let c = created(&app, &token, "sampleconf", full).await;
     let path = one("sampleconf", &c["id"]);
     // PATCH changes only what it names.
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({"position": 6})).await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"position": 6}))
+        .await;
     assert_eq!(status, 200);
     let mut want = c.clone();
     want["position"] = json!(6);
     assert_eq!(got, want);
     // PATCH with an empty body changes nothing.
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({})).await;
+    let (status, got) = app.send(Method::PATCH, &path, &token, json!({})).await;
     assert_eq!((status, got), (200, want));
     // PUT needs title and url ...
     let resp = app
@@ -598,7 +574,9 @@ async fn put_resets_and_patch_is_partial(app: TestApp) {
         )
     );
     // ... and resets every field it leaves out to its default.
-    let (status, got) = send(&app, Method::PUT, &path, &token, minimal("Replaced")).await;
+    let (status, got) = app
+        .send(Method::PUT, &path, &token, minimal("Replaced"))
+        .await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(
         got,
@@ -670,14 +648,14 @@ async fn subevents_of_a_series(app: TestApp) {
         (400, r#"{"subevent":["Enter a number."]}"#.to_owned())
     );
     // PATCH may move a content to all dates.
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &one("series", &second["id"]),
-        &token,
-        json!({"subevent": null}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &one("series", &second["id"]),
+            &token,
+            json!({"subevent": null}),
+        )
+        .await;
     assert_eq!((status, got["subevent"].clone()), (200, json!(null)));
 
     // Deleting a date deletes the contents meant for it only.
@@ -848,16 +826,13 @@ async fn permission_matrix(app: TestApp) {
     // Nothing was written so far; the writer may do everything.
     assert_eq!(app.get(&detail, &token).await.json(), c);
     let new = created(&app, &writer, "sampleconf", minimal("New")).await;
-    let (status, _) = send(&app, Method::PUT, &detail, &writer, minimal("Renamed")).await;
+    let (status, _) = app
+        .send(Method::PUT, &detail, &writer, minimal("Renamed"))
+        .await;
     assert_eq!(status, 200);
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &detail,
-        &writer,
-        json!({"position": 2}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &detail, &writer, json!({"position": 2}))
+        .await;
     assert_eq!((status, got["position"].clone()), (200, json!(2)));
     assert_eq!(delete(&app, &writer, &detail).await, (204, String::new()));
     assert_eq!(

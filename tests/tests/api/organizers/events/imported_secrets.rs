@@ -43,26 +43,15 @@ fn one(event: &str, id: impl std::fmt::Display) -> String {
     format!("{EVENTS}{event}/imported_secrets/{id}/")
 }
 
-async fn create_event(app: &TestApp, token: &str, slug: &str, series: bool) {
-    let resp = app
-        .send_json(
-            Method::POST,
-            EVENTS,
-            token,
-            &json!({"name": slug, "slug": slug, "date_from": "2030-01-01T10:00:00Z", "has_subevents": series}),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
-}
-
 /// Organizer `bigevents` (its all-permissions token is returned) with the events
 /// `sampleconf` (products 1 and 2, variations 21 and 22 of product 2), `other` (product 3
 /// with variation 31) and the series `series` (dates 7 and 8, product 4).
 async fn fixture(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
-    create_event(app, &token, "sampleconf", false).await;
-    create_event(app, &token, "other", false).await;
-    create_event(app, &token, "series", true).await;
+    app.create_event(&token, "bigevents", "sampleconf", false)
+        .await;
+    app.create_event(&token, "bigevents", "other", false).await;
+    app.create_event(&token, "bigevents", "series", true).await;
     let item = |id: i64, event: &str| {
         format!(
             "INSERT INTO items (id, event_id, name) \
@@ -97,13 +86,8 @@ async fn fixture(app: &TestApp) -> String {
     token
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = app.send_json(method, path, token, &body).await;
-    (resp.status, resp.json())
-}
-
 async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value {
-    let (status, json) = send(app, Method::POST, &list(event), token, body).await;
+    let (status, json) = app.send(Method::POST, &list(event), token, body).await;
     assert_eq!(status, 201, "{json}");
     json
 }
@@ -160,14 +144,14 @@ async fn document_examples(app: TestApp) {
     let resp = app.get(&one("sampleconf", 1), &token).await;
     assert_eq!((resp.status, resp.json()), (200, stored(1, "foobar")));
     // PATCH
-    let (status, body) = send(
-        &app,
-        Method::PATCH,
-        &one("sampleconf", 1),
-        &token,
-        json!({"item": 2}),
-    )
-    .await;
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &one("sampleconf", 1),
+            &token,
+            json!({"item": 2}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -181,14 +165,14 @@ async fn document_examples(app: TestApp) {
 
 async fn document_bulk_example(app: TestApp) {
     let token = fixture(&app).await;
-    let (status, body) = send(
-        &app,
-        Method::POST,
-        &bulk("sampleconf"),
-        &token,
-        json!([secret("foobar"), secret("baz")]),
-    )
-    .await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &bulk("sampleconf"),
+            &token,
+            json!([secret("foobar"), secret("baz")]),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(body, json!([stored(1, "foobar"), stored(2, "baz")]));
     let page = app.get(&list("sampleconf"), &token).await.json();
@@ -206,7 +190,7 @@ async fn field_rules_and_errors(app: TestApp) {
         let token = &token;
         let path = &path;
         async move {
-            let (status, json) = send(app, Method::POST, path, token, body).await;
+            let (status, json) = app.send(Method::POST, path, token, body).await;
             assert_eq!(status, 400, "{json}");
             json
         }
@@ -299,7 +283,7 @@ async fn references_must_be_the_events_catalog(app: TestApp) {
     let post = |event: &'static str, body: Value| {
         let app = &app;
         let token = &token;
-        async move { send(app, Method::POST, &list(event), token, body).await }
+        async move { app.send(Method::POST, &list(event), token, body).await }
     };
     let unknown = |id: i64| json!([format!("Invalid pk \"{id}\" - object does not exist.")]);
     // Another event's product, variation and date are unknown here.
@@ -360,8 +344,7 @@ async fn a_secret_is_unique_within_its_event(app: TestApp) {
     let first = created(&app, &token, "sampleconf", json!({"secret": "abc"})).await;
     let duplicate = json!({"secret": [DUPLICATE]});
     assert_eq!(
-        send(
-            &app,
+        app.send(
             Method::POST,
             &list("sampleconf"),
             &token,
@@ -373,8 +356,7 @@ async fn a_secret_is_unique_within_its_event(app: TestApp) {
     // Case and surrounding whitespace: `ABC` is another secret, ` abc ` the same.
     created(&app, &token, "sampleconf", json!({"secret": "ABC"})).await;
     assert_eq!(
-        send(
-            &app,
+        app.send(
             Method::POST,
             &list("sampleconf"),
             &token,
@@ -387,18 +369,17 @@ async fn a_secret_is_unique_within_its_event(app: TestApp) {
     created(&app, &token, "other", json!({"secret": "abc"})).await;
     // A secret keeps its own text, but cannot take another's.
     let second = created(&app, &token, "sampleconf", json!({"secret": "def"})).await;
-    let (status, _) = send(
-        &app,
-        Method::PUT,
-        &one("sampleconf", &first["id"]),
-        &token,
-        json!({"secret": "abc"}),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            Method::PUT,
+            &one("sampleconf", &first["id"]),
+            &token,
+            json!({"secret": "abc"}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
-        send(
-            &app,
+        app.send(
             Method::PATCH,
             &one("sampleconf", &second["id"]),
             &token,
@@ -414,36 +395,35 @@ async fn used_never_goes_back_and_used_secrets_stay(app: TestApp) {
     let token = fixture(&app).await;
     let s = created(&app, &token, "sampleconf", json!({"secret": "scan-me"})).await;
     let path = one("sampleconf", &s["id"]);
-    let (status, body) = send(&app, Method::PATCH, &path, &token, json!({"used": true})).await;
+    let (status, body) = app
+        .send(Method::PATCH, &path, &token, json!({"used": true}))
+        .await;
     assert_eq!((status, body["used"].clone()), (200, json!(true)));
     let back = json!({"used": ["A secret that has been used cannot be marked as unused."]});
     assert_eq!(
-        send(&app, Method::PATCH, &path, &token, json!({"used": false})).await,
+        app.send(Method::PATCH, &path, &token, json!({"used": false}))
+            .await,
         (400, back.clone())
     );
     // PUT resets what it leaves out, `used` included.
     assert_eq!(
-        send(
-            &app,
+        app.send(Method::PUT, &path, &token, json!({"secret": "scan-me"}))
+            .await,
+        (400, back)
+    );
+    let (status, body) = app
+        .send(
             Method::PUT,
             &path,
             &token,
-            json!({"secret": "scan-me"})
+            json!({"secret": "scan-me", "used": true, "item": 1}),
         )
-        .await,
-        (400, back)
-    );
-    let (status, body) = send(
-        &app,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"secret": "scan-me", "used": true, "item": 1}),
-    )
-    .await;
+        .await;
     assert_eq!((status, body["item"].clone()), (200, json!(1)));
     // Setting it used again is fine.
-    let (status, _) = send(&app, Method::PATCH, &path, &token, json!({"used": true})).await;
+    let (status, _) = app
+        .send(Method::PATCH, &path, &token, json!({"used": true}))
+        .await;
     assert_eq!(status, 200);
 
     let resp = delete(&app, &token, &path).await;
@@ -483,7 +463,9 @@ async fn put_resets_and_patch_changes_what_was_sent(app: TestApp) {
     )
     .await;
     let path = one("sampleconf", &s["id"]);
-    let (status, body) = send(&app, Method::PATCH, &path, &token, json!({"secret": "b"})).await;
+    let (status, body) = app
+        .send(Method::PATCH, &path, &token, json!({"secret": "b"}))
+        .await;
     assert_eq!(
         (status, body),
         (
@@ -493,21 +475,25 @@ async fn put_resets_and_patch_changes_what_was_sent(app: TestApp) {
     );
     // PATCH checks the merged secret: another variation must still fit the stored product.
     assert_eq!(
-        send(&app, Method::PATCH, &path, &token, json!({"item": 1})).await,
+        app.send(Method::PATCH, &path, &token, json!({"item": 1}))
+            .await,
         (
             400,
             json!({"variation": ["The variation does not belong to the selected product."]})
         )
     );
     assert_eq!(
-        send(&app, Method::PUT, &path, &token, json!({"item": 1})).await,
+        app.send(Method::PUT, &path, &token, json!({"item": 1}))
+            .await,
         (400, json!({"secret": ["This field is required."]}))
     );
-    let (status, body) = send(&app, Method::PUT, &path, &token, json!({"secret": "c"})).await;
+    let (status, body) = app
+        .send(Method::PUT, &path, &token, json!({"secret": "c"}))
+        .await;
     assert_eq!((status, body), (200, stored(1, "c")));
     assert_eq!(app.get(&path, &token).await.json(), stored(1, "c"));
     // An empty PATCH changes nothing.
-    let (status, body) = send(&app, Method::PATCH, &path, &token, json!({})).await;
+    let (status, body) = app.send(Method::PATCH, &path, &token, json!({})).await;
     assert_eq!((status, body), (200, stored(1, "c")));
 }
 
@@ -666,14 +652,9 @@ async fn bulk_create_is_all_or_nothing(app: TestApp) {
         .map(|i| json!({"secret": format!("s{i:03}")}))
         .collect();
     objects[321] = json!({"secret": "s321", "item": 3});
-    let (status, body) = send(
-        &app,
-        Method::POST,
-        &path,
-        &token,
-        Value::Array(objects.clone()),
-    )
-    .await;
+    let (status, body) = app
+        .send(Method::POST, &path, &token, Value::Array(objects.clone()))
+        .await;
     assert_eq!(status, 400);
     let list_body = body.as_array().unwrap();
     assert_eq!(list_body.len(), 500);
@@ -690,9 +671,7 @@ async fn bulk_create_is_all_or_nothing(app: TestApp) {
     assert_eq!(count(&app, &token, "sampleconf").await, json!(1));
 
     // Duplicates inside the request and against stored secrets are errors too.
-    let (status, body) = send(
-        &app,
-        Method::POST,
+    let (status, body) = app.send(Method::POST,
         &path,
         &token,
         json!([{"secret": "x"}, {"secret": "stored"}, {"secret": "y"}, {"secret": "x"}, "z", {"used": 1}]),
@@ -714,7 +693,9 @@ async fn bulk_create_is_all_or_nothing(app: TestApp) {
 
     // The valid 500: written together, returned in order with ascending ids.
     objects[321] = json!({"secret": "s321", "item": 1, "used": true});
-    let (status, body) = send(&app, Method::POST, &path, &token, Value::Array(objects)).await;
+    let (status, body) = app
+        .send(Method::POST, &path, &token, Value::Array(objects))
+        .await;
     assert_eq!(status, 201);
     let made = body.as_array().unwrap();
     assert_eq!(made.len(), 500);
@@ -729,7 +710,7 @@ async fn bulk_create_is_all_or_nothing(app: TestApp) {
     assert_eq!(count(&app, &token, "sampleconf").await, json!(501));
     // An empty list writes nothing.
     assert_eq!(
-        send(&app, Method::POST, &path, &token, json!([])).await,
+        app.send(Method::POST, &path, &token, json!([])).await,
         (201, json!([]))
     );
 }
@@ -741,7 +722,8 @@ async fn bulk_create_takes_at_most_500(app: TestApp) {
         .map(|i| json!({"secret": format!("s{i}")}))
         .collect();
     assert_eq!(
-        send(&app, Method::POST, &path, &token, Value::Array(objects)).await,
+        app.send(Method::POST, &path, &token, Value::Array(objects))
+            .await,
         (
             400,
             json!({"non_field_errors": ["Ensure this field has no more than 500 elements."]})
@@ -750,7 +732,7 @@ async fn bulk_create_takes_at_most_500(app: TestApp) {
     assert_eq!(count(&app, &token, "sampleconf").await, json!(0));
     for (body, kind) in [(json!({"secret": "a"}), "dict"), (json!("a"), "str")] {
         assert_eq!(
-            send(&app, Method::POST, &path, &token, body).await,
+            app.send(Method::POST, &path, &token, body).await,
             (
                 400,
                 json!({"non_field_errors": [format!("Expected a list of items but got type \"{kind}\".")]})
@@ -760,7 +742,9 @@ async fn bulk_create_takes_at_most_500(app: TestApp) {
     let objects: Vec<Value> = (0..500)
         .map(|i| json!({"secret": format!("s{i}")}))
         .collect();
-    let (status, _) = send(&app, Method::POST, &path, &token, Value::Array(objects)).await;
+    let (status, _) = app
+        .send(Method::POST, &path, &token, Value::Array(objects))
+        .await;
     assert_eq!(status, 201);
     assert_eq!(count(&app, &token, "sampleconf").await, json!(500));
 }
@@ -821,20 +805,20 @@ async fn concurrent_imports_of_one_secret(app: TestApp) {
 
 async fn list_filters(app: TestApp) {
     let token = fixture(&app).await;
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        &bulk("series"),
-        &token,
-        json!([
-            {"secret": "a", "item": 4, "subevent": 7},
-            {"secret": "b", "used": true, "subevent": 8},
-            {"secret": "c", "item": 4},
-            {"secret": "d", "used": true, "item": 4, "subevent": 7},
-            {"secret": "e"}
-        ]),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            Method::POST,
+            &bulk("series"),
+            &token,
+            json!([
+                {"secret": "a", "item": 4, "subevent": 7},
+                {"secret": "b", "used": true, "subevent": 8},
+                {"secret": "c", "item": 4},
+                {"secret": "d", "used": true, "item": 4, "subevent": 7},
+                {"secret": "e"}
+            ]),
+        )
+        .await;
     assert_eq!(status, 201);
     created(
         &app,
@@ -927,14 +911,14 @@ async fn pagination_over_thousands(app: TestApp) {
                 json!({"secret": format!("s{n:04}"), "used": n % 7 == 0})
             })
             .collect();
-        let (status, body) = send(
-            &app,
-            Method::POST,
-            &bulk("sampleconf"),
-            &token,
-            Value::Array(objects),
-        )
-        .await;
+        let (status, body) = app
+            .send(
+                Method::POST,
+                &bulk("sampleconf"),
+                &token,
+                Value::Array(objects),
+            )
+            .await;
         assert_eq!(status, 201);
         for s in body.as_array().unwrap() {
             expected.push((
@@ -946,14 +930,9 @@ async fn pagination_over_thousands(app: TestApp) {
         let noise: Vec<Value> = (0..(chunk * 97 % 400))
             .map(|i| json!({"secret": format!("o{chunk}-{i}")}))
             .collect();
-        let (status, _) = send(
-            &app,
-            Method::POST,
-            &bulk("other"),
-            &token,
-            Value::Array(noise),
-        )
-        .await;
+        let (status, _) = app
+            .send(Method::POST, &bulk("other"), &token, Value::Array(noise))
+            .await;
         assert_eq!(status, 201);
     }
     // Delete every 13th unused secret.

@@ -28,7 +28,6 @@ both_backends!(
     deleting_takes_items_and_variations_out_of_quotas,
 );
 
-const EVENTS: &str = "/api/v1/organizers/bigevents/events/";
 const ITEMS: &str = "/api/v1/organizers/bigevents/events/conf/items/";
 const ITEM_NOT_FOUND: &str = r#"{"detail":"No Item matches the given query."}"#;
 const VARIATION_NOT_FOUND: &str = r#"{"detail":"No ItemVariation matches the given query."}"#;
@@ -52,20 +51,8 @@ fn variation_path(item: &Value, variation: &Value) -> String {
 /// An organizer `bigevents` with an all-permissions token and the event `conf`.
 async fn setup(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
-    create_event(app, &token, "conf").await;
+    app.create_event(&token, "bigevents", "conf", false).await;
     token
-}
-
-async fn create_event(app: &TestApp, token: &str, slug: &str) {
-    let resp = app
-        .send_json(
-            Method::POST,
-            EVENTS,
-            token,
-            &json!({"name": slug, "slug": slug, "date_from": "2030-01-01T10:00:00Z"}),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
@@ -664,7 +651,7 @@ async fn variations_cannot_be_changed_through_the_item(app: TestApp) {
 
 async fn list_is_ordered_by_position_then_id_and_paginated(app: TestApp) {
     let token = setup(&app).await;
-    create_event(&app, &token, "other").await;
+    app.create_event(&token, "bigevents", "other", false).await;
     let mut ids = Vec::new();
     for (name, position) in [("c", 2), ("a", 1), ("b", 2), ("d", -1), ("e", 1)] {
         let item = created(
@@ -789,7 +776,7 @@ async fn list_page_costs_fixed_queries(app: TestApp) {
 
 async fn unknown_items_are_404(app: TestApp) {
     let token = setup(&app).await;
-    create_event(&app, &token, "other").await;
+    app.create_event(&token, "bigevents", "other", false).await;
     let resp = post(
         &app,
         &token,
@@ -1075,7 +1062,7 @@ async fn unknown_variations_are_404(app: TestApp) {
     let shirt = with_variations(&app, &token, "Shirt", &["S", "M"]).await;
     let hat = with_variations(&app, &token, "Hat", &["Red", "Blue"]).await;
     let hat_variation = hat["variations"][0]["id"].clone();
-    create_event(&app, &token, "other").await;
+    app.create_event(&token, "bigevents", "other", false).await;
     let resp = post(
         &app,
         &token,
@@ -1143,7 +1130,7 @@ async fn unknown_variations_are_404(app: TestApp) {
 
 async fn permission_matrix(app: TestApp) {
     let token = setup(&app).await;
-    create_event(&app, &token, "second").await;
+    app.create_event(&token, "bigevents", "second", false).await;
     let shirt = with_variations(&app, &token, "Shirt", &["S", "M"]).await;
     let other = app.organizer_with_token("other").await;
 

@@ -36,18 +36,6 @@ fn one(event: &str, id: &Value) -> String {
     format!("{EVENTS}{event}/quotas/{id}/")
 }
 
-async fn create_event(app: &TestApp, token: &str, organizer: &str, slug: &str, series: bool) {
-    let resp = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizers/{organizer}/events/"),
-            token,
-            &json!({"name": slug, "slug": slug, "date_from": "2030-01-01T10:00:00Z", "has_subevents": series}),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
-}
-
 async fn create_subevent(app: &TestApp, token: &str, organizer: &str, event: &str) -> Value {
     let resp = app
         .send_json(
@@ -81,10 +69,10 @@ fn variation_sql(id: i64, item: i64) -> String {
 async fn fixture(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
     let other = app.organizer_with_token("otherorg").await;
-    create_event(app, &token, "bigevents", "conf", false).await;
-    create_event(app, &token, "bigevents", "other", false).await;
-    create_event(app, &token, "bigevents", "series", true).await;
-    create_event(app, &other, "otherorg", "foreign", true).await;
+    app.create_event(&token, "bigevents", "conf", false).await;
+    app.create_event(&token, "bigevents", "other", false).await;
+    app.create_event(&token, "bigevents", "series", true).await;
+    app.create_event(&other, "otherorg", "foreign", true).await;
     assert_eq!(
         create_subevent(app, &token, "bigevents", "series").await,
         json!(1)
@@ -115,13 +103,8 @@ async fn fixture(app: &TestApp) -> String {
     token
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = app.send_json(method, path, token, &body).await;
-    (resp.status, resp.json())
-}
-
 async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value {
-    let (status, json) = send(app, Method::POST, &list(event), token, body).await;
+    let (status, json) = app.send(Method::POST, &list(event), token, body).await;
     assert_eq!(status, 201, "{json}");
     json
 }
@@ -181,26 +164,21 @@ async fn create_read_update_delete(app: TestApp) {
         json!(0)
     );
 
-    let (status, body) = send(
-        &app,
-        Method::PUT,
-        &one("conf", &id),
-        &token,
-        json!({"name": "Tickets", "size": null, "items": [1], "variations": []}),
-    )
-    .await;
+    let (status, body) = app
+        .send(
+            Method::PUT,
+            &one("conf", &id),
+            &token,
+            json!({"name": "Tickets", "size": null, "items": [1], "variations": []}),
+        )
+        .await;
     let put = json!({"id": id, "name": "Tickets", "size": null, "items": [1], "variations": [], "subevent": null});
     assert_eq!((status, body), (200, put.clone()));
     assert_eq!(app.get(&one("conf", &id), &token).await.json(), put);
 
-    let (status, body) = send(
-        &app,
-        Method::PATCH,
-        &one("conf", &id),
-        &token,
-        json!({"size": 0}),
-    )
-    .await;
+    let (status, body) = app
+        .send(Method::PATCH, &one("conf", &id), &token, json!({"size": 0}))
+        .await;
     let patched = json!({"id": id, "name": "Tickets", "size": 0, "items": [1], "variations": [], "subevent": null});
     assert_eq!((status, body), (200, patched.clone()));
     assert_eq!(app.get(&one("conf", &id), &token).await.json(), patched);
@@ -401,7 +379,9 @@ async fn ids_must_name_existing_objects(app: TestApp) {
             json!({"name": ["This field may not be blank."]}),
         ),
     ] {
-        let (status, got) = send(&app, Method::POST, &list("conf"), &token, body.clone()).await;
+        let (status, got) = app
+            .send(Method::POST, &list("conf"), &token, body.clone())
+            .await;
         assert_eq!((status, got), (400, errors), "{body}");
     }
     assert_eq!(
@@ -426,7 +406,9 @@ async fn variations_must_belong_to_the_quota_items(app: TestApp) {
             &missing,
         ),
     ] {
-        let (status, got) = send(&app, Method::POST, &list("conf"), &token, body.clone()).await;
+        let (status, got) = app
+            .send(Method::POST, &list("conf"), &token, body.clone())
+            .await;
         assert_eq!((status, &got), (400, errors), "{body}");
     }
     // One variation of an item with variations is enough.
@@ -444,34 +426,26 @@ async fn variations_must_belong_to_the_quota_items(app: TestApp) {
     // PATCH is checked against the stored quota: the stored items hold variation 21's item,
     // while dropping item 2 leaves variation 22 without its item.
     let path = one("conf", &q["id"]);
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"variations": [21]}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"variations": [21]}))
+        .await;
     assert_eq!((status, got["variations"].clone()), (200, json!([21])));
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({"items": [1]})).await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"items": [1]}))
+        .await;
     assert_eq!((status, got), (400, not_in_items.clone()));
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"variations": []}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"variations": []}))
+        .await;
     assert_eq!((status, got), (400, missing));
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"items": [1], "variations": []}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"items": [1], "variations": []}),
+        )
+        .await;
     assert_eq!(
         (status, got),
         (
@@ -483,14 +457,14 @@ async fn variations_must_belong_to_the_quota_items(app: TestApp) {
 
 async fn items_must_belong_to_the_event(app: TestApp) {
     let token = fixture(&app).await;
-    let (status, got) = send(
-        &app,
-        Method::POST,
-        &list("conf"),
-        &token,
-        json!({"name": "Q", "items": [1, 3], "variations": [31]}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::POST,
+            &list("conf"),
+            &token,
+            json!({"name": "Q", "items": [1, 3], "variations": [31]}),
+        )
+        .await;
     assert_eq!(
         (status, got),
         (
@@ -499,14 +473,14 @@ async fn items_must_belong_to_the_event(app: TestApp) {
         )
     );
     // All failing fields are reported, in field order.
-    let (status, got) = send(
-        &app,
-        Method::POST,
-        &list("conf"),
-        &token,
-        json!({"name": "Q", "items": [3, 1], "variations": [21], "subevent": 1}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::POST,
+            &list("conf"),
+            &token,
+            json!({"name": "Q", "items": [3, 1], "variations": [21], "subevent": 1}),
+        )
+        .await;
     assert_eq!(
         (status, got),
         (
@@ -518,14 +492,14 @@ async fn items_must_belong_to_the_event(app: TestApp) {
             })
         )
     );
-    let (status, got) = send(
-        &app,
-        Method::POST,
-        &list("other"),
-        &token,
-        json!({"name": "Q", "items": [3], "variations": [31]}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::POST,
+            &list("other"),
+            &token,
+            json!({"name": "Q", "items": [3], "variations": [31]}),
+        )
+        .await;
     assert_eq!((status, got["items"].clone()), (201, json!([3])));
 }
 
@@ -538,7 +512,9 @@ async fn subevent_rules(app: TestApp) {
         (json!({"name": "Q"}), &required),
         (json!({"name": "Q", "subevent": null}), &required),
     ] {
-        let (status, got) = send(&app, Method::POST, &list("series"), &token, body.clone()).await;
+        let (status, got) = app
+            .send(Method::POST, &list("series"), &token, body.clone())
+            .await;
         assert_eq!((status, &got), (400, errors), "{body}");
     }
     let q = created(
@@ -553,44 +529,43 @@ async fn subevent_rules(app: TestApp) {
         json!({"id": q["id"], "name": "Day 1", "size": 10, "items": [4, 5], "variations": [51], "subevent": 1})
     );
     let path = one("series", &q["id"]);
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"subevent": null}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"subevent": null}))
+        .await;
     assert_eq!((status, got), (400, required.clone()));
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({"subevent": "2"})).await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"subevent": "2"}))
+        .await;
     assert_eq!((status, got["subevent"].clone()), (200, json!(2)));
     // PATCH without the subevent keeps the stored one.
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({"name": "Day 2"})).await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"name": "Day 2"}))
+        .await;
     assert_eq!((status, got["subevent"].clone()), (200, json!(2)));
     // Outside a series, no sub-event at all.
-    let (status, got) = send(
-        &app,
-        Method::POST,
-        &list("conf"),
-        &token,
-        json!({"name": "Q", "subevent": 1}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::POST,
+            &list("conf"),
+            &token,
+            json!({"name": "Q", "subevent": 1}),
+        )
+        .await;
     assert_eq!((status, got), (400, foreign.clone()));
     // Another series' date: create one in a second series.
-    create_event(&app, &token, "bigevents", "series2", true).await;
+    app.create_event(&token, "bigevents", "series2", true).await;
     assert_eq!(
         create_subevent(&app, &token, "bigevents", "series2").await,
         json!(4)
     );
-    let (status, got) = send(
-        &app,
-        Method::POST,
-        &list("series"),
-        &token,
-        json!({"name": "Q", "subevent": 4}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::POST,
+            &list("series"),
+            &token,
+            json!({"name": "Q", "subevent": 4}),
+        )
+        .await;
     assert_eq!((status, got), (400, foreign));
     let q = created(&app, &token, "series2", json!({"name": "Q", "subevent": 4})).await;
     assert_eq!(q["subevent"], json!(4));
@@ -620,7 +595,7 @@ async fn put_requires_name_and_patch_is_partial(app: TestApp) {
             json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}),
         ),
     ] {
-        let (status, got) = send(&app, Method::PUT, &path, &token, body.clone()).await;
+        let (status, got) = app.send(Method::PUT, &path, &token, body.clone()).await;
         assert_eq!((status, got), (400, errors), "{body}");
     }
     for (body, errors) in [
@@ -633,34 +608,29 @@ async fn put_requires_name_and_patch_is_partial(app: TestApp) {
             json!({"size": ["Ensure this value is greater than or equal to 0."]}),
         ),
     ] {
-        let (status, got) = send(&app, Method::PATCH, &path, &token, body.clone()).await;
+        let (status, got) = app.send(Method::PATCH, &path, &token, body.clone()).await;
         assert_eq!((status, got), (400, errors), "{body}");
     }
     // Nothing was written by the refused requests.
     assert_eq!(app.get(&path, &token).await.json(), q);
     // PUT with the name only: the fields left out keep their values, as in pretix.
-    let (status, got) = send(
-        &app,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"name": "All shirts"}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PUT, &path, &token, json!({"name": "All shirts"}))
+        .await;
     let mut expected = q.clone();
     expected["name"] = json!("All shirts");
     assert_eq!((status, got), (200, expected.clone()));
     // PATCH {} changes nothing; PATCH changes only what it carries, id is read-only.
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({})).await;
+    let (status, got) = app.send(Method::PATCH, &path, &token, json!({})).await;
     assert_eq!((status, got), (200, expected.clone()));
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"id": 12345, "size": null}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"id": 12345, "size": null}),
+        )
+        .await;
     expected["size"] = Value::Null;
     assert_eq!((status, got), (200, expected.clone()));
     assert_eq!(app.get(&path, &token).await.json(), expected);
@@ -814,27 +784,24 @@ async fn permission_matrix(app: TestApp) {
     // Nothing was changed by the refused requests.
     assert_eq!(app.get(&detail, &token).await.json(), q);
     // The writer can do everything.
-    let (status, _) = send(&app, Method::PATCH, &detail, &writer, json!({"size": 3})).await;
+    let (status, _) = app
+        .send(Method::PATCH, &detail, &writer, json!({"size": 3}))
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        &list("conf"),
-        &writer,
-        json!({"name": "W"}),
-    )
-    .await;
+    let (status, _) = app
+        .send(Method::POST, &list("conf"), &writer, json!({"name": "W"}))
+        .await;
     assert_eq!(status, 201);
     assert_eq!(delete(&app, &writer, &detail).await.0, 204);
     // The limited team works in its own event.
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        &list("other"),
-        &elsewhere,
-        json!({"name": "E"}),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            Method::POST,
+            &list("other"),
+            &elsewhere,
+            json!({"name": "E"}),
+        )
+        .await;
     assert_eq!(status, 201);
 }
 

@@ -35,37 +35,20 @@ fn one(event: &str, id: &Value) -> String {
     format!("{EVENTS}{event}/subevents/{id}/")
 }
 
-async fn create_event(app: &TestApp, token: &str, organizer: &str, slug: &str, series: bool) {
-    let resp = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizers/{organizer}/events/"),
-            token,
-            &json!({"name": slug, "slug": slug, "date_from": "2030-01-01T10:00:00Z", "has_subevents": series}),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
-}
-
 /// Organizer `bigevents` (token returned) with the series `series` and `series2` and the
 /// single event `conf`; organizer `otherorg` with the series `foreign`.
 async fn fixture(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
     let other = app.organizer_with_token("otherorg").await;
-    create_event(app, &token, "bigevents", "series", true).await;
-    create_event(app, &token, "bigevents", "series2", true).await;
-    create_event(app, &token, "bigevents", "conf", false).await;
-    create_event(app, &other, "otherorg", "foreign", true).await;
+    app.create_event(&token, "bigevents", "series", true).await;
+    app.create_event(&token, "bigevents", "series2", true).await;
+    app.create_event(&token, "bigevents", "conf", false).await;
+    app.create_event(&other, "otherorg", "foreign", true).await;
     token
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = app.send_json(method, path, token, &body).await;
-    (resp.status, resp.json())
-}
-
 async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value {
-    let (status, json) = send(app, Method::POST, &list(event), token, body).await;
+    let (status, json) = app.send(Method::POST, &list(event), token, body).await;
     assert_eq!(status, 201, "{json}");
     json
 }
@@ -134,19 +117,19 @@ async fn create_read_update_delete(app: TestApp) {
         json!(0)
     );
 
-    let (status, got) = send(
-        &app,
-        Method::PUT,
-        &one("series", &id),
-        &token,
-        json!({
-            "name": {"en": "Day 1", "de": "Tag 1"}, "active": true,
-            "date_from": "2017-12-27T10:00:00Z", "date_to": "2017-12-27T18:00:00Z",
-            "presale_start": "2017-01-01T00:00:00Z", "presale_end": "2017-12-26T00:00:00Z",
-            "location": {"en": "Heidelberg"}
-        }),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PUT,
+            &one("series", &id),
+            &token,
+            json!({
+                "name": {"en": "Day 1", "de": "Tag 1"}, "active": true,
+                "date_from": "2017-12-27T10:00:00Z", "date_to": "2017-12-27T18:00:00Z",
+                "presale_start": "2017-01-01T00:00:00Z", "presale_end": "2017-12-26T00:00:00Z",
+                "location": {"en": "Heidelberg"}
+            }),
+        )
+        .await;
     let put = json!({
         "id": id, "name": {"en": "Day 1", "de": "Tag 1"}, "event": "series", "active": true,
         "date_from": "2017-12-27T10:00:00Z", "date_to": "2017-12-27T18:00:00Z",
@@ -156,14 +139,14 @@ async fn create_read_update_delete(app: TestApp) {
     assert_eq!((status, got.to_string()), (200, put.to_string()));
     assert_eq!(app.get(&one("series", &id), &token).await.json(), put);
 
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &one("series", &id),
-        &token,
-        json!({"active": false, "location": null}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &one("series", &id),
+            &token,
+            json!({"active": false, "location": null}),
+        )
+        .await;
     let mut patched = put.clone();
     patched["active"] = json!(false);
     patched["location"] = Value::Null;
@@ -232,7 +215,7 @@ async fn only_event_series_have_sub_events(app: TestApp) {
     let token = fixture(&app).await;
     // pretix would store a date in a single event; Presale keeps dates to series.
     for body in [day("Day", "2030-01-01T10:00:00Z"), json!({})] {
-        let (status, got) = send(&app, Method::POST, &list("conf"), &token, body).await;
+        let (status, got) = app.send(Method::POST, &list("conf"), &token, body).await;
         assert_eq!(
             (status, got),
             (400, json!({"non_field_errors": [NOT_A_SERIES]}))
@@ -334,7 +317,9 @@ async fn date_rules(app: TestApp) {
             &ends_before,
         ),
     ] {
-        let (status, got) = send(&app, Method::POST, &list("series"), &token, body.clone()).await;
+        let (status, got) = app
+            .send(Method::POST, &list("series"), &token, body.clone())
+            .await;
         assert_eq!((status, &got), (400, errors), "{body}");
     }
     // Equal values are fine.
@@ -347,24 +332,24 @@ async fn date_rules(app: TestApp) {
     )
     .await;
     let path = one("series", &s["id"]);
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"date_from": "2030-01-03T10:00:00Z", "date_to": "2030-01-02T10:00:00Z"}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"date_from": "2030-01-03T10:00:00Z", "date_to": "2030-01-02T10:00:00Z"}),
+        )
+        .await;
     assert_eq!((status, got), (400, ends_before.clone()));
     // As in pretix, only values sent together are compared: a date moved alone is stored.
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"date_from": "2030-01-03T10:00:00Z"}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"date_from": "2030-01-03T10:00:00Z"}),
+        )
+        .await;
     assert_eq!(
         (status, got["date_from"].clone(), got["date_to"].clone()),
         (
@@ -373,14 +358,14 @@ async fn date_rules(app: TestApp) {
             json!("2030-01-02T10:00:00Z")
         )
     );
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"presale_end": "2029-01-01T00:00:00Z"}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"presale_end": "2029-01-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!(
         (status, got["presale_end"].clone()),
         (200, json!("2029-01-01T00:00:00Z"))
@@ -408,45 +393,40 @@ async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
             json!({"active": ["Must be a valid boolean."], "date_from": ["This field is required."]}),
         ),
     ] {
-        let (status, got) = send(&app, Method::PUT, &path, &token, body.clone()).await;
+        let (status, got) = app.send(Method::PUT, &path, &token, body.clone()).await;
         assert_eq!((status, got), (400, errors), "{body}");
     }
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"date_from": null}),
-    )
-    .await;
+    let (status, got) = app
+        .send(Method::PATCH, &path, &token, json!({"date_from": null}))
+        .await;
     assert_eq!(
         (status, got),
         (400, json!({"date_from": ["This field may not be null."]}))
     );
     assert_eq!(app.get(&path, &token).await.json(), s);
     // PUT with the required fields: the fields left out keep their values, as in pretix.
-    let (status, got) = send(
-        &app,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"name": "Renamed", "date_from": "2030-01-02T11:00:00Z"}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PUT,
+            &path,
+            &token,
+            json!({"name": "Renamed", "date_from": "2030-01-02T11:00:00Z"}),
+        )
+        .await;
     let mut expected = s.clone();
     expected["name"] = json!({"en": "Renamed"});
     expected["date_from"] = json!("2030-01-02T11:00:00Z");
     assert_eq!((status, got), (200, expected.clone()));
-    let (status, got) = send(&app, Method::PATCH, &path, &token, json!({})).await;
+    let (status, got) = app.send(Method::PATCH, &path, &token, json!({})).await;
     assert_eq!((status, got), (200, expected.clone()));
-    let (status, got) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        &token,
-        json!({"id": 12345, "event": "series2", "date_to": null}),
-    )
-    .await;
+    let (status, got) = app
+        .send(
+            Method::PATCH,
+            &path,
+            &token,
+            json!({"id": 12345, "event": "series2", "date_to": null}),
+        )
+        .await;
     expected["date_to"] = Value::Null;
     assert_eq!((status, got), (200, expected.clone()));
     assert_eq!(app.get(&path, &token).await.json(), expected);
@@ -611,33 +591,28 @@ async fn permission_matrix(app: TestApp) {
     let resp = app.request(Method::GET, &list("series"), &[], None).await;
     assert_eq!(resp.status, 401);
     assert_eq!(app.get(&detail, &token).await.json(), s);
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        &detail,
-        &writer,
-        json!({"active": true}),
-    )
-    .await;
+    let (status, _) = app
+        .send(Method::PATCH, &detail, &writer, json!({"active": true}))
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        &list("series"),
-        &writer,
-        day("W", "2030-01-06T10:00:00Z"),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            Method::POST,
+            &list("series"),
+            &writer,
+            day("W", "2030-01-06T10:00:00Z"),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(delete(&app, &writer, &detail).await.0, 204);
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        &list("series2"),
-        &elsewhere,
-        day("E", "2030-01-06T10:00:00Z"),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            Method::POST,
+            &list("series2"),
+            &elsewhere,
+            day("E", "2030-01-06T10:00:00Z"),
+        )
+        .await;
     assert_eq!(status, 201);
 }
 
@@ -734,14 +709,14 @@ async fn deleting_a_sub_event_deletes_its_quotas(app: TestApp) {
         ("Q1b", &first["id"]),
         ("Q2", &second["id"]),
     ] {
-        let (status, got) = send(
-            &app,
-            Method::POST,
-            &quotas,
-            &token,
-            json!({"name": name, "size": 10, "subevent": subevent}),
-        )
-        .await;
+        let (status, got) = app
+            .send(
+                Method::POST,
+                &quotas,
+                &token,
+                json!({"name": name, "size": 10, "subevent": subevent}),
+            )
+            .await;
         assert_eq!(status, 201, "{got}");
     }
     assert_eq!(app.get(&quotas, &token).await.json()["count"], json!(3));
