@@ -1,8 +1,9 @@
 //! What every collection-and-member resource shares, checked once over a table of all of them:
 //! 405 with `Allow` (after the access checks), 404 for unknown and malformed ids, the
-//! trailing-slash redirect, pagination errors, HEAD, and the permission matrix (a token
-//! without the write permission, a token of another organizer). What is particular to a
-//! resource is tested in its own module.
+//! trailing-slash redirect, pagination errors, HEAD, and the permission matrix (readers, the
+//! write permission alone, teams limited to some events, other organizers, unknown parents,
+//! missing and invalid tokens, permission before method, id and body). What is particular to
+//! a resource is tested in its own module.
 
 use actix_web::http::Method;
 use presale::admin::EventSelection;
@@ -14,8 +15,9 @@ const ORG: &str = "/api/v1/organizers/bigevents";
 const MEMBER_WITH_DELETE: &str = "GET, PUT, PATCH, DELETE, HEAD";
 const NOT_FOUND: &str = r#"{"detail":"Not found."}"#;
 
-/// One resource: its collection below `/api/v1/organizers/bigevents/` (`{item}` stands for
-/// a product of the event `conf`), the detail of its 404, and its permissions.
+/// One resource: its collection below `/api/v1/organizers/bigevents/` (`{event}`, `{series}`
+/// and `{item}` stand for an event, a series and a product of one [`Side`]), the detail of its
+/// 404, and its permissions.
 struct Row {
     collection: &'static str,
     not_found: &'static str,
@@ -25,7 +27,7 @@ struct Row {
     /// The permission reading needs (`None`: access to the parent is enough).
     read: Option<Permission>,
     write: Permission,
-    /// A body that creates a member.
+    /// A body that creates a member; `{n}` is replaced by a number of its own each time.
     create: &'static str,
     /// The field of a member that is its id in the path.
     id_field: &'static str,
@@ -33,7 +35,7 @@ struct Row {
 
 const ROWS: &[Row] = &[
     Row {
-        collection: "events/conf/quotas/",
+        collection: "events/{event}/quotas/",
         not_found: "No Quota matches the given query.",
         malformed_id: "abc",
         member_allow: MEMBER_WITH_DELETE,
@@ -43,7 +45,7 @@ const ROWS: &[Row] = &[
         id_field: "id",
     },
     Row {
-        collection: "events/series/subevents/",
+        collection: "events/{series}/subevents/",
         not_found: "No SubEvent matches the given query.",
         malformed_id: "abc",
         member_allow: MEMBER_WITH_DELETE,
@@ -53,7 +55,7 @@ const ROWS: &[Row] = &[
         id_field: "id",
     },
     Row {
-        collection: "events/conf/digitalcontents/",
+        collection: "events/{event}/digitalcontents/",
         not_found: "No DigitalContent matches the given query.",
         malformed_id: "abc",
         member_allow: MEMBER_WITH_DELETE,
@@ -63,17 +65,17 @@ const ROWS: &[Row] = &[
         id_field: "id",
     },
     Row {
-        collection: "events/conf/imported_secrets/",
+        collection: "events/{event}/imported_secrets/",
         not_found: "No ImportedSecret matches the given query.",
         malformed_id: "abc",
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeItems,
-        create: r#"{"secret": "abcdefgh"}"#,
+        create: r#"{"secret": "abcdefgh{n}"}"#,
         id_field: "id",
     },
     Row {
-        collection: "events/conf/items/",
+        collection: "events/{event}/items/",
         not_found: "No Item matches the given query.",
         malformed_id: "abc",
         member_allow: MEMBER_WITH_DELETE,
@@ -83,7 +85,7 @@ const ROWS: &[Row] = &[
         id_field: "id",
     },
     Row {
-        collection: "events/conf/items/{item}/variations/",
+        collection: "events/{event}/items/{item}/variations/",
         not_found: "No ItemVariation matches the given query.",
         malformed_id: "abc",
         member_allow: MEMBER_WITH_DELETE,
@@ -99,7 +101,7 @@ const ROWS: &[Row] = &[
         member_allow: MEMBER_WITH_DELETE,
         read: Some(Permission::ChangeOrganizerSettings),
         write: Permission::ChangeOrganizerSettings,
-        create: r#"{"name": "Color", "allowed_values": null}"#,
+        create: r#"{"name": "Color{n}", "allowed_values": null}"#,
         id_field: "id",
     },
     Row {
@@ -110,7 +112,7 @@ const ROWS: &[Row] = &[
         member_allow: MEMBER_WITH_DELETE,
         read: Some(Permission::ChangeOrganizerSettings),
         write: Permission::ChangeOrganizerSettings,
-        create: r#"{"identifier": "api.x", "label": "X"}"#,
+        create: r#"{"identifier": "api.x{n}", "label": "X"}"#,
         id_field: "identifier",
     },
     Row {
@@ -120,7 +122,7 @@ const ROWS: &[Row] = &[
         member_allow: MEMBER_WITH_DELETE,
         read: Some(Permission::ChangeTeams),
         write: Permission::ChangeTeams,
-        create: r#"{"name": "Crew", "limit_events": [], "all_events": true}"#,
+        create: r#"{"name": "Crew{n}", "limit_events": [], "all_events": true}"#,
         id_field: "id",
     },
     Row {
@@ -136,49 +138,97 @@ const ROWS: &[Row] = &[
     },
 ];
 
-/// The organizer `bigevents` (its all-permissions token is returned) with the events `conf`
-/// and `series` (a series) and a product of `conf`; the organizer `otherorg`.
+/// An event, a series and a product (with one variation) of `bigevents`.
+struct Side {
+    event: &'static str,
+    series: &'static str,
+    item: String,
+}
+
+/// The organizer `bigevents` (with its all-permissions token) with two sides: `conf`,
+/// `series` and a product of `conf` (where the tests work), and `other`, `series2` and a
+/// product of `other` (for teams limited to those); the organizer `otherorg`.
 struct Fixture {
     token: String,
-    item: String,
+    main: Side,
+    other: Side,
+    created: std::cell::Cell<u32>,
 }
 
 impl Fixture {
     async fn new(app: &TestApp) -> Fixture {
         let token = app.organizer_with_token("bigevents").await;
         app.organizer_with_token("otherorg").await;
-        app.create_event(&token, "bigevents", "conf", false).await;
-        app.create_event(&token, "bigevents", "series", true).await;
-        let item = app
-            .create(
-                &format!("{ORG}/events/conf/items/"),
-                &token,
-                json!({"name": "Ticket", "default_price": "10.00", "variations": [{"value": "S"}]}),
-            )
-            .await;
+        let mut sides = Vec::new();
+        for (event, series) in [("conf", "series"), ("other", "series2")] {
+            app.create_event(&token, "bigevents", event, false).await;
+            app.create_event(&token, "bigevents", series, true).await;
+            let item = app
+                .create(
+                    &format!("{ORG}/events/{event}/items/"),
+                    &token,
+                    json!({"name": "Ticket", "default_price": "10.00", "variations": [{"value": "S"}]}),
+                )
+                .await;
+            sides.push(Side {
+                event,
+                series,
+                item: item["id"].to_string(),
+            });
+        }
+        let other = sides.pop().unwrap();
+        let main = sides.pop().unwrap();
         Fixture {
             token,
-            item: item["id"].to_string(),
+            main,
+            other,
+            created: std::cell::Cell::new(0),
         }
     }
 
+    fn collection_of(&self, row: &Row, side: &Side) -> String {
+        let path = row
+            .collection
+            .replace("{event}", side.event)
+            .replace("{series}", side.series)
+            .replace("{item}", &side.item);
+        format!("{ORG}/{path}")
+    }
+
     fn collection(&self, row: &Row) -> String {
-        format!("{ORG}/{}", row.collection.replace("{item}", &self.item))
+        self.collection_of(row, &self.main)
     }
 
     fn member(&self, row: &Row, id: &str) -> String {
         format!("{}{id}/", self.collection(row))
     }
 
-    /// Creates a member of the row's resource with `token` and returns its path.
-    async fn created(&self, app: &TestApp, row: &Row, token: &str) -> String {
-        let body = serde_json::from_str(row.create).unwrap();
-        let created = app.create(&self.collection(row), token, body).await;
+    /// Creates a member of the row's resource on `side` with `token` and returns its path.
+    async fn created_on(&self, app: &TestApp, row: &Row, side: &Side, token: &str) -> String {
+        self.created.set(self.created.get() + 1);
+        let body = row.create.replace("{n}", &self.created.get().to_string());
+        let body = serde_json::from_str(&body).unwrap();
+        let collection = self.collection_of(row, side);
+        let created = app.create(&collection, token, body).await;
         let id = match &created[row.id_field] {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        self.member(row, &id)
+        format!("{collection}{id}/")
+    }
+
+    async fn created(&self, app: &TestApp, row: &Row, token: &str) -> String {
+        self.created_on(app, row, &self.main, token).await
+    }
+}
+
+impl Row {
+    fn below_an_event(&self) -> bool {
+        self.collection.starts_with("events/")
+    }
+
+    fn deletable(&self) -> bool {
+        self.member_allow.contains("DELETE")
     }
 }
 
@@ -354,53 +404,174 @@ async fn pages_past_the_end_are_404_and_head_has_no_body(app: TestApp) {
     }
 }
 
+/// A token with `permissions` for `events` of `bigevents`, from a team of its own.
+async fn token_of(
+    app: &TestApp,
+    team: &str,
+    permissions: PermissionSet,
+    events: EventSelection,
+) -> String {
+    app.team("bigevents", team, permissions, events).await;
+    app.token("bigevents", team).await
+}
+
 async fn permission_matrix(app: TestApp) {
     let f = Fixture::new(&app).await;
     let foreign = app.token("otherorg", "Admins").await;
+    let nothing = token_of(&app, "Nothing", PermissionSet::none(), EventSelection::All).await;
+    let nothing_here = token_of(
+        &app,
+        "Nothing here",
+        PermissionSet::none(),
+        EventSelection::Slugs(vec!["conf".into(), "series".into()]),
+    )
+    .await;
+    let elsewhere = token_of(
+        &app,
+        "Elsewhere",
+        PermissionSet::all(),
+        EventSelection::Slugs(vec!["other".into(), "series2".into()]),
+    )
+    .await;
     for (i, row) in ROWS.iter().enumerate() {
-        // Every permission but the one writing needs.
-        let team = format!("Limited {i}");
+        let collection = f.collection(row);
+        // The write permission alone writes, also in a team limited to the events it writes in.
+        let only: PermissionSet = [row.write].into_iter().collect();
+        let writer = token_of(&app, &format!("Writer {i}"), only, EventSelection::All).await;
+        let limited_writer = token_of(
+            &app,
+            &format!("Limited writer {i}"),
+            only,
+            EventSelection::Slugs(vec!["conf".into(), "series".into()]),
+        )
+        .await;
+        let member = f.created(&app, row, &writer).await;
+        f.created(&app, row, &limited_writer).await;
+        let shown = app.get(&member, &f.token).await.json();
+        let body: serde_json::Value = serde_json::from_str(row.create).unwrap();
+        let writes = |member: &str| {
+            let mut writes = vec![
+                (Method::POST, collection.clone(), body.clone()),
+                (Method::PUT, member.to_owned(), body.clone()),
+                (Method::PATCH, member.to_owned(), json!({})),
+            ];
+            if row.deletable() {
+                writes.push((Method::DELETE, member.to_owned(), json!({})));
+            }
+            writes
+        };
+        // Every permission but the one writing needs, and no permission at all (everywhere,
+        // or in these events only): reading where reading needs no permission, else nothing.
         let all_but: PermissionSet = Permission::ALL
             .into_iter()
             .filter(|p| *p != row.write)
             .collect();
-        app.team("bigevents", &team, all_but, EventSelection::All)
-            .await;
-        let limited = app.token("bigevents", &team).await;
-        let collection = f.collection(row);
-        let member = f.member(row, "999999");
-        let mut writes = vec![
-            (Method::POST, collection.clone(), json!({"name": "x"})),
-            (Method::PUT, member.clone(), json!({"name": "x"})),
-            (Method::PATCH, member.clone(), json!({"name": "x"})),
-        ];
-        if row.member_allow.contains("DELETE") {
-            writes.push((Method::DELETE, member, json!({})));
-        }
-        app.assert_denied(&limited, &writes).await;
-        let read = app.get(&collection, &limited).await;
-        if row.read == Some(row.write) {
+        let almost = token_of(&app, &format!("Almost {i}"), all_but, EventSelection::All).await;
+        for reader in [&almost, &nothing, &nothing_here] {
+            let reads = [
+                app.get(&collection, reader).await,
+                app.get(&member, reader).await,
+            ];
+            if row.read.is_none() {
+                assert_eq!(reads[0].status, 200, "{collection}");
+                assert_eq!(
+                    (reads[1].status, reads[1].json()),
+                    (200, shown.clone()),
+                    "{member}"
+                );
+            } else {
+                for resp in reads {
+                    assert_eq!(
+                        (resp.status, resp.text()),
+                        (403, DENIED.to_owned()),
+                        "{member}"
+                    );
+                }
+            }
+            app.assert_denied(reader, &writes(&member)).await;
+            // Permission comes before the method, the body and the id.
+            let mut refused = writes(&f.member(row, "999999"));
+            refused.push((Method::POST, collection.clone(), json!([])));
+            refused.push((Method::POST, member.clone(), json!({})));
+            refused.push((Method::PATCH, collection.clone(), json!({})));
+            refused.push((Method::PATCH, f.member(row, row.malformed_id), json!({})));
+            app.assert_denied(reader, &refused).await;
+            let auth = format!("Token {reader}");
+            let resp = app
+                .request(
+                    Method::POST,
+                    &collection,
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/json"),
+                    ],
+                    Some(b"{bad"),
+                )
+                .await;
             assert_eq!(
-                (read.status, read.text()),
+                (resp.status, resp.text()),
                 (403, DENIED.to_owned()),
                 "{collection}"
             );
-        } else {
-            assert_eq!(read.status, 200, "{collection}: {}", read.text());
         }
-        // The write permission alone (with access to every event) writes.
-        let team = format!("Writer {i}");
-        let only: PermissionSet = [row.write].into_iter().collect();
-        app.team("bigevents", &team, only, EventSelection::All)
-            .await;
-        let writer = app.token("bigevents", &team).await;
-        f.created(&app, row, &writer).await;
-        // Another organizer's token sees nothing of this one.
-        let resp = app.get(&collection, &foreign).await;
+        // Another organizer's token sees nothing of this one; nor does a team limited to
+        // other events see anything below these (a permission of the organizer is enough
+        // for the organizer's own resources, whatever the team's events).
+        let mut outsiders = vec![&foreign];
+        if row.below_an_event() {
+            outsiders.push(&elsewhere);
+        }
+        for outsider in outsiders {
+            let mut all = writes(&member);
+            all.push((Method::GET, collection.clone(), json!({})));
+            all.push((Method::GET, member.clone(), json!({})));
+            app.assert_denied(outsider, &all).await;
+        }
+        if row.below_an_event() {
+            f.created_on(&app, row, &f.other, &elsewhere).await;
+            let unknown = collection
+                .replace("/events/conf/", "/events/nope/")
+                .replace("/events/series/", "/events/nope/");
+            let resp = app.get(&unknown, &f.token).await;
+            assert_eq!(
+                (resp.status, resp.text()),
+                (403, DENIED.to_owned()),
+                "{unknown}"
+            );
+        } else {
+            let resp = app.get(&member, &elsewhere).await;
+            assert_eq!((resp.status, resp.json()), (200, shown.clone()), "{member}");
+        }
+        let unknown = collection.replace("/organizers/bigevents/", "/organizers/nope/");
+        let resp = app.get(&unknown, &f.token).await;
         assert_eq!(
             (resp.status, resp.text()),
             (403, DENIED.to_owned()),
+            "{unknown}"
+        );
+        // No token, or one that does not exist.
+        let resp = app.request(Method::GET, &collection, &[], None).await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (
+                401,
+                r#"{"detail":"Authentication credentials were not provided."}"#.to_owned()
+            ),
             "{collection}"
         );
+        let resp = app.get(&collection, "nosuchtoken").await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (401, r#"{"detail":"Invalid token."}"#.to_owned()),
+            "{collection}"
+        );
+        // Nothing was changed by the refused requests; the writer changes and deletes.
+        assert_eq!(app.get(&member, &f.token).await.json(), shown, "{member}");
+        let (status, _) = app.send(Method::PATCH, &member, &writer, json!({})).await;
+        assert_eq!(status, 200, "PATCH {member}");
+        if row.deletable() {
+            let (status, _) = app.send(Method::DELETE, &member, &writer, json!({})).await;
+            assert_eq!(status, 204, "DELETE {member}");
+        }
     }
 }

@@ -2,9 +2,7 @@
 //! 404s, the permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale::admin::EventSelection;
-use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp, DENIED};
+use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -16,7 +14,6 @@ both_backends!(
     duplicate_names_are_refused,
     put_requires_fields_and_patch_is_partial,
     unknown_ids_are_404,
-    permission_matrix,
     list_is_paginated_in_id_order,
 );
 
@@ -573,116 +570,6 @@ async fn unknown_ids_are_404(app: TestApp) {
         )
         .await;
     assert_eq!(resp.status, 200);
-}
-
-async fn permission_matrix(app: TestApp) {
-    let token = app.organizer_with_token("bigevents").await;
-    let other = app.organizer_with_token("other").await;
-    let p = created(
-        &app,
-        &token,
-        json!({"name": "Color", "allowed_values": null}),
-    )
-    .await;
-    let everything_else: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| *p != Permission::ChangeOrganizerSettings)
-        .collect();
-    app.team("bigevents", "Almost", everything_else, EventSelection::All)
-        .await;
-    let almost = app.token("bigevents", "Almost").await;
-    let only: PermissionSet = [Permission::ChangeOrganizerSettings].into_iter().collect();
-    app.team("bigevents", "Settings", only, EventSelection::Slugs(vec![]))
-        .await;
-    let settings_only = app.token("bigevents", "Settings").await;
-
-    let body = json!({"name": "New", "allowed_values": null});
-    let own = detail(&p["id"]);
-    let foreign_list = "/api/v1/organizers/other/meta_properties/";
-    let foreign = format!("{foreign_list}{}/", p["id"]);
-    let unknown = "/api/v1/organizers/nope/meta_properties/";
-    let cases: [(&str, &str, &str); 6] = [
-        // (token, list path, detail path)
-        (&almost, LIST, &own),
-        (&token, foreign_list, &foreign),
-        (
-            &token,
-            unknown,
-            "/api/v1/organizers/nope/meta_properties/1/",
-        ),
-        (&other, LIST, &own),
-        (
-            &almost,
-            LIST,
-            "/api/v1/organizers/bigevents/meta_properties/abc/",
-        ),
-        (
-            &almost,
-            LIST,
-            "/api/v1/organizers/bigevents/meta_properties/999999/",
-        ),
-    ];
-    for (who, list, one) in cases {
-        let auth = format!("Token {who}");
-        let h = [("Authorization", auth.as_str())];
-        let mut responses = vec![
-            app.get(list, who).await,
-            app.send_json(Method::POST, list, who, &body).await,
-            app.get(one, who).await,
-            app.send_json(Method::PUT, one, who, &body).await,
-            app.send_json(Method::PATCH, one, who, &body).await,
-            app.request(Method::DELETE, one, &h, None).await,
-        ];
-        // A wrong method or a malformed body is still a 403 first.
-        responses.push(app.request(Method::DELETE, list, &h, None).await);
-        responses.push(
-            app.request(
-                Method::POST,
-                list,
-                &[
-                    ("Authorization", &auth),
-                    ("Content-Type", "application/json"),
-                ],
-                Some(b"{bad"),
-            )
-            .await,
-        );
-        for resp in responses {
-            assert_eq!(
-                (resp.status, resp.text()),
-                (403, DENIED.to_owned()),
-                "{list} {one}"
-            );
-        }
-    }
-    // Without a token: 401.
-    let resp = app.request(Method::GET, LIST, &[], None).await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (
-            401,
-            r#"{"detail":"Authentication credentials were not provided."}"#.to_owned()
-        )
-    );
-    // The permission alone suffices, whatever the team's events.
-    let resp = app.get(&own, &settings_only).await;
-    assert_eq!((resp.status, resp.json()), (200, p.clone()));
-    let resp = app
-        .send_json(
-            Method::PATCH,
-            &own,
-            &settings_only,
-            &json!({"default": "x"}),
-        )
-        .await;
-    assert_eq!(resp.status, 200);
-    // Nothing was changed by the refused requests.
-    assert_eq!(count(&app, &token).await, json!(1));
-    assert_eq!(app.get(&own, &token).await.json()["name"], json!("Color"));
-    assert_eq!(
-        app.get(foreign_list, &other).await.json()["count"],
-        json!(0)
-    );
 }
 
 async fn list_is_paginated_in_id_order(app: TestApp) {

@@ -3,9 +3,7 @@
 //! permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale::admin::EventSelection;
-use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp, DENIED};
+use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -17,7 +15,6 @@ both_backends!(
     put_requires_fields_and_patch_is_partial,
     web_cannot_be_deleted,
     unknown_identifiers_are_404,
-    permission_matrix,
     list_is_paginated_by_position_then_identifier,
 );
 
@@ -474,100 +471,6 @@ async fn unknown_identifiers_are_404(app: TestApp) {
         .get("/api/v1/organizers/other/saleschannels/api.theirs/", &other)
         .await;
     assert_eq!(resp.json()["label"], json!({"en": "Theirs"}));
-}
-
-async fn permission_matrix(app: TestApp) {
-    let token = app.organizer_with_token("bigevents").await;
-    let other = app.organizer_with_token("other").await;
-    let everything_else: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| *p != Permission::ChangeOrganizerSettings)
-        .collect();
-    app.team("bigevents", "Almost", everything_else, EventSelection::All)
-        .await;
-    let almost = app.token("bigevents", "Almost").await;
-    let only: PermissionSet = [Permission::ChangeOrganizerSettings].into_iter().collect();
-    app.team("bigevents", "Settings", only, EventSelection::Slugs(vec![]))
-        .await;
-    let settings_only = app.token("bigevents", "Settings").await;
-
-    let body = json!({"identifier": "api.new", "label": "New"});
-    let foreign_list = "/api/v1/organizers/other/saleschannels/";
-    let foreign = "/api/v1/organizers/other/saleschannels/web/";
-    let unknown = "/api/v1/organizers/nope/saleschannels/";
-    let own = detail("web");
-    let cases: [(&str, &str, &str); 5] = [
-        (&almost, LIST, &own),
-        (&token, foreign_list, foreign),
-        (
-            &token,
-            unknown,
-            "/api/v1/organizers/nope/saleschannels/web/",
-        ),
-        (&other, LIST, &own),
-        (
-            &almost,
-            LIST,
-            "/api/v1/organizers/bigevents/saleschannels/nope/",
-        ),
-    ];
-    for (who, list, one) in cases {
-        let auth = format!("Token {who}");
-        let h = [("Authorization", auth.as_str())];
-        let responses = vec![
-            app.get(list, who).await,
-            app.send_json(Method::POST, list, who, &body).await,
-            app.get(one, who).await,
-            app.send_json(Method::PUT, one, who, &body).await,
-            app.send_json(Method::PATCH, one, who, &body).await,
-            app.request(Method::DELETE, one, &h, None).await,
-            // A wrong method or a malformed body is still a 403 first.
-            app.request(Method::PATCH, list, &h, None).await,
-            app.request(
-                Method::POST,
-                list,
-                &[
-                    ("Authorization", &auth),
-                    ("Content-Type", "application/json"),
-                ],
-                Some(b"{bad"),
-            )
-            .await,
-        ];
-        for resp in responses {
-            assert_eq!(
-                (resp.status, resp.text()),
-                (403, DENIED.to_owned()),
-                "{list} {one}"
-            );
-        }
-    }
-    let resp = app.request(Method::GET, LIST, &[], None).await;
-    assert_eq!(resp.status, 401);
-    let resp = app.get(LIST, "not-a-token").await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (401, r#"{"detail":"Invalid token."}"#.to_owned())
-    );
-
-    // The permission alone suffices, whatever the team's events.
-    let resp = app.get(&own, &settings_only).await;
-    assert_eq!((resp.status, resp.json()), (200, web()));
-    let (status, _) = post(
-        &app,
-        &settings_only,
-        json!({"identifier": "api.mine", "label": "Mine"}),
-    )
-    .await;
-    assert_eq!(status, 201);
-    // Nothing was changed by the refused requests.
-    assert_eq!(identifiers(&app, &token).await, ["api.mine", "web"]);
-    assert_eq!(app.get(&own, &token).await.json(), web());
-    assert_eq!(app.get(foreign, &other).await.json(), web());
-    assert_eq!(
-        app.get(foreign_list, &other).await.json()["count"],
-        json!(1)
-    );
 }
 
 async fn list_is_paginated_by_position_then_identifier(app: TestApp) {

@@ -5,9 +5,7 @@
 //! given, so PostgreSQL's sequences stay right).
 
 use actix_web::http::Method;
-use presale::admin::EventSelection;
-use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp, DENIED};
+use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -20,7 +18,6 @@ both_backends!(
     put_resets_and_patch_is_partial,
     subevents_of_a_series,
     unknown_ids_are_404,
-    permission_matrix,
     list_order_filter_and_pages,
     list_page_costs_fixed_queries,
     clone_copies_contents_with_new_products,
@@ -707,143 +704,6 @@ async fn unknown_ids_are_404(app: TestApp) {
     );
     // The content is untouched.
     assert_eq!(app.get(&one("sampleconf", id), &token).await.json(), c);
-}
-
-async fn permission_matrix(app: TestApp) {
-    let token = fixture(&app).await;
-    let c = created(&app, &token, "sampleconf", documented()).await;
-    let mut readers = Vec::new();
-    // No permission at all, and every permission but can_change_items: reading only.
-    app.team(
-        "bigevents",
-        "Readers",
-        PermissionSet::none(),
-        EventSelection::All,
-    )
-    .await;
-    readers.push(app.token("bigevents", "Readers").await);
-    let all_but_items: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| *p != Permission::ChangeItems)
-        .collect();
-    app.team("bigevents", "Settings", all_but_items, EventSelection::All)
-        .await;
-    readers.push(app.token("bigevents", "Settings").await);
-    // A team limited to this event with only read access reads it too.
-    app.team(
-        "bigevents",
-        "LimitedReader",
-        PermissionSet::none(),
-        EventSelection::Slugs(vec!["sampleconf".into()]),
-    )
-    .await;
-    readers.push(app.token("bigevents", "LimitedReader").await);
-    // can_change_items alone writes, also when limited to this event.
-    let items_only: PermissionSet = [Permission::ChangeItems].into_iter().collect();
-    app.team(
-        "bigevents",
-        "Catalog",
-        items_only,
-        EventSelection::Slugs(vec!["sampleconf".into()]),
-    )
-    .await;
-    let writer = app.token("bigevents", "Catalog").await;
-    // A team limited to other events, and another organizer's token: nothing.
-    app.team(
-        "bigevents",
-        "Elsewhere",
-        PermissionSet::all(),
-        EventSelection::Slugs(vec!["other".into()]),
-    )
-    .await;
-    let elsewhere = app.token("bigevents", "Elsewhere").await;
-    let foreign = app.token("otherorg", "Admins").await;
-
-    let detail = one("sampleconf", &c["id"]);
-    let writes = [
-        (Method::POST, list("sampleconf"), minimal("New")),
-        (Method::PUT, detail.clone(), minimal("Renamed")),
-        (Method::PATCH, detail.clone(), json!({"position": 2})),
-        (Method::DELETE, detail.clone(), json!({})),
-    ];
-    for reader in &readers {
-        assert_eq!(
-            app.get(&list("sampleconf"), reader).await.json()["count"],
-            json!(1)
-        );
-        let resp = app.get(&detail, reader).await;
-        assert_eq!((resp.status, resp.json()), (200, c.clone()));
-        app.assert_denied(reader, &writes).await;
-        // Permission is checked before the body and before the method.
-        let resp = app
-            .send_json(Method::POST, &list("sampleconf"), reader, &json!([]))
-            .await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-        let resp = app
-            .send_json(Method::POST, &detail, reader, &json!({}))
-            .await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    }
-    for outsider in [&elsewhere, &foreign] {
-        for (method, path, body) in writes.iter().cloned().chain([
-            (Method::GET, list("sampleconf"), json!({})),
-            (Method::GET, detail.clone(), json!({})),
-        ]) {
-            let resp = app.send_json(method.clone(), &path, outsider, &body).await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (403, DENIED.to_owned()),
-                "{method} {path}"
-            );
-        }
-    }
-    // The foreign organizer's own event of that slug does not exist: still 403.
-    let resp = app
-        .get(
-            "/api/v1/organizers/otherorg/events/sampleconf/digitalcontents/",
-            &foreign,
-        )
-        .await;
-    assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    // An unknown event is refused like a foreign one; no token is a 401.
-    let resp = app.get(&list("nope"), &token).await;
-    assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    let resp = app
-        .request(Method::GET, &list("sampleconf"), &[], None)
-        .await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (
-            401,
-            r#"{"detail":"Authentication credentials were not provided."}"#.to_owned()
-        )
-    );
-    let resp = app.get(&list("sampleconf"), "nope").await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (401, r#"{"detail":"Invalid token."}"#.to_owned())
-    );
-    // Nothing was written so far; the writer may do everything.
-    assert_eq!(app.get(&detail, &token).await.json(), c);
-    let new = created(&app, &writer, "sampleconf", minimal("New")).await;
-    let (status, _) = app
-        .send(Method::PUT, &detail, &writer, minimal("Renamed"))
-        .await;
-    assert_eq!(status, 200);
-    let (status, got) = app
-        .send(Method::PATCH, &detail, &writer, json!({"position": 2}))
-        .await;
-    assert_eq!((status, got["position"].clone()), (200, json!(2)));
-    assert_eq!(delete(&app, &writer, &detail).await, (204, String::new()));
-    assert_eq!(
-        delete(&app, &writer, &one("sampleconf", &new["id"])).await,
-        (204, String::new())
-    );
-    // ... but not in other events.
-    let resp = app
-        .send_json(Method::POST, &list("other"), &writer, &minimal("X"))
-        .await;
-    assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
 }
 
 async fn list_order_filter_and_pages(app: TestApp) {

@@ -3,9 +3,7 @@
 //! ordering, pagination, 404s, the permission matrix and quota clean-up, on both backends.
 
 use actix_web::http::Method;
-use presale::admin::EventSelection;
-use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, Response, TestApp, DENIED};
+use presale_tests::{both_backends, Response, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -24,7 +22,6 @@ both_backends!(
     variation_rules,
     variation_errors,
     unknown_variations_are_404,
-    permission_matrix,
     deleting_takes_items_and_variations_out_of_quotas,
 );
 
@@ -1125,163 +1122,6 @@ async fn unknown_variations_are_404(app: TestApp) {
         .await
         .json(),
         theirs
-    );
-}
-
-async fn permission_matrix(app: TestApp) {
-    let token = setup(&app).await;
-    app.create_event(&token, "bigevents", "second", false).await;
-    let shirt = with_variations(&app, &token, "Shirt", &["S", "M"]).await;
-    let other = app.organizer_with_token("other").await;
-
-    let everything_else: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| *p != Permission::ChangeItems)
-        .collect();
-    app.team("bigevents", "Almost", everything_else, EventSelection::All)
-        .await;
-    let almost = app.token("bigevents", "Almost").await;
-    app.team(
-        "bigevents",
-        "Second",
-        PermissionSet::all(),
-        EventSelection::Slugs(vec!["second".into()]),
-    )
-    .await;
-    let elsewhere = app.token("bigevents", "Second").await;
-    let only: PermissionSet = [Permission::ChangeItems].into_iter().collect();
-    app.team(
-        "bigevents",
-        "Items",
-        only,
-        EventSelection::Slugs(vec!["conf".into()]),
-    )
-    .await;
-    let items_only = app.token("bigevents", "Items").await;
-
-    let item = shirt["id"].clone();
-    let variation = shirt["variations"][0]["id"].clone();
-    let item_body = json!({"name": "New", "default_price": "1"});
-    let variation_body = json!({"value": "L"});
-    let reads = [
-        ITEMS.to_owned(),
-        item_path(&item),
-        variations_path(&item),
-        variation_path(&item, &variation),
-    ];
-    let writes = |who: &str| {
-        let who = who.to_owned();
-        let item = item.clone();
-        let variation = variation.clone();
-        let item_body = item_body.clone();
-        let variation_body = variation_body.clone();
-        let app = &app;
-        async move {
-            let auth = format!("Token {who}");
-            let json_headers = [
-                ("Authorization", auth.as_str()),
-                ("Content-Type", "application/json"),
-            ];
-            vec![
-                post(app, &who, ITEMS, &item_body).await,
-                app.send_json(Method::PUT, &item_path(&item), &who, &item_body)
-                    .await,
-                app.send_json(Method::PATCH, &item_path(&item), &who, &item_body)
-                    .await,
-                delete(app, &who, &item_path(&item)).await,
-                post(app, &who, &variations_path(&item), &variation_body).await,
-                app.send_json(
-                    Method::PUT,
-                    &variation_path(&item, &variation),
-                    &who,
-                    &variation_body,
-                )
-                .await,
-                app.send_json(
-                    Method::PATCH,
-                    &variation_path(&item, &variation),
-                    &who,
-                    &variation_body,
-                )
-                .await,
-                delete(app, &who, &variation_path(&item, &variation)).await,
-                // A wrong method or a malformed body is still a 403 first.
-                delete(app, &who, ITEMS).await,
-                app.request(Method::POST, ITEMS, &json_headers, Some(b"{bad"))
-                    .await,
-                app.request(
-                    Method::PATCH,
-                    &item_path(&json!(999_999)),
-                    &json_headers,
-                    Some(b"{}"),
-                )
-                .await,
-            ]
-        }
-    };
-
-    // Without can_change_items: reads are fine, every write is refused.
-    for path in &reads {
-        let resp = app.get(path, &almost).await;
-        assert_eq!(resp.status, 200, "{path}");
-    }
-    for resp in writes(&almost).await {
-        assert_eq!(exactly(&resp), (403, DENIED.to_owned()));
-    }
-    // A foreign organizer's token, and a token limited to other events: nothing at all.
-    for who in [&other, &elsewhere] {
-        for path in &reads {
-            let resp = app.get(path, who).await;
-            assert_eq!(exactly(&resp), (403, DENIED.to_owned()), "{path}");
-        }
-        for resp in writes(who).await {
-            assert_eq!(exactly(&resp), (403, DENIED.to_owned()));
-        }
-    }
-    // An unknown event is refused like a foreign one; no token is a 401.
-    let resp = app
-        .get("/api/v1/organizers/bigevents/events/nope/items/", &token)
-        .await;
-    assert_eq!(exactly(&resp), (403, DENIED.to_owned()));
-    let resp = app.request(Method::GET, ITEMS, &[], None).await;
-    assert_eq!(resp.status, 401);
-    // Nothing was changed by the refused requests.
-    assert_eq!(app.get(&item_path(&item), &token).await.json(), shirt);
-    assert_eq!(count(&app, &token, ITEMS).await, json!(1));
-
-    // The permission alone suffices, on the team's event.
-    assert_eq!(app.get(ITEMS, &items_only).await.status, 200);
-    let resp = app
-        .send_json(
-            Method::PATCH,
-            &item_path(&item),
-            &items_only,
-            &json!({"position": 9}),
-        )
-        .await;
-    assert_eq!(
-        (resp.status, resp.json()["position"].clone()),
-        (200, json!(9))
-    );
-    let resp = post(&app, &items_only, &variations_path(&item), &variation_body).await;
-    assert_eq!(resp.status, 201);
-    assert_eq!(
-        delete(&app, &items_only, &variation_path(&item, &variation))
-            .await
-            .status,
-        204
-    );
-    assert_eq!(post(&app, &items_only, ITEMS, &item_body).await.status, 201);
-    let resp = app
-        .get(
-            "/api/v1/organizers/bigevents/events/second/items/",
-            &items_only,
-        )
-        .await;
-    assert_eq!(exactly(&resp), (403, DENIED.to_owned()));
-    assert_eq!(
-        delete(&app, &items_only, &item_path(&item)).await.status,
-        204
     );
 }
 

@@ -4,9 +4,7 @@
 //! tests do not depend on the items API.
 
 use actix_web::http::Method;
-use presale::admin::EventSelection;
-use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp, DENIED};
+use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -19,7 +17,6 @@ both_backends!(
     subevent_rules,
     put_requires_name_and_patch_is_partial,
     unknown_ids_are_404,
-    permission_matrix,
     list_is_paginated_and_ordered,
     list_page_costs_fixed_queries,
     deleting_products_takes_them_out_of_quotas,
@@ -694,115 +691,6 @@ async fn unknown_ids_are_404(app: TestApp) {
     }
     // The other event's quota is untouched.
     assert_eq!(app.get(&one("other", &theirs), &token).await.status, 200);
-}
-
-async fn permission_matrix(app: TestApp) {
-    let token = fixture(&app).await;
-    let q = created(&app, &token, "conf", json!({"name": "Q", "items": [1]})).await;
-    let mut readers = Vec::new();
-    // No permission at all, and every permission but can_change_items: reading only.
-    app.team(
-        "bigevents",
-        "Readers",
-        PermissionSet::none(),
-        EventSelection::All,
-    )
-    .await;
-    readers.push(app.token("bigevents", "Readers").await);
-    let all_but_items: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| *p != Permission::ChangeItems)
-        .collect();
-    app.team("bigevents", "Settings", all_but_items, EventSelection::All)
-        .await;
-    readers.push(app.token("bigevents", "Settings").await);
-    // can_change_items alone writes.
-    let items_only: PermissionSet = [Permission::ChangeItems].into_iter().collect();
-    app.team("bigevents", "Catalog", items_only, EventSelection::All)
-        .await;
-    let writer = app.token("bigevents", "Catalog").await;
-    // A team limited to other events, and another organizer's token: nothing.
-    app.team(
-        "bigevents",
-        "Elsewhere",
-        PermissionSet::all(),
-        EventSelection::Slugs(vec!["other".into()]),
-    )
-    .await;
-    let elsewhere = app.token("bigevents", "Elsewhere").await;
-    let foreign = app.token("otherorg", "Admins").await;
-
-    let detail = one("conf", &q["id"]);
-    let writes = [
-        (Method::POST, list("conf"), json!({"name": "New"})),
-        (Method::PUT, detail.clone(), json!({"name": "Renamed"})),
-        (Method::PATCH, detail.clone(), json!({"size": 1})),
-        (Method::DELETE, detail.clone(), json!({})),
-    ];
-    for reader in &readers {
-        assert_eq!(
-            app.get(&list("conf"), reader).await.json()["count"],
-            json!(1)
-        );
-        let resp = app.get(&detail, reader).await;
-        assert_eq!((resp.status, resp.json()), (200, q.clone()));
-        app.assert_denied(reader, &writes).await;
-        // Permission is checked before the body and before the method.
-        let resp = app
-            .send_json(Method::POST, &list("conf"), reader, &json!([]))
-            .await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-        let resp = app
-            .send_json(Method::POST, &detail, reader, &json!({}))
-            .await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    }
-    for outsider in [&elsewhere, &foreign] {
-        for (method, path, body) in writes.iter().cloned().chain([
-            (Method::GET, list("conf"), json!({})),
-            (Method::GET, detail.clone(), json!({})),
-        ]) {
-            let resp = app.send_json(method.clone(), &path, outsider, &body).await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (403, DENIED.to_owned()),
-                "{method} {path}"
-            );
-        }
-    }
-    // An unknown event is refused like a foreign one; no token is a 401.
-    let resp = app.get(&list("nope"), &token).await;
-    assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    let resp = app.request(Method::GET, &list("conf"), &[], None).await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (
-            401,
-            r#"{"detail":"Authentication credentials were not provided."}"#.to_owned()
-        )
-    );
-    // Nothing was changed by the refused requests.
-    assert_eq!(app.get(&detail, &token).await.json(), q);
-    // The writer can do everything.
-    let (status, _) = app
-        .send(Method::PATCH, &detail, &writer, json!({"size": 3}))
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = app
-        .send(Method::POST, &list("conf"), &writer, json!({"name": "W"}))
-        .await;
-    assert_eq!(status, 201);
-    assert_eq!(delete(&app, &writer, &detail).await.0, 204);
-    // The limited team works in its own event.
-    let (status, _) = app
-        .send(
-            Method::POST,
-            &list("other"),
-            &elsewhere,
-            json!({"name": "E"}),
-        )
-        .await;
-    assert_eq!(status, 201);
 }
 
 fn names(page: &Value) -> Vec<String> {

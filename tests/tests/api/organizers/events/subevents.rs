@@ -3,9 +3,7 @@
 //! permission matrix, ordering and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale::admin::EventSelection;
-use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, TestApp, DENIED};
+use presale_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -16,7 +14,6 @@ both_backends!(
     date_rules,
     put_requires_fields_and_patch_is_partial,
     unknown_ids_are_404,
-    permission_matrix,
     list_is_ordered_and_paginated,
     deleting_a_sub_event_deletes_its_quotas,
 );
@@ -499,121 +496,6 @@ async fn unknown_ids_are_404(app: TestApp) {
         );
     }
     assert_eq!(app.get(&one("series2", &theirs), &token).await.status, 200);
-}
-
-async fn permission_matrix(app: TestApp) {
-    let token = fixture(&app).await;
-    let s = created(&app, &token, "series", day("Day", "2030-01-01T10:00:00Z")).await;
-    // Writing sub-events needs can_change_event_settings (the catalog issue, as pretix);
-    // reading, event access.
-    let mut readers = Vec::new();
-    app.team(
-        "bigevents",
-        "Readers",
-        PermissionSet::none(),
-        EventSelection::All,
-    )
-    .await;
-    readers.push(app.token("bigevents", "Readers").await);
-    let all_but_settings: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| *p != Permission::ChangeEventSettings)
-        .collect();
-    app.team(
-        "bigevents",
-        "Settings",
-        all_but_settings,
-        EventSelection::All,
-    )
-    .await;
-    readers.push(app.token("bigevents", "Settings").await);
-    let settings_only: PermissionSet = [Permission::ChangeEventSettings].into_iter().collect();
-    app.team("bigevents", "Catalog", settings_only, EventSelection::All)
-        .await;
-    let writer = app.token("bigevents", "Catalog").await;
-    app.team(
-        "bigevents",
-        "Elsewhere",
-        PermissionSet::all(),
-        EventSelection::Slugs(vec!["series2".into()]),
-    )
-    .await;
-    let elsewhere = app.token("bigevents", "Elsewhere").await;
-    let foreign = app.token("otherorg", "Admins").await;
-
-    let detail = one("series", &s["id"]);
-    let writes = [
-        (
-            Method::POST,
-            list("series"),
-            day("New", "2030-01-05T10:00:00Z"),
-        ),
-        (
-            Method::PUT,
-            detail.clone(),
-            day("Renamed", "2030-01-05T10:00:00Z"),
-        ),
-        (Method::PATCH, detail.clone(), json!({"active": true})),
-        (Method::DELETE, detail.clone(), json!({})),
-    ];
-    for reader in &readers {
-        assert_eq!(
-            app.get(&list("series"), reader).await.json()["count"],
-            json!(1)
-        );
-        let resp = app.get(&detail, reader).await;
-        assert_eq!((resp.status, resp.json()), (200, s.clone()));
-        app.assert_denied(reader, &writes).await;
-        let resp = app
-            .send_json(Method::POST, &list("series"), reader, &json!([]))
-            .await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-        let resp = app
-            .send_json(Method::POST, &detail, reader, &json!({}))
-            .await;
-        assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    }
-    for outsider in [&elsewhere, &foreign] {
-        for (method, path, body) in writes.iter().cloned().chain([
-            (Method::GET, list("series"), json!({})),
-            (Method::GET, detail.clone(), json!({})),
-        ]) {
-            let resp = app.send_json(method.clone(), &path, outsider, &body).await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (403, DENIED.to_owned()),
-                "{method} {path}"
-            );
-        }
-    }
-    let resp = app.get(&list("nope"), &token).await;
-    assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
-    let resp = app.request(Method::GET, &list("series"), &[], None).await;
-    assert_eq!(resp.status, 401);
-    assert_eq!(app.get(&detail, &token).await.json(), s);
-    let (status, _) = app
-        .send(Method::PATCH, &detail, &writer, json!({"active": true}))
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = app
-        .send(
-            Method::POST,
-            &list("series"),
-            &writer,
-            day("W", "2030-01-06T10:00:00Z"),
-        )
-        .await;
-    assert_eq!(status, 201);
-    assert_eq!(delete(&app, &writer, &detail).await.0, 204);
-    let (status, _) = app
-        .send(
-            Method::POST,
-            &list("series2"),
-            &elsewhere,
-            day("E", "2030-01-06T10:00:00Z"),
-        )
-        .await;
-    assert_eq!(status, 201);
 }
 
 fn names(page: &Value) -> Vec<String> {
