@@ -9,11 +9,12 @@ use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
 use presale_tests::{both_backends, TestApp, DENIED};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const ORG: &str = "/api/v1/organizers/bigevents";
 const MEMBER_WITH_DELETE: &str = "GET, PUT, PATCH, DELETE, HEAD";
 const NOT_FOUND: &str = r#"{"detail":"Not found."}"#;
+const NUMERIC_MALFORMED: &[&str] = &["abc", "1.5", "99999999999999999999999"];
 
 /// One resource: its collection below `/api/v1/organizers/bigevents/` (`{event}`, `{series}`
 /// and `{item}` stand for an event, a series and a product of one [`Side`]), the detail of its
@@ -21,8 +22,9 @@ const NOT_FOUND: &str = r#"{"detail":"Not found."}"#;
 struct Row {
     collection: &'static str,
     not_found: &'static str,
-    /// A path segment that is no id of this resource.
-    malformed_id: &'static str,
+    /// Path segments that are no id of this resource (the first one in the permission
+    /// matrix).
+    malformed_ids: &'static [&'static str],
     member_allow: &'static str,
     /// The permission reading needs (`None`: access to the parent is enough).
     read: Option<Permission>,
@@ -37,7 +39,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "events/{event}/quotas/",
         not_found: "No Quota matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeItems,
@@ -47,7 +49,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "events/{series}/subevents/",
         not_found: "No SubEvent matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeEventSettings,
@@ -57,7 +59,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "events/{event}/digitalcontents/",
         not_found: "No DigitalContent matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeItems,
@@ -67,7 +69,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "events/{event}/imported_secrets/",
         not_found: "No ImportedSecret matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeItems,
@@ -77,7 +79,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "events/{event}/items/",
         not_found: "No Item matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeItems,
@@ -87,7 +89,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "events/{event}/items/{item}/variations/",
         not_found: "No ItemVariation matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: None,
         write: Permission::ChangeItems,
@@ -97,7 +99,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "meta_properties/",
         not_found: "No EventMetaProperty matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: Some(Permission::ChangeOrganizerSettings),
         write: Permission::ChangeOrganizerSettings,
@@ -108,7 +110,7 @@ const ROWS: &[Row] = &[
         collection: "saleschannels/",
         not_found: "No SalesChannel matches the given query.",
         // Identifiers are `[a-zA-Z0-9.\-_]+`.
-        malformed_id: "a+b",
+        malformed_ids: &["a+b", "a%20b", "a%2Bb", "%C3%A4"],
         member_allow: MEMBER_WITH_DELETE,
         read: Some(Permission::ChangeOrganizerSettings),
         write: Permission::ChangeOrganizerSettings,
@@ -118,7 +120,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "teams/",
         not_found: "No Team matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         member_allow: MEMBER_WITH_DELETE,
         read: Some(Permission::ChangeTeams),
         write: Permission::ChangeTeams,
@@ -128,7 +130,7 @@ const ROWS: &[Row] = &[
     Row {
         collection: "devices/",
         not_found: "No Device matches the given query.",
-        malformed_id: "abc",
+        malformed_ids: NUMERIC_MALFORMED,
         // A device is revoked, never deleted.
         member_allow: "GET, PUT, PATCH, HEAD",
         read: Some(Permission::ChangeOrganizerSettings),
@@ -203,22 +205,30 @@ impl Fixture {
         format!("{}{id}/", self.collection(row))
     }
 
-    /// Creates a member of the row's resource on `side` with `token` and returns its path.
-    async fn created_on(&self, app: &TestApp, row: &Row, side: &Side, token: &str) -> String {
+    /// A body that creates a member of the row's resource, different each time.
+    fn body(&self, row: &Row) -> Value {
         self.created.set(self.created.get() + 1);
         let body = row.create.replace("{n}", &self.created.get().to_string());
-        let body = serde_json::from_str(&body).unwrap();
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Creates a member of the row's resource on `side` with `token` and returns its path.
+    async fn created_on(&self, app: &TestApp, row: &Row, side: &Side, token: &str) -> String {
         let collection = self.collection_of(row, side);
-        let created = app.create(&collection, token, body).await;
-        let id = match &created[row.id_field] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        format!("{collection}{id}/")
+        let created = app.create(&collection, token, self.body(row)).await;
+        format!("{collection}{}/", id_of(row, &created))
     }
 
     async fn created(&self, app: &TestApp, row: &Row, token: &str) -> String {
         self.created_on(app, row, &self.main, token).await
+    }
+}
+
+/// The id of a created member as its path shows it.
+fn id_of(row: &Row, created: &Value) -> String {
+    match &created[row.id_field] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -309,18 +319,64 @@ async fn unsupported_methods_are_405_with_allow(app: TestApp) {
 async fn unknown_and_malformed_ids_are_404(app: TestApp) {
     let f = Fixture::new(&app).await;
     let auth = format!("Token {}", f.token);
+    let foreign = app.token("otherorg", "Admins").await;
     for row in ROWS {
-        let unknown = f.member(row, "999999");
         let not_found = format!(r#"{{"detail":"{}"}}"#, row.not_found);
-        let resp = app.get(&unknown, &f.token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, not_found.clone()),
-            "{unknown}"
+        // A member of another event (below an event) or of another organizer is unknown
+        // here too.
+        let (theirs, owner) = if row.below_an_event() {
+            (f.created_on(&app, row, &f.other, &f.token).await, &f.token)
+        } else {
+            let collection = f.collection(row).replace("/bigevents/", "/otherorg/");
+            let created = app.create(&collection, &foreign, f.body(row)).await;
+            (format!("{collection}{}/", id_of(row, &created)), &foreign)
+        };
+        let theirs_here = f.member(
+            row,
+            theirs.trim_end_matches('/').rsplit('/').next().unwrap(),
         );
+        let before = app.get(&theirs, owner).await.json();
+        for unknown in [f.member(row, "999999"), f.member(row, "-1"), theirs_here] {
+            let resp = app.get(&unknown, &f.token).await;
+            assert_eq!(
+                (resp.status, resp.text()),
+                (404, not_found.clone()),
+                "{unknown}"
+            );
+            for method in [Method::PUT, Method::PATCH] {
+                let resp = app
+                    .send_json(method.clone(), &unknown, &f.token, &f.body(row))
+                    .await;
+                assert_eq!(
+                    (resp.status, resp.text()),
+                    (404, not_found.clone()),
+                    "{method} {unknown}"
+                );
+            }
+            if row.deletable() {
+                let resp = app
+                    .request(Method::DELETE, &unknown, &[("Authorization", &auth)], None)
+                    .await;
+                assert_eq!(
+                    (resp.status, resp.text()),
+                    (404, not_found.clone()),
+                    "{unknown}"
+                );
+            }
+        }
+        // The member is looked up before the body is read.
         for method in [Method::PUT, Method::PATCH] {
+            let unknown = f.member(row, "999999");
             let resp = app
-                .send_json(method.clone(), &unknown, &f.token, &json!({"name": "x"}))
+                .request(
+                    method.clone(),
+                    &unknown,
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/json"),
+                    ],
+                    Some(b"{bad"),
+                )
                 .await;
             assert_eq!(
                 (resp.status, resp.text()),
@@ -328,36 +384,32 @@ async fn unknown_and_malformed_ids_are_404(app: TestApp) {
                 "{method} {unknown}"
             );
         }
-        // The member is looked up before the body is read.
-        let resp = app
-            .request(
-                Method::PATCH,
-                &unknown,
-                &[
-                    ("Authorization", &auth),
-                    ("Content-Type", "application/json"),
-                ],
-                Some(b"{bad"),
-            )
-            .await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, not_found.clone()),
-            "{unknown}"
-        );
-        if row.member_allow.contains("DELETE") {
-            let resp = app
-                .request(Method::DELETE, &unknown, &[("Authorization", &auth)], None)
-                .await;
-            assert_eq!((resp.status, resp.text()), (404, not_found), "{unknown}");
+        for malformed in row.malformed_ids {
+            let malformed = f.member(row, malformed);
+            let resp = app.get(&malformed, &f.token).await;
+            assert_eq!(
+                (resp.status, resp.text()),
+                (404, NOT_FOUND.to_owned()),
+                "{malformed}"
+            );
+            if row.deletable() {
+                let resp = app
+                    .request(
+                        Method::DELETE,
+                        &malformed,
+                        &[("Authorization", &auth)],
+                        None,
+                    )
+                    .await;
+                assert_eq!(
+                    (resp.status, resp.text()),
+                    (404, NOT_FOUND.to_owned()),
+                    "DELETE {malformed}"
+                );
+            }
         }
-        let malformed = f.member(row, row.malformed_id);
-        let resp = app.get(&malformed, &f.token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{malformed}"
-        );
+        // Theirs is untouched.
+        assert_eq!(app.get(&theirs, owner).await.json(), before, "{theirs}");
     }
 }
 
@@ -448,7 +500,7 @@ async fn permission_matrix(app: TestApp) {
         let member = f.created(&app, row, &writer).await;
         f.created(&app, row, &limited_writer).await;
         let shown = app.get(&member, &f.token).await.json();
-        let body: serde_json::Value = serde_json::from_str(row.create).unwrap();
+        let body = f.body(row);
         let writes = |member: &str| {
             let mut writes = vec![
                 (Method::POST, collection.clone(), body.clone()),
@@ -494,7 +546,11 @@ async fn permission_matrix(app: TestApp) {
             refused.push((Method::POST, collection.clone(), json!([])));
             refused.push((Method::POST, member.clone(), json!({})));
             refused.push((Method::PATCH, collection.clone(), json!({})));
-            refused.push((Method::PATCH, f.member(row, row.malformed_id), json!({})));
+            refused.push((
+                Method::PATCH,
+                f.member(row, row.malformed_ids[0]),
+                json!({}),
+            ));
             app.assert_denied(reader, &refused).await;
             let auth = format!("Token {reader}");
             let resp = app

@@ -13,7 +13,6 @@ both_backends!(
     default_must_be_an_allowed_value,
     duplicate_names_are_refused,
     put_requires_fields_and_patch_is_partial,
-    unknown_ids_are_404,
     list_is_paginated_in_id_order,
 );
 
@@ -491,85 +490,6 @@ async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
     let mut expected = p.clone();
     expected["protected"] = json!(true);
     assert_eq!((resp.status, resp.json()), (200, expected));
-}
-
-async fn unknown_ids_are_404(app: TestApp) {
-    let token = app.organizer_with_token("bigevents").await;
-    let other = app.organizer_with_token("other").await;
-    let resp = app
-        .send_json(
-            Method::POST,
-            "/api/v1/organizers/other/meta_properties/",
-            &other,
-            &json!({"name": "Theirs", "allowed_values": null}),
-        )
-        .await;
-    let theirs = resp.json()["id"].clone();
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    // Another organizer's property is not found in this one.
-    for path in [detail(&json!(999_999)), detail(&theirs), detail(&json!(-1))] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{path}"
-        );
-        for method in [Method::PUT, Method::PATCH] {
-            let resp = app
-                .send_json(
-                    method.clone(),
-                    &path,
-                    &token,
-                    &json!({"name": "x", "allowed_values": null}),
-                )
-                .await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (404, NOT_FOUND.to_owned()),
-                "{method} {path}"
-            );
-        }
-        let resp = app.request(Method::DELETE, &path, &h, None).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{path}"
-        );
-    }
-    // An unknown id is looked up before the body is read.
-    let resp = app
-        .request(
-            Method::PATCH,
-            &detail(&json!(999_999)),
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            Some(b"{bad"),
-        )
-        .await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    for path in [
-        format!("{LIST}abc/"),
-        format!("{LIST}1.5/"),
-        format!("{LIST}99999999999999999999999/"),
-    ] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, r#"{"detail":"Not found."}"#.to_owned()),
-            "{path}"
-        );
-    }
-    // Still there for its own organizer.
-    let resp = app
-        .get(
-            &format!("/api/v1/organizers/other/meta_properties/{theirs}/"),
-            &other,
-        )
-        .await;
-    assert_eq!(resp.status, 200);
 }
 
 async fn list_is_paginated_in_id_order(app: TestApp) {

@@ -14,7 +14,6 @@ both_backends!(
     identifier_and_type_are_fixed,
     put_requires_fields_and_patch_is_partial,
     web_cannot_be_deleted,
-    unknown_identifiers_are_404,
     list_is_paginated_by_position_then_identifier,
 );
 
@@ -400,77 +399,6 @@ async fn web_cannot_be_deleted(app: TestApp) {
         )
     );
     assert_eq!(app.get(&detail("web"), &token).await.json(), web());
-}
-
-async fn unknown_identifiers_are_404(app: TestApp) {
-    let token = app.organizer_with_token("bigevents").await;
-    let other = app.organizer_with_token("other").await;
-    let resp = app
-        .send_json(
-            Method::POST,
-            "/api/v1/organizers/other/saleschannels/",
-            &other,
-            &json!({"identifier": "api.theirs", "label": "Theirs"}),
-        )
-        .await;
-    assert_eq!(resp.status, 201);
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    for path in [detail("nope"), detail("api.theirs")] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{path}"
-        );
-        for method in [Method::PUT, Method::PATCH] {
-            let resp = app
-                .send_json(
-                    method.clone(),
-                    &path,
-                    &token,
-                    &json!({"identifier": "api.theirs", "label": "Mine"}),
-                )
-                .await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (404, NOT_FOUND.to_owned()),
-                "{method} {path}"
-            );
-        }
-        let resp = app.request(Method::DELETE, &path, &h, None).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{path}"
-        );
-    }
-    // An unknown channel is looked up before the body is read.
-    let resp = app
-        .request(
-            Method::PUT,
-            &detail("nope"),
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            Some(b"{bad"),
-        )
-        .await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    // Identifiers pretix's router would not match.
-    for path in [detail("a%20b"), detail("a%2Bb"), detail("%C3%A4")] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, r#"{"detail":"Not found."}"#.to_owned()),
-            "{path}"
-        );
-    }
-    let resp = app
-        .get("/api/v1/organizers/other/saleschannels/api.theirs/", &other)
-        .await;
-    assert_eq!(resp.json()["label"], json!({"en": "Theirs"}));
 }
 
 async fn list_is_paginated_by_position_then_identifier(app: TestApp) {

@@ -17,7 +17,6 @@ both_backends!(
     limit_products_kept_with_all_products,
     put_resets_and_patch_is_partial,
     subevents_of_a_series,
-    unknown_ids_are_404,
     list_order_filter_and_pages,
     list_page_costs_fixed_queries,
     clone_copies_contents_with_new_products,
@@ -672,38 +671,6 @@ async fn subevents_of_a_series(app: TestApp) {
         app.get(&list("series"), &token).await.json()["count"],
         json!(2)
     );
-}
-
-async fn unknown_ids_are_404(app: TestApp) {
-    let token = fixture(&app).await;
-    let c = created(&app, &token, "sampleconf", minimal("T")).await;
-    let id = &c["id"];
-    // Another event's content is not found here, for every method.
-    for path in [one("other", id), one("sampleconf", 999_999)] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-        for method in [Method::PUT, Method::PATCH] {
-            let resp = app.send_json(method, &path, &token, &minimal("T")).await;
-            assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-        }
-        assert_eq!(
-            delete(&app, &token, &path).await,
-            (404, NOT_FOUND.to_owned())
-        );
-    }
-    // A non-numeric id is not found at all.
-    let path = one("sampleconf", "abc");
-    let resp = app.get(&path, &token).await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (404, r#"{"detail":"Not found."}"#.to_owned())
-    );
-    assert_eq!(
-        delete(&app, &token, &path).await,
-        (404, r#"{"detail":"Not found."}"#.to_owned())
-    );
-    // The content is untouched.
-    assert_eq!(app.get(&one("sampleconf", id), &token).await.json(), c);
 }
 
 async fn list_order_filter_and_pages(app: TestApp) {

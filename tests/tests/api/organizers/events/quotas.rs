@@ -16,7 +16,6 @@ both_backends!(
     items_must_belong_to_the_event,
     subevent_rules,
     put_requires_name_and_patch_is_partial,
-    unknown_ids_are_404,
     list_is_paginated_and_ordered,
     list_page_costs_fixed_queries,
     deleting_products_takes_them_out_of_quotas,
@@ -631,66 +630,6 @@ async fn put_requires_name_and_patch_is_partial(app: TestApp) {
     expected["size"] = Value::Null;
     assert_eq!((status, got), (200, expected.clone()));
     assert_eq!(app.get(&path, &token).await.json(), expected);
-}
-
-async fn unknown_ids_are_404(app: TestApp) {
-    let token = fixture(&app).await;
-    let theirs = created(&app, &token, "other", json!({"name": "Other's"})).await["id"].clone();
-    let auth = format!("Token {token}");
-    // Another event's quota is not found in this one.
-    for path in [
-        one("conf", &json!(999_999)),
-        one("conf", &theirs),
-        one("conf", &json!(-1)),
-    ] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{path}"
-        );
-        for method in [Method::PUT, Method::PATCH] {
-            let resp = app
-                .send_json(method.clone(), &path, &token, &json!({"name": "x"}))
-                .await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (404, NOT_FOUND.to_owned()),
-                "{method} {path}"
-            );
-        }
-        assert_eq!(
-            delete(&app, &token, &path).await,
-            (404, NOT_FOUND.to_owned())
-        );
-    }
-    // The quota is looked up before the body is read.
-    let resp = app
-        .request(
-            Method::PATCH,
-            &one("conf", &json!(999_999)),
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            Some(b"{bad"),
-        )
-        .await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    for path in [
-        format!("{}abc/", list("conf")),
-        format!("{}1.5/", list("conf")),
-        format!("{}99999999999999999999999/", list("conf")),
-    ] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, r#"{"detail":"Not found."}"#.to_owned()),
-            "{path}"
-        );
-    }
-    // The other event's quota is untouched.
-    assert_eq!(app.get(&one("other", &theirs), &token).await.status, 200);
 }
 
 fn names(page: &Value) -> Vec<String> {

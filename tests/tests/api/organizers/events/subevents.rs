@@ -13,7 +13,6 @@ both_backends!(
     field_errors_in_field_order,
     date_rules,
     put_requires_fields_and_patch_is_partial,
-    unknown_ids_are_404,
     list_is_ordered_and_paginated,
     deleting_a_sub_event_deletes_its_quotas,
 );
@@ -427,75 +426,6 @@ async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
     expected["date_to"] = Value::Null;
     assert_eq!((status, got), (200, expected.clone()));
     assert_eq!(app.get(&path, &token).await.json(), expected);
-}
-
-async fn unknown_ids_are_404(app: TestApp) {
-    let token = fixture(&app).await;
-    let theirs = created(
-        &app,
-        &token,
-        "series2",
-        day("Theirs", "2030-01-01T10:00:00Z"),
-    )
-    .await["id"]
-        .clone();
-    let auth = format!("Token {token}");
-    for path in [
-        one("series", &json!(999_999)),
-        one("series", &theirs),
-        one("series", &json!(-1)),
-    ] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, NOT_FOUND.to_owned()),
-            "{path}"
-        );
-        for method in [Method::PUT, Method::PATCH] {
-            let resp = app
-                .send_json(
-                    method.clone(),
-                    &path,
-                    &token,
-                    &day("x", "2030-01-01T10:00:00Z"),
-                )
-                .await;
-            assert_eq!(
-                (resp.status, resp.text()),
-                (404, NOT_FOUND.to_owned()),
-                "{method} {path}"
-            );
-        }
-        assert_eq!(
-            delete(&app, &token, &path).await,
-            (404, NOT_FOUND.to_owned())
-        );
-    }
-    let resp = app
-        .request(
-            Method::PUT,
-            &one("series", &json!(999_999)),
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            Some(b"{bad"),
-        )
-        .await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    for path in [
-        format!("{}abc/", list("series")),
-        format!("{}1.5/", list("series")),
-        format!("{}99999999999999999999999/", list("series")),
-    ] {
-        let resp = app.get(&path, &token).await;
-        assert_eq!(
-            (resp.status, resp.text()),
-            (404, r#"{"detail":"Not found."}"#.to_owned()),
-            "{path}"
-        );
-    }
-    assert_eq!(app.get(&one("series2", &theirs), &token).await.status, 200);
 }
 
 fn names(page: &Value) -> Vec<String> {
