@@ -59,15 +59,13 @@ pub fn start(
     if let Some(n) = workers {
         server = server.workers(n.max(1));
     }
-    // Repository calls run on each worker's blocking pool and hold a pooled connection; more
-    // threads than a worker's share of the pool would only wait for one (and each thread
-    // costs memory), so a worker gets its share plus one.
-    let workers = workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    let share = usize::try_from(db.max_connections())
-        .unwrap_or(usize::MAX)
-        .div_ceil(workers.max(1));
-    server = server.worker_max_blocking_threads(share.saturating_add(1));
+    // Repository calls run on each worker's blocking pool, each holding a pooled connection
+    // while it runs. Any worker may hold every connection of the pool (the permits are shared),
+    // and a unit of work must always find a thread for its next call (its COMMIT above all)
+    // while other calls wait in the database for its rows: each worker gets the whole pool
+    // plus one thread (`blocking_threads_for`). Idle threads cost little and are reaped.
+    server = server.worker_max_blocking_threads(presale_storage_diesel::blocking_threads_for(
+        db.max_connections(),
+    ));
     Ok(server.listen(listener)?.run())
 }

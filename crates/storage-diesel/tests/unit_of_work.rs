@@ -157,3 +157,55 @@ fn many_units_of_work_postgres() {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// Units of work that all change the same row, more of them than the pool has connections,
+/// on a runtime with as many blocking threads as the server gives a worker (the whole pool
+/// plus one): the calls that wait in PostgreSQL for the row hold threads, and the unit of work
+/// that holds the row still finds one for its COMMIT, so every one commits without reaching
+/// `lock_timeout`. (With fewer threads than connections, the holder can wait for a thread
+/// while every thread waits for its row, until `lock_timeout` answers 503.)
+#[test]
+fn units_of_work_contending_for_one_row_all_commit_postgres() {
+    let test_db = match TestDatabase::postgres() {
+        Ok(PostgresTestDatabase::Ready(test_db)) => test_db,
+        Ok(PostgresTestDatabase::Skipped(msg)) => return eprintln!("{msg}"),
+        Err(e) => panic!("{e}"),
+    };
+    let pool_size = 4;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(presale_storage_diesel::blocking_threads_for(pool_size))
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let options = PoolOptions {
+            max_size: pool_size,
+            lock_timeout: std::time::Duration::from_secs(3),
+            ..PoolOptions::default()
+        };
+        let db = Database::open(test_db.url().clone(), options).unwrap();
+        let acme = OrganizerRepository::create(&db, slug("acme"), "ACME")
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let tx = db.begin().await?;
+                let plugin = format!("pretix.plugins.p{i}");
+                tx.organizers()
+                    .set_plugins(acme.id, vec![plugin], vec![])
+                    .await?;
+                // Another call while the row is held: it needs a thread too.
+                tx.organizers().find_by_slug("acme").await?;
+                tx.commit().await
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        assert_eq!(outcomes, vec![Ok(()); 16]);
+    });
+}
