@@ -2,17 +2,15 @@
 //! `.../items/{item}/variations/`: products and their variations (docs/api-compatibility.md).
 
 use super::resource::{not_found, numeric_id, Delete, InEvent, Resource, Scope};
-use super::{event_context, event_resource, Endpoint, Needs};
+use super::{event_resource, Endpoint, Needs};
 use crate::error::ApiError;
 use crate::fields::{boolean, i18n, integer, money, nullable_money, pk, python_type, FieldReader};
 use actix_web::{HttpRequest, Resource as Route};
-use presale_domain::access::{Permission, Principal};
-use presale_domain::event::Event;
+use presale_domain::access::Permission;
 use presale_domain::ids::{ItemId, VariationId};
 use presale_domain::item::{
     self, Item, ItemChanges, ItemError, ItemErrors, ItemVariation, VariationChanges,
 };
-use presale_domain::organizer::Organizer;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
@@ -110,8 +108,6 @@ impl Delete for Items {
 
 /// `.../items/{item}`: one product of an event the credential may see.
 pub(crate) struct InItem {
-    #[allow(dead_code)] // for resources below a product that look at the event
-    event: InEvent,
     item: Item,
 }
 
@@ -120,23 +116,17 @@ impl Scope for InItem {
 
     /// The product of the path, within the event of the path.
     async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError> {
-        let (principal, organizer, event): (Principal, Organizer, Event) =
-            event_context(req, needs).await?;
-        let event = InEvent {
-            principal,
-            organizer,
-            event,
-        };
+        let event = InEvent::resolve(req, needs).await?;
         let id = req
             .match_info()
             .get("item")
             .and_then(Items::id)
             .ok_or_else(ApiError::not_found)?;
-        let store = super::state_of(req)?;
-        let item = Items::find(store.store.as_ref(), &event, id)
+        let state = super::state_of(req)?;
+        let item = Items::find(state.store.as_ref(), &event, id)
             .await?
             .ok_or_else(not_found::<Items>)?;
-        Ok(InItem { event, item })
+        Ok(InItem { item })
     }
 
     fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {

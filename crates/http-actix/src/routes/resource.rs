@@ -16,7 +16,6 @@ use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, Resource as Route};
-use presale_domain::access::Principal;
 use presale_domain::event::Event;
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::{Page, Window};
@@ -42,8 +41,6 @@ pub(crate) trait Scope: Sized + 'static {
 
 /// `/organizers/{organizer}`: the credential's access to one organizer.
 pub(crate) struct InOrganizer {
-    #[allow(dead_code)] // for resources that look at the credential, as events do
-    pub principal: Principal,
     pub organizer: Organizer,
 }
 
@@ -51,11 +48,8 @@ impl Scope for InOrganizer {
     const PATH: &'static str = "/organizers/{organizer}";
 
     async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError> {
-        let (principal, organizer) = organizer_context(req, needs).await?;
-        Ok(InOrganizer {
-            principal,
-            organizer,
-        })
+        let (_, organizer) = organizer_context(req, needs).await?;
+        Ok(InOrganizer { organizer })
     }
 
     fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
@@ -65,10 +59,6 @@ impl Scope for InOrganizer {
 
 /// `/organizers/{organizer}/events/{event}`: one event the credential may see.
 pub(crate) struct InEvent {
-    #[allow(dead_code)] // for resources that look at the credential
-    pub principal: Principal,
-    #[allow(dead_code)] // for resources that show organizer fields
-    pub organizer: Organizer,
     pub event: Event,
 }
 
@@ -76,12 +66,8 @@ impl Scope for InEvent {
     const PATH: &'static str = "/organizers/{organizer}/events/{event}";
 
     async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError> {
-        let (principal, organizer, event) = event_context(req, needs).await?;
-        Ok(InEvent {
-            principal,
-            organizer,
-            event,
-        })
+        let (_, _, event) = event_context(req, needs).await?;
+        Ok(InEvent { event })
     }
 
     fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
