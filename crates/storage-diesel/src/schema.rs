@@ -58,6 +58,7 @@ diesel::table! {
         signing_private_key -> Text,
         signing_public_key -> Text,
         created -> Timestamp,
+        related -> Text,
     }
 }
 

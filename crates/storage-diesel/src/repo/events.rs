@@ -53,6 +53,7 @@ struct EventRow {
     plugins: String,
     all_sales_channels: bool,
     signing_public_key: String,
+    related: String,
 }
 
 fn wire(t: NaiveDateTime) -> WireDateTime {
@@ -67,79 +68,49 @@ fn corrupt(id: i64, what: &str, e: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::Internal(format!("event {id}: bad {what}: {e}"))
 }
 
-/// Related rows of a page of events, loaded once for the whole page.
-#[derive(Default)]
-struct Related {
-    meta: Vec<(i64, String, String)>,
-    channels: Vec<(i64, String)>,
-    item_meta: Vec<(i64, String, String)>,
+/// What an event row carries of its related rows (the `related` column, kept by triggers from
+/// the meta values, sales channels and item meta properties): in no order, sorted on reading.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RelatedRows {
+    /// Meta data: (property name, value).
+    m: Vec<(String, String)>,
+    /// The identifiers of the sales channels the event is limited to.
+    c: Vec<String>,
+    /// Item meta properties: (name, default).
+    i: Vec<(String, String)>,
 }
 
-impl Related {
-    fn load(conn: &mut DbConnection, ids: &[i64]) -> Result<Self, RepositoryError> {
-        if ids.is_empty() {
-            return Ok(Related::default());
-        }
-        // One round trip for the three kinds of related rows: (kind, event, key, value).
-        use diesel::sql_types::Integer;
-        let meta = event_meta_values::table
-            .inner_join(meta_properties::table)
-            .filter(event_meta_values::event_id.eq_any(ids))
-            .select((
-                0.into_sql::<Integer>(),
-                event_meta_values::event_id,
-                meta_properties::name,
-                event_meta_values::value,
-            ));
-        let channels = event_sales_channels::table
-            .inner_join(sales_channels::table)
-            .filter(event_sales_channels::event_id.eq_any(ids))
-            .select((
-                1.into_sql::<Integer>(),
-                event_sales_channels::event_id,
-                sales_channels::identifier,
-                sales_channels::identifier,
-            ));
-        let item_meta = item_meta_properties::table
-            .filter(item_meta_properties::event_id.eq_any(ids))
-            .select((
-                2.into_sql::<Integer>(),
-                item_meta_properties::event_id,
-                item_meta_properties::name,
-                item_meta_properties::default_value,
-            ));
-        let query = meta.union_all(channels).union_all(item_meta);
-        let mut rows: Vec<(i32, i64, String, String)> =
-            per_backend!(conn, |c| query.load(c)).map_err(from_diesel)?;
-        // Ordered here, by bytes, the same on both backends (whatever the collation).
-        rows.sort_unstable_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
-        let mut related = Related::default();
-        for (kind, event, key, value) in rows {
-            match kind {
-                0 => related.meta.push((event, key, value)),
-                1 => related.channels.push((event, key)),
-                _ => related.item_meta.push((event, key, value)),
-            }
-        }
-        Ok(related)
+impl RelatedRows {
+    /// Sorted by bytes (as the database's own refresh sorts), the same on both backends
+    /// whatever the collation.
+    fn sort(&mut self) {
+        self.m.sort_unstable();
+        self.c.sort_unstable();
+        self.i.sort_unstable();
     }
 
-    fn event(&self, row: EventRow) -> Result<Event, RepositoryError> {
+    fn document(mut self) -> String {
+        self.sort();
+        serde_json::to_string(&self).unwrap_or_else(|_| r#"{"m":[],"c":[],"i":[]}"#.to_owned())
+    }
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<Event, RepositoryError> {
+        let row = self; // the row, read field by field below
         let id = row.id;
-        let pairs = |rows: &[(i64, String, String)]| -> Vec<(String, String)> {
-            rows.iter()
-                .filter(|(e, _, _)| *e == id)
-                .map(|(_, k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
+        let mut related: RelatedRows =
+            serde_json::from_str(&row.related).map_err(|e| corrupt(id, "related rows", e))?;
+        related.sort();
+        let RelatedRows {
+            m: meta_data,
+            c: channels,
+            i: item_meta_properties,
+        } = related;
         let limit_sales_channels = if row.all_sales_channels {
             Vec::new()
         } else {
-            self.channels
-                .iter()
-                .filter(|(e, _)| *e == id)
-                .map(|(_, c)| c.clone())
-                .collect()
+            channels
         };
         let mut plugins: Vec<String> =
             serde_json::from_str(&row.plugins).map_err(|e| corrupt(id, "plugins", e))?;
@@ -165,10 +136,10 @@ impl Related {
             geo_lat: row.geo_lat,
             geo_lon: row.geo_lon,
             has_subevents: row.has_subevents,
-            meta_data: pairs(&self.meta),
+            meta_data,
             plugins,
             timezone: TimeZone::parse(&row.timezone).map_err(|e| corrupt(id, "timezone", e))?,
-            item_meta_properties: pairs(&self.item_meta),
+            item_meta_properties,
             all_sales_channels: row.all_sales_channels,
             limit_sales_channels,
         };
@@ -181,24 +152,13 @@ impl Related {
     }
 }
 
-fn load_events(
-    conn: &mut DbConnection,
-    rows: Vec<EventRow>,
-) -> Result<Vec<Event>, RepositoryError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let related = Related::load(conn, &ids)?;
-    rows.into_iter().map(|r| related.event(r)).collect()
-}
-
 fn load_one(conn: &mut DbConnection, id: i64) -> Result<Event, RepositoryError> {
     let row = events::table
         .find(id)
         .select(EventRow::as_select())
         .first(conn)
         .map_err(from_diesel)?;
-    load_events(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| RepositoryError::Internal(format!("event {id} vanished")))
+    row.into_event()
 }
 
 /// `%text%` for LIKE, with the wildcard characters of `text` escaped.
@@ -315,55 +275,97 @@ fn filtered<'a>(organizer: OrganizerId, filter: &'a EventFilter) -> events::Boxe
     q
 }
 
-/// Rows to insert for an event's meta values, sales channels and item meta properties.
-pub(super) fn write_related(
-    conn: &mut DbConnection,
-    organizer: i64,
-    event: i64,
-    data: &EventData,
-) -> Result<(), diesel::result::Error> {
-    if !data.meta_data.is_empty() {
-        let names: Vec<&str> = data.meta_data.iter().map(|(k, _)| k.as_str()).collect();
-        let ids: Vec<(i64, String)> = meta_properties::table
-            .filter(meta_properties::organizer_id.eq(organizer))
-            .filter(meta_properties::name.eq_any(&names))
-            .select((meta_properties::id, meta_properties::name))
-            .load(conn)?;
-        let rows: Vec<_> = data
-            .meta_data
-            .iter()
-            .filter_map(|(k, v)| {
-                ids.iter().find(|(_, n)| n == k).map(|(id, _)| {
+/// An event's meta values and sales channels as they will be stored: resolved to the
+/// organizer's properties and channels (names it does not have are left out), with the document
+/// the event row carries of them and of the item meta properties (`related`, in the same
+/// statement as the row's other columns, so that the database's check at COMMIT finds it right
+/// and leaves the row alone).
+struct RelatedWrite {
+    /// (property id, value).
+    meta: Vec<(i64, String)>,
+    /// Channel ids.
+    channels: Vec<i64>,
+    document: String,
+}
+
+impl RelatedWrite {
+    fn resolve(
+        conn: &mut DbConnection,
+        organizer: i64,
+        data: &EventData,
+    ) -> Result<Self, diesel::result::Error> {
+        let mut shown = RelatedRows {
+            m: Vec::new(),
+            c: Vec::new(),
+            i: data.item_meta_properties.clone(),
+        };
+        let mut meta = Vec::new();
+        if !data.meta_data.is_empty() {
+            let names: Vec<&str> = data.meta_data.iter().map(|(k, _)| k.as_str()).collect();
+            let ids: Vec<(i64, String)> = meta_properties::table
+                .filter(meta_properties::organizer_id.eq(organizer))
+                .filter(meta_properties::name.eq_any(&names))
+                .select((meta_properties::id, meta_properties::name))
+                .load(conn)?;
+            for (name, value) in &data.meta_data {
+                if let Some((id, _)) = ids.iter().find(|(_, n)| n == name) {
+                    meta.push((*id, value.clone()));
+                    shown.m.push((name.clone(), value.clone()));
+                }
+            }
+        }
+        let mut channels = Vec::new();
+        if !data.all_sales_channels && !data.limit_sales_channels.is_empty() {
+            let found: Vec<(i64, String)> = sales_channels::table
+                .filter(sales_channels::organizer_id.eq(organizer))
+                .filter(sales_channels::identifier.eq_any(&data.limit_sales_channels))
+                .select((sales_channels::id, sales_channels::identifier))
+                .load(conn)?;
+            for (id, identifier) in found {
+                channels.push(id);
+                shown.c.push(identifier);
+            }
+        }
+        Ok(RelatedWrite {
+            meta,
+            channels,
+            document: shown.document(),
+        })
+    }
+
+    /// Inserts the meta values and sales channel rows of `event` (which has none).
+    fn insert(&self, conn: &mut DbConnection, event: i64) -> Result<(), diesel::result::Error> {
+        if !self.meta.is_empty() {
+            let rows: Vec<_> = self
+                .meta
+                .iter()
+                .map(|(id, value)| {
                     (
                         event_meta_values::event_id.eq(event),
                         event_meta_values::property_id.eq(*id),
-                        event_meta_values::value.eq(v.clone()),
+                        event_meta_values::value.eq(value),
                     )
                 })
-            })
-            .collect();
-        let insert = diesel::insert_into(event_meta_values::table).values(rows);
-        per_backend!(conn, |c| insert.execute(c))?;
+                .collect();
+            let insert = diesel::insert_into(event_meta_values::table).values(rows);
+            per_backend!(conn, |c| insert.execute(c))?;
+        }
+        if !self.channels.is_empty() {
+            let rows: Vec<_> = self
+                .channels
+                .iter()
+                .map(|c| {
+                    (
+                        event_sales_channels::event_id.eq(event),
+                        event_sales_channels::channel_id.eq(*c),
+                    )
+                })
+                .collect();
+            let insert = diesel::insert_into(event_sales_channels::table).values(rows);
+            per_backend!(conn, |c| insert.execute(c))?;
+        }
+        Ok(())
     }
-    if !data.all_sales_channels && !data.limit_sales_channels.is_empty() {
-        let ids: Vec<i64> = sales_channels::table
-            .filter(sales_channels::organizer_id.eq(organizer))
-            .filter(sales_channels::identifier.eq_any(&data.limit_sales_channels))
-            .select(sales_channels::id)
-            .load(conn)?;
-        let rows: Vec<_> = ids
-            .into_iter()
-            .map(|c| {
-                (
-                    event_sales_channels::event_id.eq(event),
-                    event_sales_channels::channel_id.eq(c),
-                )
-            })
-            .collect();
-        let insert = diesel::insert_into(event_sales_channels::table).values(rows);
-        per_backend!(conn, |c| insert.execute(c))?;
-    }
-    Ok(())
 }
 
 /// Item meta properties keep their ids: sent names are updated or inserted, the rest deleted.
@@ -418,13 +420,15 @@ impl EventRepository for Database {
     ) -> Result<Option<Event>, RepositoryError> {
         let slug = slug.to_owned();
         self.read(move |conn| {
-            let rows = events::table
+            events::table
                 .filter(events::organizer_id.eq(organizer.0))
                 .filter(events::slug.eq(&slug))
                 .select(EventRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(load_events(conn, rows)?.pop())
+                .first(conn)
+                .optional()
+                .map_err(from_diesel)?
+                .map(EventRow::into_event)
+                .transpose()
         })
         .await
     }
@@ -458,7 +462,10 @@ impl EventRepository for Database {
                 .map_err(from_diesel)?;
             Ok(Page {
                 total: u64::try_from(total).unwrap_or(0),
-                items: load_events(conn, rows)?,
+                items: rows
+                    .into_iter()
+                    .map(EventRow::into_event)
+                    .collect::<Result<_, _>>()?,
             })
         })
         .await
@@ -482,10 +489,14 @@ impl EventRepository for Database {
     async fn update(&self, event: EventId, data: EventData) -> Result<Event, RepositoryError> {
         self.write(move |conn| {
             Ok(conn.transaction::<_, TxError, _>(|conn| {
-                let organizer: i64 = diesel::update(events::table.find(event.0))
-                    .set(columns(&data))
-                    .returning(events::organizer_id)
-                    .get_result(conn)?;
+                let organizer: i64 = events::table
+                    .find(event.0)
+                    .select(events::organizer_id)
+                    .first(conn)?;
+                let related = RelatedWrite::resolve(conn, organizer, &data)?;
+                diesel::update(events::table.find(event.0))
+                    .set((columns(&data), events::related.eq(&related.document)))
+                    .execute(conn)?;
                 diesel::delete(
                     event_meta_values::table.filter(event_meta_values::event_id.eq(event.0)),
                 )
@@ -494,7 +505,7 @@ impl EventRepository for Database {
                     event_sales_channels::table.filter(event_sales_channels::event_id.eq(event.0)),
                 )
                 .execute(conn)?;
-                write_related(conn, organizer, event.0, &data)?;
+                related.insert(conn, event.0)?;
                 write_item_meta(conn, event.0, &data.item_meta_properties)?;
                 Ok(load_one(conn, event.0)?)
             })?)
@@ -605,6 +616,7 @@ pub(super) fn insert_event(
     data: &EventData,
     keys: &EventKeys,
 ) -> Result<i64, diesel::result::Error> {
+    let related = RelatedWrite::resolve(conn, organizer, data)?;
     let id: i64 = diesel::insert_into(events::table)
         .values((
             events::organizer_id.eq(organizer),
@@ -613,10 +625,11 @@ pub(super) fn insert_event(
             events::signing_public_key.eq(&keys.public_b64),
             events::created.eq(Utc::now().naive_utc()),
             columns(data),
+            events::related.eq(&related.document),
         ))
         .returning(events::id)
         .get_result(conn)?;
-    write_related(conn, organizer, id, data)?;
+    related.insert(conn, id)?;
     write_item_meta(conn, id, &data.item_meta_properties)?;
     Ok(id)
 }

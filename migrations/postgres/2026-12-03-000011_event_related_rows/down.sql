@@ -1,0 +1,10 @@
+DROP TRIGGER presale_related_rename ON sales_channels;
+DROP TRIGGER presale_related_rename ON meta_properties;
+DROP FUNCTION presale_related_renamed();
+DROP TRIGGER presale_related ON event_meta_values;
+DROP TRIGGER presale_related ON event_sales_channels;
+DROP TRIGGER presale_related ON item_meta_properties;
+DROP FUNCTION presale_related_row_changed();
+DROP FUNCTION presale_refresh_event_related(bigint);
+DROP FUNCTION presale_event_related(bigint);
+ALTER TABLE events DROP COLUMN related;

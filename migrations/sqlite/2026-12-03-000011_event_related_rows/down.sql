@@ -1,0 +1,14 @@
+DROP TRIGGER presale_related_sales_channel_renamed;
+DROP TRIGGER presale_related_meta_property_renamed;
+DROP TRIGGER presale_related_item_meta_properties_update;
+DROP TRIGGER presale_related_item_meta_properties_delete;
+DROP TRIGGER presale_related_item_meta_properties_insert;
+DROP TRIGGER presale_related_event_sales_channels_update;
+DROP TRIGGER presale_related_event_sales_channels_delete;
+DROP TRIGGER presale_related_event_sales_channels_insert;
+DROP TRIGGER presale_related_event_meta_values_update;
+DROP TRIGGER presale_related_event_meta_values_delete;
+DROP TRIGGER presale_related_event_meta_values_insert;
+DROP TRIGGER presale_refresh_related_record;
+DROP VIEW presale_refresh_related;
+ALTER TABLE events DROP COLUMN related;
