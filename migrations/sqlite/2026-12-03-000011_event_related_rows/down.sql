@@ -11,4 +11,7 @@ DROP TRIGGER presale_related_event_meta_values_delete;
 DROP TRIGGER presale_related_event_meta_values_insert;
 DROP TRIGGER presale_refresh_related_record;
 DROP VIEW presale_refresh_related;
+DROP TRIGGER presale_announce_events_update;
+CREATE TRIGGER presale_announce_events_update AFTER UPDATE ON events
+BEGIN INSERT INTO presale_announce SELECT NEW.organizer_id UNION SELECT OLD.organizer_id; END;
 ALTER TABLE events DROP COLUMN related;

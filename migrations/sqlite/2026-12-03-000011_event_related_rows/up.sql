@@ -11,9 +11,18 @@
 
 ALTER TABLE events ADD COLUMN related TEXT NOT NULL DEFAULT '{"m":[],"c":[],"i":[]}';
 
+-- Rebuilding the document announces nothing: the change to the rows it follows has. (A column
+-- added to events later joins this list.)
+DROP TRIGGER presale_announce_events_update;
+CREATE TRIGGER presale_announce_events_update AFTER UPDATE OF id, organizer_id, slug, name, live,
+    testmode, currency, date_from, date_to, date_admission, is_public, presale_start,
+    presale_end, location, geo_lat, geo_lon, has_subevents, timezone, plugins,
+    all_sales_channels, signing_private_key, signing_public_key, created ON events
+BEGIN INSERT INTO presale_announce SELECT NEW.organizer_id UNION SELECT OLD.organizer_id; END;
+
 -- `INSERT INTO presale_refresh_related SELECT <event id>` rebuilds that event's document from
 -- the tables: the one place here that builds it. (SQLite has no deferred triggers: a write that
--- replaces an event's rows refreshes it after each row; in process, that costs microseconds.)
+-- replaces an event's rows refreshes it after each row.)
 CREATE VIEW presale_refresh_related (event_id) AS SELECT NULL WHERE 0;
 
 CREATE TRIGGER presale_refresh_related_record INSTEAD OF INSERT ON presale_refresh_related
