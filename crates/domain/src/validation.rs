@@ -1,5 +1,8 @@
 //! Field errors, collected in field order, as pretix reports them: one message per field.
 
+/// The message of a field a full write (create, PUT) must send.
+pub const REQUIRED: &str = "This field is required.";
+
 /// Errors keyed by field name, in the order they were found (callers check fields in the
 /// resource's documented order). A field keeps its first message only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 pub(crate) const NOT_NULL: &str = "This field may not be null.";
 pub(crate) const NOT_BLANK: &str = "This field may not be blank.";
 
-pub(crate) const REQUIRED: &str = "This field is required.";
+pub(crate) use presale_domain::validation::REQUIRED;
 const INVALID_INTEGER: &str = "A valid integer is required.";
 
 /// A string field: numbers become their text, surrounding whitespace is trimmed, an empty

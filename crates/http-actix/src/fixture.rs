@@ -26,11 +26,13 @@ use presale_domain::meta::MetaPropertyFields;
 use presale_domain::sales_channel::{SalesChannel, SalesChannelFields, API};
 use presale_domain::team::TeamFields;
 use presale_domain::validation::FieldErrors;
+use presale_domain::write::WriteMode;
 use serde_json::{Map, Value};
 
 /// A full (PUT) meta property body.
 pub fn meta_property(body: &Map<String, Value>) -> Result<MetaPropertyFields, FieldErrors> {
-    meta_properties::read_fields(body, MetaPropertyFields::default(), true)
+    let (changes, errors) = meta_properties::read(body);
+    changes.apply_to(MetaPropertyFields::default(), WriteMode::Create, errors)
 }
 
 /// A full (PUT) sales channel body; `existing` is the stored channel it replaces.

@@ -53,7 +53,7 @@ pub const REPORT_FIELDS: &[&str] = &[
 pub const SEEN_INTERVAL_SECONDS: i64 = 60;
 
 const MAX_LENGTH: usize = 190;
-const REQUIRED: &str = "This field is required.";
+use crate::validation::REQUIRED;
 const TOO_LONG: &str = "Ensure this field has no more than 190 characters.";
 pub const NOT_A_KEY: &str = "Not a valid public key.";
 pub const UNKNOWN_TOKEN: &str = "Unknown initialization token.";

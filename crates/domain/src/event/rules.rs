@@ -46,7 +46,7 @@ impl From<FieldErrors> for EventError {
 
 const LIVE_ON_CREATE: &str = "Events cannot be created as 'live'. Quotas and payment must be added to the event before sales can go live.";
 const SLUG_TAKEN: &str = "This slug has already been used for a different event.";
-const REQUIRED: &str = "This field is required.";
+use crate::validation::REQUIRED;
 const SEAT_MAPPING_ON_CREATE: &str = "You cannot specify seat category mappings on event creation.";
 /// Reserved seating is out of scope; pretix would check the mapping against the event's plan.
 pub const SEATING_UNSUPPORTED: &str = "Reserved seating is not supported by this server.";

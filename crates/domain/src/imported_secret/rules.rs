@@ -11,7 +11,7 @@ use crate::validation::FieldErrors;
 use crate::write::WriteMode;
 use std::collections::HashMap;
 
-const REQUIRED: &str = "This field is required.";
+use crate::validation::REQUIRED;
 
 /// How often a write that lost a race (a concurrent import of the same secret, a concurrent
 /// change of `used`) is checked and tried again before giving up.

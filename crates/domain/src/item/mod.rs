@@ -232,7 +232,7 @@ impl ItemErrors {
     }
 }
 
-const REQUIRED: &str = "This field is required.";
+use crate::validation::REQUIRED;
 
 /// A product update sent `variations` (pretix's message).
 pub const NESTED_UPDATE: &str = "Updating add-ons, bundles, program times or variations via PATCH/PUT is not supported. Please use the dedicated nested endpoint.";

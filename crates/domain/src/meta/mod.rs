@@ -40,6 +40,28 @@ pub struct MetaPropertyFields {
     pub filter_allowed: bool,
 }
 
+/// The fields a request sent, parsed; `None` = not sent (`allowed_values: Some(None)` = sent
+/// as null). Applied to a property's fields by [`MetaPropertyChanges::apply_to`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetaPropertyChanges {
+    pub name: Option<String>,
+    pub default: Option<String>,
+    pub required: Option<bool>,
+    pub allowed_values: Option<Option<Vec<String>>>,
+    pub protected: Option<bool>,
+    pub filter_allowed: Option<bool>,
+}
+
+/// The fields in pretix's order, the order errors are reported in.
+pub const META_PROPERTY_FIELDS: &[&str] = &[
+    "name",
+    "default",
+    "required",
+    "allowed_values",
+    "protected",
+    "filter_allowed",
+];
+
 /// Port: meta properties.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]

@@ -1,12 +1,13 @@
 //! The meta property use cases and their rules.
 
 use super::{
-    MetaProperty, MetaPropertyFields, MetaPropertyRepository, DEFAULT_NOT_ALLOWED, DUPLICATE_NAME,
-    NAME_MAX_LENGTH,
+    MetaProperty, MetaPropertyChanges, MetaPropertyFields, MetaPropertyRepository,
+    DEFAULT_NOT_ALLOWED, DUPLICATE_NAME, META_PROPERTY_FIELDS, NAME_MAX_LENGTH,
 };
 use crate::error::RepositoryError;
 use crate::ids::{MetaPropertyId, OrganizerId};
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, REQUIRED};
+use crate::write::WriteMode;
 
 /// Why a property name is refused; the messages are pretix's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +31,53 @@ pub fn check_name(name: &str) -> Result<(), NameError> {
         Err(NameError::TooLong)
     } else {
         Ok(())
+    }
+}
+
+impl MetaPropertyChanges {
+    /// The changes applied to `base` (pretix's defaults on create, the stored fields on
+    /// update). A full write (create, PUT) must send `name` and `allowed_values`, as pretix
+    /// requires; a sent name must pass [`check_name`]. `errors` holds what reading the
+    /// request found; all of them come back together, in field order.
+    pub fn apply_to(
+        self,
+        mut base: MetaPropertyFields,
+        mode: WriteMode,
+        mut errors: FieldErrors,
+    ) -> Result<MetaPropertyFields, FieldErrors> {
+        if mode.is_full() {
+            for (field, sent) in [
+                ("name", self.name.is_some()),
+                ("allowed_values", self.allowed_values.is_some()),
+            ] {
+                if !sent {
+                    errors.add(field, REQUIRED);
+                }
+            }
+        }
+        if let Some(name) = self.name {
+            match check_name(&name) {
+                Ok(()) => base.name = name,
+                Err(e) => errors.add("name", e.to_string()),
+            }
+        }
+        if let Some(default) = self.default {
+            base.default = default;
+        }
+        if let Some(required) = self.required {
+            base.required = required;
+        }
+        if let Some(allowed_values) = self.allowed_values {
+            base.allowed_values = allowed_values;
+        }
+        if let Some(protected) = self.protected {
+            base.protected = protected;
+        }
+        if let Some(filter_allowed) = self.filter_allowed {
+            base.filter_allowed = filter_allowed;
+        }
+        errors.sort_by_order(META_PROPERTY_FIELDS);
+        errors.into_result().map(|()| base)
     }
 }
 

@@ -157,3 +157,59 @@ fn stored_fields_round_trip() {
     f.filter_allowed = false;
     assert_eq!(stored(1, OrganizerId(2), f.clone()).fields(), f);
 }
+
+#[test]
+fn changes_apply_to_defaults_or_to_the_stored_fields() {
+    use crate::validation::REQUIRED;
+    use crate::write::WriteMode;
+    // A full write must send name and allowed_values; errors come back in field order,
+    // reading errors and rule errors together.
+    let mut reading = FieldErrors::new();
+    reading.add("protected", "Must be a valid boolean.");
+    assert_eq!(
+        MetaPropertyChanges::default().apply_to(
+            MetaPropertyFields::default(),
+            WriteMode::Create,
+            reading
+        ),
+        Err({
+            let mut e = FieldErrors::new();
+            e.add("name", REQUIRED);
+            e.add("allowed_values", REQUIRED);
+            e.add("protected", "Must be a valid boolean.");
+            e
+        })
+    );
+    let bad_name = MetaPropertyChanges {
+        name: Some("a b".into()),
+        allowed_values: Some(None),
+        ..MetaPropertyChanges::default()
+    };
+    assert_eq!(
+        bad_name.apply_to(
+            MetaPropertyFields::default(),
+            WriteMode::Replace,
+            FieldErrors::new()
+        ),
+        Err(FieldErrors::single(
+            "name",
+            NameError::InvalidCharacters.to_string()
+        ))
+    );
+    // A partial write changes what was sent and keeps the rest.
+    let mut stored = fields("colour");
+    stored.allowed_values = Some(vec!["red".into()]);
+    stored.required = true;
+    let changes = MetaPropertyChanges {
+        default: Some("red".into()),
+        filter_allowed: Some(false),
+        ..MetaPropertyChanges::default()
+    };
+    let mut expected = stored.clone();
+    expected.default = "red".into();
+    expected.filter_allowed = false;
+    assert_eq!(
+        changes.apply_to(stored, WriteMode::Partial, FieldErrors::new()),
+        Ok(expected)
+    );
+}

@@ -24,7 +24,7 @@ pub const NAME_MAX_LENGTH: usize = 200;
 /// The largest size pretix accepts (a PostgreSQL `integer`).
 pub const SIZE_MAX: i64 = 2_147_483_647;
 
-const REQUIRED: &str = "This field is required.";
+use crate::validation::REQUIRED;
 pub const VARIATION_NOT_IN_ITEMS: &str =
     "All variations must belong to an item contained in the items list.";
 pub const ITEM_OF_OTHER_EVENT: &str = "One or more items do not belong to this event.";

@@ -32,7 +32,7 @@ pub const NOT_A_SERIES: &str =
 /// pretix's object-level date messages (the same as for events).
 pub const ENDS_BEFORE_START: &str = "The event cannot end before it starts.";
 pub const PRESALE_ENDS_BEFORE_START: &str = "The event's presale cannot end before it starts.";
-const REQUIRED: &str = "This field is required.";
+use crate::validation::REQUIRED;
 
 /// Everything about a sub-event that the API can write.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,13 +4,12 @@
 use super::resource::{not_found, numeric_id, Delete, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
-use crate::fields::string_list;
-use crate::fields::{self, REQUIRED};
+use crate::fields::{self, string_list, FieldReader};
 use presale_domain::access::Permission;
 use presale_domain::ids::MetaPropertyId;
 use presale_domain::meta::{
-    check_name, create_meta_property, update_meta_property, MetaProperty, MetaPropertyError,
-    MetaPropertyFields,
+    create_meta_property, update_meta_property, MetaProperty, MetaPropertyChanges,
+    MetaPropertyError, MetaPropertyFields,
 };
 use presale_domain::pagination::{Page, Window};
 use presale_domain::store::Store;
@@ -26,8 +25,7 @@ impl Resource for MetaProperties {
     type Scope = InOrganizer;
     type Id = MetaPropertyId;
     type Entity = MetaProperty;
-    /// The body itself: it is read against the stored property ([`read_fields`]).
-    type Changes = Map<String, Value>;
+    type Changes = (MetaPropertyChanges, FieldErrors);
     type Filter = ();
     type Body<'a> = Body<'a>;
 
@@ -45,8 +43,8 @@ impl Resource for MetaProperties {
         numeric_id(segment, MetaPropertyId)
     }
 
-    fn read(body: &Map<String, Value>) -> Map<String, Value> {
-        body.clone()
+    fn read(body: &Map<String, Value>) -> (MetaPropertyChanges, FieldErrors) {
+        read(body)
     }
 
     fn render<'a>(property: &'a MetaProperty, _: &'a InOrganizer) -> Body<'a> {
@@ -77,9 +75,9 @@ impl Resource for MetaProperties {
     async fn create(
         store: &dyn Store,
         scope: &InOrganizer,
-        body: Map<String, Value>,
+        (changes, errors): (MetaPropertyChanges, FieldErrors),
     ) -> Result<MetaProperty, ApiError> {
-        let fields = read_fields(&body, MetaPropertyFields::default(), true)?;
+        let fields = changes.apply_to(MetaPropertyFields::default(), WriteMode::Create, errors)?;
         let repo = store.meta_properties();
         Ok(create_meta_property(repo, scope.organizer.id, fields).await?)
     }
@@ -88,10 +86,10 @@ impl Resource for MetaProperties {
         store: &dyn Store,
         scope: &InOrganizer,
         current: &MetaProperty,
-        body: Map<String, Value>,
+        (changes, errors): (MetaPropertyChanges, FieldErrors),
         mode: WriteMode,
     ) -> Result<MetaProperty, ApiError> {
-        let fields = read_fields(&body, current.fields(), mode.is_full())?;
+        let fields = changes.apply_to(current.fields(), mode, errors)?;
         let repo = store.meta_properties();
         update_meta_property(repo, scope.organizer.id, current.id, fields)
             .await?
@@ -143,73 +141,21 @@ pub fn render(p: &MetaProperty) -> Body<'_> {
     }
 }
 
-/// The field's value if the body has it; an absent field the request must carry records
-/// `This field is required.`.
-fn sent<'a>(
-    body: &'a Map<String, Value>,
-    field: &str,
-    required: bool,
-    errors: &mut FieldErrors,
-) -> Option<&'a Value> {
-    let value = body.get(field);
-    if value.is_none() && required {
-        errors.add(field, REQUIRED);
-    }
-    value
-}
-
-/// Applies the body's fields to `fields`, every error in field order. `full` (create, PUT)
-/// requires `name` and `allowed_values`, as pretix does; otherwise (PATCH) only what is
-/// sent changes. `id` is read-only and ignored.
-pub fn read_fields(
-    body: &Map<String, Value>,
-    mut fields: MetaPropertyFields,
-    full: bool,
-) -> Result<MetaPropertyFields, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    if let Some(v) = sent(body, "name", full, &mut errors) {
-        match fields::string(v, false) {
-            Ok(name) => match check_name(&name) {
-                Ok(()) => fields.name = name,
-                Err(e) => errors.add("name", e.to_string()),
-            },
-            Err(e) => errors.add("name", e),
-        }
-    }
-    if let Some(v) = sent(body, "default", false, &mut errors) {
-        match fields::string(v, true) {
-            Ok(default) => fields.default = default,
-            Err(e) => errors.add("default", e),
-        }
-    }
-    if let Some(v) = sent(body, "required", false, &mut errors) {
-        match fields::boolean(v) {
-            Ok(b) => fields.required = b,
-            Err(e) => errors.add("required", e),
-        }
-    }
-    if let Some(v) = sent(body, "allowed_values", full, &mut errors) {
-        match v {
-            Value::Null => fields.allowed_values = None,
-            v => match string_list(v) {
-                Ok(values) => fields.allowed_values = Some(values),
-                Err(e) => errors.add("allowed_values", e),
-            },
-        }
-    }
-    if let Some(v) = sent(body, "protected", false, &mut errors) {
-        match fields::boolean(v) {
-            Ok(b) => fields.protected = b,
-            Err(e) => errors.add("protected", e),
-        }
-    }
-    if let Some(v) = sent(body, "filter_allowed", false, &mut errors) {
-        match fields::boolean(v) {
-            Ok(b) => fields.filter_allowed = b,
-            Err(e) => errors.add("filter_allowed", e),
-        }
-    }
-    errors.into_result().map(|()| fields)
+/// The fields the body sends, and what was wrong with them (`id` is read-only and ignored).
+pub fn read(body: &Map<String, Value>) -> (MetaPropertyChanges, FieldErrors) {
+    let mut r = FieldReader::new(body);
+    let changes = MetaPropertyChanges {
+        name: r.read("name", |v| fields::string(v, false)),
+        default: r.read("default", |v| fields::string(v, true)),
+        required: r.read("required", fields::boolean),
+        allowed_values: r.read("allowed_values", |v| match v {
+            Value::Null => Ok(None),
+            v => string_list(v).map(Some),
+        }),
+        protected: r.read("protected", fields::boolean),
+        filter_allowed: r.read("filter_allowed", fields::boolean),
+    };
+    (changes, r.errors)
 }
 
 impl From<MetaPropertyError> for ApiError {
