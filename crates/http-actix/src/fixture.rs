@@ -23,7 +23,7 @@ pub use crate::routes::subevents::{render as render_subevent, subevent_changes a
 pub use crate::routes::teams::{render as render_team, render_token};
 use crate::routes::{meta_properties, sales_channels, teams};
 use presale_domain::meta::MetaPropertyFields;
-use presale_domain::sales_channel::{SalesChannel, SalesChannelFields, API};
+use presale_domain::sales_channel::{SalesChannel, SalesChannelFields};
 use presale_domain::team::TeamFields;
 use presale_domain::validation::FieldErrors;
 use presale_domain::write::WriteMode;
@@ -40,16 +40,9 @@ pub fn sales_channel(
     body: &Map<String, Value>,
     existing: Option<&SalesChannel>,
 ) -> Result<SalesChannelFields, FieldErrors> {
-    let base = existing.map_or_else(
-        || SalesChannelFields {
-            identifier: String::new(),
-            label: Default::default(),
-            kind: API.to_owned(),
-            position: 0,
-        },
-        SalesChannel::fields,
-    );
-    sales_channels::read_fields(body, base, existing, true)
+    let (changes, errors) = sales_channels::read(body);
+    let mode = existing.map_or(WriteMode::Create, |_| WriteMode::Replace);
+    changes.apply_to(existing, mode, errors)
 }
 
 /// A full (PUT) team body, without tokens.

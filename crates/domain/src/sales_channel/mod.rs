@@ -40,6 +40,20 @@ pub struct SalesChannelFields {
     pub position: i64,
 }
 
+/// The fields a request sent, parsed; `None` = not sent. Applied by
+/// [`SalesChannelChanges::apply_to`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SalesChannelChanges {
+    pub identifier: Option<String>,
+    pub label: Option<I18nString>,
+    /// Sent as `type`.
+    pub kind: Option<String>,
+    pub position: Option<i64>,
+}
+
+/// The fields in pretix's order (`kind` is sent as `type`), the order errors are reported in.
+pub const SALES_CHANNEL_FIELDS: &[&str] = &["identifier", "label", "type", "position"];
+
 /// Port: sales channels.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]

@@ -1,12 +1,13 @@
 //! The sales channel use cases and their rules.
 
 use super::{
-    SalesChannel, SalesChannelFields, SalesChannelRepository, API, BLANK, DUPLICATE_IDENTIFIER,
-    IDENTIFIER_MAX_LENGTH, NOT_DELETABLE, POSITION_MAX,
+    SalesChannel, SalesChannelChanges, SalesChannelFields, SalesChannelRepository, API, BLANK,
+    DUPLICATE_IDENTIFIER, IDENTIFIER_MAX_LENGTH, NOT_DELETABLE, POSITION_MAX, SALES_CHANNEL_FIELDS,
 };
 use crate::error::RepositoryError;
 use crate::ids::OrganizerId;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, REQUIRED};
+use crate::write::WriteMode;
 
 /// Checks an identifier's form: not blank, `^[a-zA-Z0-9._-]+$`, at most
 /// [`IDENTIFIER_MAX_LENGTH`] characters (pretix checks the pattern before the length).
@@ -67,6 +68,75 @@ pub fn position_error(position: i64) -> Option<&'static str> {
         Some("Ensure this value is less than or equal to 2147483647.")
     } else {
         None
+    }
+}
+
+impl SalesChannelChanges {
+    /// The changes applied to `existing` (the channel being written; `None` on create, whose
+    /// defaults are type `api` and position 0). A full write (create, PUT) must send
+    /// `identifier` and `label`; the identifier and type of a new channel must be `api`'s, an
+    /// existing channel's cannot change. `errors` holds what reading the request found; all
+    /// of them come back together, in field order.
+    pub fn apply_to(
+        self,
+        existing: Option<&SalesChannel>,
+        mode: WriteMode,
+        mut errors: FieldErrors,
+    ) -> Result<SalesChannelFields, FieldErrors> {
+        let mut fields = existing.map_or_else(
+            || SalesChannelFields {
+                identifier: String::new(),
+                label: Default::default(),
+                kind: API.to_owned(),
+                position: 0,
+            },
+            SalesChannel::fields,
+        );
+        if mode.is_full() {
+            for (field, sent) in [
+                ("identifier", self.identifier.is_some()),
+                ("label", self.label.is_some()),
+            ] {
+                if !sent {
+                    errors.add(field, REQUIRED);
+                }
+            }
+        }
+        let mut check = |field: &str, error: Option<&'static str>| match error {
+            Some(message) => {
+                errors.add(field, message);
+                false
+            }
+            None => true,
+        };
+        if let Some(identifier) = self.identifier {
+            let error = match existing {
+                None => new_identifier_error(&identifier),
+                Some(channel) => changed_identifier_error(channel, &identifier),
+            };
+            if check("identifier", error) {
+                fields.identifier = identifier;
+            }
+        }
+        if let Some(label) = self.label {
+            fields.label = label;
+        }
+        if let Some(kind) = self.kind {
+            let error = match existing {
+                None => new_type_error(&kind),
+                Some(channel) => changed_type_error(channel, &kind),
+            };
+            if check("type", error) {
+                fields.kind = kind;
+            }
+        }
+        if let Some(position) = self.position {
+            if check("position", position_error(position)) {
+                fields.position = position;
+            }
+        }
+        errors.sort_by_order(SALES_CHANNEL_FIELDS);
+        errors.into_result().map(|()| fields)
     }
 }
 

@@ -209,3 +209,70 @@ async fn web_cannot_be_deleted_others_can() {
         "Can only be deleted if unused."
     );
 }
+
+#[test]
+fn changes_apply_to_a_new_or_the_stored_channel() {
+    use crate::validation::REQUIRED;
+    use crate::write::WriteMode;
+    let errors = |e: SalesChannelError| match e {
+        SalesChannelError::Invalid(e) => e,
+        other => panic!("{other:?}"),
+    };
+    // A new channel: identifier and label required, `api.` identifiers of type `api` only;
+    // reading errors and rule errors together, in field order.
+    let mut reading = FieldErrors::new();
+    reading.add("position", "A valid integer is required.");
+    let new = SalesChannelChanges {
+        kind: Some("web".into()),
+        ..SalesChannelChanges::default()
+    };
+    assert_eq!(
+        new.apply_to(None, WriteMode::Create, reading),
+        Err(errors(invalid(&[
+            ("identifier", REQUIRED),
+            ("label", REQUIRED),
+            (
+                "type",
+                "You can currently only create channels of type 'api' through the API."
+            ),
+            ("position", "A valid integer is required."),
+        ])))
+    );
+    let new = SalesChannelChanges {
+        identifier: Some("api.shop".into()),
+        label: Some(I18nString::english("Label")),
+        ..SalesChannelChanges::default()
+    };
+    assert_eq!(
+        new.apply_to(None, WriteMode::Create, FieldErrors::new()),
+        Ok(fields("api.shop", API, 0))
+    );
+    // A stored channel keeps its identifier and type; a partial write changes what was sent.
+    let stored = channel("web", WEB);
+    let renamed = SalesChannelChanges {
+        identifier: Some("web2".into()),
+        position: Some(-1),
+        ..SalesChannelChanges::default()
+    };
+    assert_eq!(
+        renamed.apply_to(Some(&stored), WriteMode::Partial, FieldErrors::new()),
+        Err(errors(invalid(&[
+            (
+                "identifier",
+                "You cannot change the identifier of a sales channel."
+            ),
+            (
+                "position",
+                "Ensure this value is greater than or equal to 0."
+            ),
+        ])))
+    );
+    let moved = SalesChannelChanges {
+        position: Some(3),
+        ..SalesChannelChanges::default()
+    };
+    assert_eq!(
+        moved.apply_to(Some(&stored), WriteMode::Partial, FieldErrors::new()),
+        Ok(fields("web", WEB, 3))
+    );
+}

@@ -4,13 +4,12 @@
 use super::resource::{not_found, Delete, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
-use crate::fields::{self, NOT_NULL as NULL, REQUIRED};
+use crate::fields::{self, FieldReader, NOT_NULL as NULL};
 use presale_domain::access::Permission;
 use presale_domain::pagination::{Page, Window};
 use presale_domain::sales_channel::{
-    changed_identifier_error, changed_type_error, create_sales_channel, delete_sales_channel,
-    new_identifier_error, new_type_error, position_error, update_sales_channel, SalesChannel,
-    SalesChannelError, SalesChannelFields, API, NOT_DELETABLE,
+    create_sales_channel, delete_sales_channel, update_sales_channel, SalesChannel,
+    SalesChannelChanges, SalesChannelError, NOT_DELETABLE,
 };
 use presale_domain::store::Store;
 use presale_domain::validation::FieldErrors;
@@ -27,8 +26,7 @@ impl Resource for SalesChannels {
     /// Channels are addressed by their identifier.
     type Id = String;
     type Entity = SalesChannel;
-    /// The body itself: it is read against the stored channel ([`read_fields`]).
-    type Changes = Map<String, Value>;
+    type Changes = (SalesChannelChanges, FieldErrors);
     type Filter = ();
     type Body<'a> = Body<'a>;
 
@@ -49,8 +47,8 @@ impl Resource for SalesChannels {
         valid.then(|| segment.to_owned())
     }
 
-    fn read(body: &Map<String, Value>) -> Map<String, Value> {
-        body.clone()
+    fn read(body: &Map<String, Value>) -> (SalesChannelChanges, FieldErrors) {
+        read(body)
     }
 
     fn render<'a>(channel: &'a SalesChannel, _: &'a InOrganizer) -> Body<'a> {
@@ -83,15 +81,9 @@ impl Resource for SalesChannels {
     async fn create(
         store: &dyn Store,
         scope: &InOrganizer,
-        body: Map<String, Value>,
+        (changes, errors): (SalesChannelChanges, FieldErrors),
     ) -> Result<SalesChannel, ApiError> {
-        let blank = SalesChannelFields {
-            identifier: String::new(),
-            label: I18nString::default(),
-            kind: API.to_owned(),
-            position: 0,
-        };
-        let fields = read_fields(&body, blank, None, true)?;
+        let fields = changes.apply_to(None, WriteMode::Create, errors)?;
         let repo = store.sales_channels();
         Ok(create_sales_channel(repo, scope.organizer.id, fields).await?)
     }
@@ -100,11 +92,10 @@ impl Resource for SalesChannels {
         store: &dyn Store,
         _: &InOrganizer,
         current: &SalesChannel,
-        body: Map<String, Value>,
+        (changes, errors): (SalesChannelChanges, FieldErrors),
         mode: WriteMode,
     ) -> Result<SalesChannel, ApiError> {
-        let full = mode.is_full();
-        let fields = read_fields(&body, current.fields(), Some(current), full)?;
+        let fields = changes.apply_to(Some(current), mode, errors)?;
         Ok(update_sales_channel(store.sales_channels(), current, fields).await?)
     }
 }
@@ -141,78 +132,19 @@ pub fn render(c: &SalesChannel) -> Body<'_> {
     }
 }
 
-fn sent<'a>(
-    body: &'a Map<String, Value>,
-    field: &str,
-    required: bool,
-    errors: &mut FieldErrors,
-) -> Option<&'a Value> {
-    let value = body.get(field);
-    if value.is_none() && required {
-        errors.add(field, REQUIRED);
-    }
-    value
-}
-
-/// Applies the body's fields to `fields`, every error in field order. `existing` is the
-/// channel being updated (`None` on create); `full` (create, PUT) requires `identifier` and
-/// `label`. A `type` or `position` left out keeps its value (`api` and 0 on create).
-pub fn read_fields(
-    body: &Map<String, Value>,
-    mut fields: SalesChannelFields,
-    existing: Option<&SalesChannel>,
-    full: bool,
-) -> Result<SalesChannelFields, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    if let Some(v) = sent(body, "identifier", full, &mut errors) {
-        match fields::string(v, false) {
-            Ok(identifier) => {
-                let rule = match existing {
-                    None => new_identifier_error(&identifier),
-                    Some(channel) => changed_identifier_error(channel, &identifier),
-                };
-                match rule {
-                    None => fields.identifier = identifier,
-                    Some(e) => errors.add("identifier", e),
-                }
-            }
-            Err(e) => errors.add("identifier", e),
-        }
-    }
-    if let Some(v) = sent(body, "label", full, &mut errors) {
-        match v {
-            Value::Null => errors.add("label", NULL),
-            v => match I18nString::from_json(v) {
-                Ok(label) => fields.label = label,
-                Err(e) => errors.add("label", e.to_string()),
-            },
-        }
-    }
-    if let Some(v) = sent(body, "type", false, &mut errors) {
-        match fields::string(v, false) {
-            Ok(kind) => {
-                let rule = match existing {
-                    None => new_type_error(&kind),
-                    Some(channel) => changed_type_error(channel, &kind),
-                };
-                match rule {
-                    None => fields.kind = kind,
-                    Some(e) => errors.add("type", e),
-                }
-            }
-            Err(e) => errors.add("type", e),
-        }
-    }
-    if let Some(v) = sent(body, "position", false, &mut errors) {
-        match fields::integer(v) {
-            Ok(position) => match position_error(position) {
-                None => fields.position = position,
-                Some(e) => errors.add("position", e),
-            },
-            Err(e) => errors.add("position", e),
-        }
-    }
-    errors.into_result().map(|()| fields)
+/// The fields the body sends, and what was wrong with them.
+pub fn read(body: &Map<String, Value>) -> (SalesChannelChanges, FieldErrors) {
+    let mut r = FieldReader::new(body);
+    let changes = SalesChannelChanges {
+        identifier: r.read("identifier", |v| fields::string(v, false)),
+        label: r.read("label", |v| match v {
+            Value::Null => Err(NULL.to_owned()),
+            v => I18nString::from_json(v).map_err(|e| e.to_string()),
+        }),
+        kind: r.read("type", |v| fields::string(v, false)),
+        position: r.read("position", fields::integer),
+    };
+    (changes, r.errors)
 }
 
 impl From<SalesChannelError> for ApiError {
