@@ -47,5 +47,6 @@ pub fn sales_channel(
 
 /// A full (PUT) team body, without tokens.
 pub fn team(body: &Map<String, Value>) -> (TeamFields, FieldErrors) {
-    teams::read_fields(body, TeamFields::default(), true)
+    let (changes, errors) = teams::read_changes(body);
+    changes.apply_to(TeamFields::default(), WriteMode::Create, errors)
 }

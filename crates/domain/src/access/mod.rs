@@ -103,6 +103,10 @@ impl PermissionSet {
         self.0 |= p.bit();
     }
 
+    pub fn remove(&mut self, p: Permission) {
+        self.0 &= !p.bit();
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         Permission::ALL.into_iter().filter(|p| self.contains(*p))
     }

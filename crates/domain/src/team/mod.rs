@@ -16,6 +16,8 @@ use crate::access::{EventScope, Permission, PermissionSet, Team, TokenHash};
 use crate::error::RepositoryError;
 use crate::ids::{OrganizerId, TeamId, TokenId};
 use crate::pagination::{Page, Window};
+use crate::validation::{FieldErrors, REQUIRED};
+use crate::write::WriteMode;
 use async_trait::async_trait;
 
 /// The longest team or token name pretix accepts.
@@ -50,6 +52,60 @@ pub struct TeamFields {
     /// Event slugs, as sent (duplicates allowed).
     pub limit_events: Vec<String>,
     pub permissions: PermissionSet,
+}
+
+/// The fields a request sent, parsed; `None` (or a permission left out) = not sent. Applied
+/// by [`TeamChanges::apply_to`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TeamChanges {
+    pub name: Option<String>,
+    pub all_events: Option<bool>,
+    /// Event slugs, as sent.
+    pub limit_events: Option<Vec<String>>,
+    /// The permission flags sent, each with its value.
+    pub permissions: Vec<(Permission, bool)>,
+}
+
+impl TeamChanges {
+    /// The changes applied to `base` (the defaults on create, the stored fields on update);
+    /// a full write (create, PUT) must send `name` and `limit_events`, as pretix requires.
+    /// `errors` holds what reading the request found; what comes back goes to
+    /// [`create_team`] or [`update_team`], which add the name and event rules and report
+    /// every error in field order.
+    pub fn apply_to(
+        self,
+        mut base: TeamFields,
+        mode: WriteMode,
+        mut errors: FieldErrors,
+    ) -> (TeamFields, FieldErrors) {
+        if mode.is_full() {
+            for (field, sent) in [
+                ("name", self.name.is_some()),
+                ("limit_events", self.limit_events.is_some()),
+            ] {
+                if !sent {
+                    errors.add(field, REQUIRED);
+                }
+            }
+        }
+        if let Some(name) = self.name {
+            base.name = name;
+        }
+        if let Some(all_events) = self.all_events {
+            base.all_events = all_events;
+        }
+        if let Some(limit_events) = self.limit_events {
+            base.limit_events = limit_events;
+        }
+        for (permission, on) in self.permissions {
+            if on {
+                base.permissions.insert(permission);
+            } else {
+                base.permissions.remove(permission);
+            }
+        }
+        (base, errors)
+    }
 }
 
 /// A team with the slugs of the events it is limited to (sorted), as the API shows it.

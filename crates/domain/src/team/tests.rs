@@ -392,3 +392,47 @@ async fn storage_outage_is_passed_on() {
         )))
     );
 }
+
+#[test]
+fn changes_apply_to_defaults_or_to_the_stored_fields() {
+    use crate::validation::REQUIRED;
+    use crate::write::WriteMode;
+    // A full write must send name and limit_events; reading errors stay with them.
+    let mut reading = FieldErrors::new();
+    reading.add("can_view_orders", "Must be a valid boolean.");
+    let (fields, errors) = TeamChanges {
+        all_events: Some(true),
+        ..TeamChanges::default()
+    }
+    .apply_to(TeamFields::default(), WriteMode::Create, reading);
+    assert!(fields.all_events);
+    assert_eq!(
+        errors.iter().collect::<Vec<_>>(),
+        [
+            ("can_view_orders", "Must be a valid boolean."),
+            ("name", REQUIRED),
+            ("limit_events", REQUIRED),
+        ]
+    );
+    // A partial write sets and clears the permissions sent and keeps the others.
+    let mut stored = TeamFields {
+        name: "Admins".into(),
+        ..TeamFields::default()
+    };
+    stored.permissions.insert(Permission::ViewOrders);
+    stored.permissions.insert(Permission::ChangeItems);
+    let (fields, errors) = TeamChanges {
+        permissions: vec![
+            (Permission::ViewOrders, false),
+            (Permission::ChangeTeams, true),
+        ],
+        ..TeamChanges::default()
+    }
+    .apply_to(stored.clone(), WriteMode::Partial, FieldErrors::new());
+    assert!(errors.is_empty());
+    let mut expected = stored;
+    expected.permissions = [Permission::ChangeItems, Permission::ChangeTeams]
+        .into_iter()
+        .collect();
+    assert_eq!(fields, expected);
+}

@@ -6,12 +6,12 @@ use super::resource::{not_found, numeric_id, Delete, InOrganizer, Resource};
 use super::{organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
-use crate::fields::{self, REQUIRED};
+use crate::fields::{self, FieldReader, REQUIRED};
 use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use presale_domain::access::{EventScope, Permission, PermissionSet};
+use presale_domain::access::{EventScope, Permission};
 use presale_domain::ids::{TeamId, TokenId};
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::{Page, Window};
@@ -20,7 +20,7 @@ use presale_domain::team::{
     create_api_token, create_team, update_team, TeamError, TeamFields, TEAM_NOT_FOUND,
     TOKEN_NOT_FOUND,
 };
-use presale_domain::team::{ApiToken, TeamWithEvents};
+use presale_domain::team::{ApiToken, TeamChanges, TeamWithEvents};
 use presale_domain::validation::FieldErrors;
 use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
@@ -40,8 +40,7 @@ impl Resource for Teams {
     type Scope = InOrganizer;
     type Id = TeamId;
     type Entity = TeamWithEvents;
-    /// The body itself: it is read against the stored team ([`read_fields`]).
-    type Changes = Map<String, Value>;
+    type Changes = (TeamChanges, FieldErrors);
     type Filter = ();
     type Body<'a> = Body<'a>;
 
@@ -53,8 +52,8 @@ impl Resource for Teams {
         numeric_id(segment, TeamId)
     }
 
-    fn read(body: &Map<String, Value>) -> Map<String, Value> {
-        body.clone()
+    fn read(body: &Map<String, Value>) -> (TeamChanges, FieldErrors) {
+        read_changes(body)
     }
 
     fn render<'a>(team: &'a TeamWithEvents, _: &'a InOrganizer) -> Body<'a> {
@@ -81,9 +80,9 @@ impl Resource for Teams {
     async fn create(
         store: &dyn Store,
         scope: &InOrganizer,
-        body: Map<String, Value>,
+        (changes, errors): (TeamChanges, FieldErrors),
     ) -> Result<TeamWithEvents, ApiError> {
-        let (fields, errors) = read_fields(&body, TeamFields::default(), true);
+        let (fields, errors) = changes.apply_to(TeamFields::default(), WriteMode::Create, errors);
         let (organizers, teams) = (store.organizers(), store.teams());
         Ok(create_team(organizers, teams, scope.organizer.id, fields, errors).await?)
     }
@@ -93,10 +92,10 @@ impl Resource for Teams {
         store: &dyn Store,
         scope: &InOrganizer,
         current: &TeamWithEvents,
-        body: Map<String, Value>,
+        (changes, errors): (TeamChanges, FieldErrors),
         mode: WriteMode,
     ) -> Result<TeamWithEvents, ApiError> {
-        let (fields, errors) = read_fields(&body, current.fields(), mode.is_full());
+        let (fields, errors) = changes.apply_to(current.fields(), mode, errors);
         let (organizers, teams) = (store.organizers(), store.teams());
         let id = current.team.id;
         update_team(organizers, teams, scope.organizer.id, id, fields, errors)
@@ -192,64 +191,21 @@ impl From<TeamError> for ApiError {
 }
 
 /// The field's value if the body has it; an absent field the request must carry records
-/// `This field is required.`.
-fn sent<'a>(
-    body: &'a Map<String, Value>,
-    field: &str,
-    required: bool,
-    errors: &mut FieldErrors,
-) -> Option<&'a Value> {
-    let value = body.get(field);
-    if value.is_none() && required {
-        errors.add(field, REQUIRED);
-    }
-    value
-}
-
-/// Applies the body's fields to `fields`. `full` (create, PUT) requires `name` and
-/// `limit_events`, as pretix does; other fields left out keep their value (PATCH changes only
-/// what is sent). `id` is read-only and ignored. The errors found here go to the use case,
-/// which adds the name and event rules and reports them all in field order.
-pub fn read_fields(
-    body: &Map<String, Value>,
-    mut fields: TeamFields,
-    full: bool,
-) -> (TeamFields, FieldErrors) {
-    let mut errors = FieldErrors::new();
-    if let Some(v) = sent(body, "name", full, &mut errors) {
-        match fields::string(v, false) {
-            Ok(name) => fields.name = name,
-            Err(e) => errors.add("name", e),
-        }
-    }
-    if let Some(v) = sent(body, "all_events", false, &mut errors) {
-        match fields::boolean(v) {
-            Ok(b) => fields.all_events = b,
-            Err(e) => errors.add("all_events", e),
-        }
-    }
-    if let Some(v) = sent(body, "limit_events", full, &mut errors) {
-        match fields::slug_list(v) {
-            Ok(slugs) => fields.limit_events = slugs,
-            Err(e) => errors.add("limit_events", e),
-        }
-    }
-    let mut permissions = PermissionSet::none();
+/// The fields the body sends, and what was wrong with them (`id` is read-only and ignored).
+pub fn read_changes(body: &Map<String, Value>) -> (TeamChanges, FieldErrors) {
+    let mut r = FieldReader::new(body);
+    let mut changes = TeamChanges {
+        name: r.read("name", |v| fields::string(v, false)),
+        all_events: r.read("all_events", fields::boolean),
+        limit_events: r.read("limit_events", fields::slug_list),
+        permissions: Vec::new(),
+    };
     for p in Permission::ALL {
-        let on = match sent(body, p.name(), false, &mut errors).map(fields::boolean) {
-            Some(Ok(on)) => on,
-            Some(Err(e)) => {
-                errors.add(p.name(), e);
-                fields.permissions.contains(p)
-            }
-            None => fields.permissions.contains(p),
-        };
-        if on {
-            permissions.insert(p);
+        if let Some(on) = r.read(p.name(), fields::boolean) {
+            changes.permissions.push((p, on));
         }
     }
-    fields.permissions = permissions;
-    (fields, errors)
+    (changes, r.errors)
 }
 
 /// The team a token route is nested in: unknown, of another organizer or not a number, it is
