@@ -20,6 +20,16 @@ impl FieldErrors {
         }
     }
 
+    /// Records [`REQUIRED`] for each `(field, sent)` that was not sent (and has no error yet):
+    /// the fields a full write (create, PUT) must carry.
+    pub fn require(&mut self, fields: &[(&str, bool)]) {
+        for (field, sent) in fields {
+            if !sent {
+                self.add(field, REQUIRED);
+            }
+        }
+    }
+
     pub fn has(&self, field: &str) -> bool {
         self.0.iter().any(|(f, _)| f == field)
     }

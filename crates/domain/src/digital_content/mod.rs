@@ -37,7 +37,6 @@ pub const DIGITAL_CONTENT_FIELDS: &[&str] = &[
     "position",
 ];
 
-use crate::validation::REQUIRED;
 const BLANK: &str = "This field may not be blank.";
 /// Django's message for a value its `URLValidator` refuses.
 pub const INVALID_URL: &str = "Enter a valid URL.";

@@ -2,8 +2,7 @@
 
 use super::{
     unknown_pk, DigitalContent, DigitalContentChanges, DigitalContentData,
-    DigitalContentRepository, BLANK, DIGITAL_CONTENT_FIELDS, INVALID_URL, REQUIRED,
-    UNTIL_BEFORE_FROM,
+    DigitalContentRepository, BLANK, DIGITAL_CONTENT_FIELDS, INVALID_URL, UNTIL_BEFORE_FROM,
 };
 use crate::error::RepositoryError;
 use crate::event::Event;
@@ -52,14 +51,10 @@ fn normalized(mut ids: Vec<i64>) -> Vec<i64> {
 /// title with some text, a valid URL, the position's range.
 fn check_fields(changes: &DigitalContentChanges, full: bool, errors: &mut FieldErrors) {
     if full {
-        for (field, sent) in [
+        errors.require(&[
             ("title", changes.title.is_some()),
             ("url", changes.url.is_some()),
-        ] {
-            if !sent && !errors.has(field) {
-                errors.add(field, REQUIRED);
-            }
-        }
+        ]);
     }
     if changes.title.as_ref().is_some_and(I18nString::is_blank) {
         errors.add("title", BLANK);

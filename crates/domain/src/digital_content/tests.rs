@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::event::Event;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, REQUIRED};
 use crate::write::WriteMode;
 
 const EVENT: EventId = EventId(3);

@@ -274,15 +274,11 @@ async fn prepare_new_event(
 ) -> Result<EventData, EventError> {
     let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
     check_legacy_channels(&changes, &identifiers)?;
-    for (field, sent) in [
+    errors.require(&[
         ("name", changes.name.is_some()),
         ("slug", changes.slug.is_some()),
         ("date_from", changes.date_from.is_some()),
-    ] {
-        if !sent {
-            errors.add(field, REQUIRED);
-        }
-    }
+    ]);
     if let Some(slug) = &changes.slug {
         if ports
             .events
@@ -422,15 +418,11 @@ pub async fn update_event(
     let identifiers = organizer_channel_identifiers(ports, organizer, &changes).await?;
     check_legacy_channels(&changes, &identifiers)?;
     if mode.is_full() {
-        for (field, sent) in [
+        errors.require(&[
             ("name", changes.name.is_some()),
             ("slug", changes.slug.is_some()),
             ("date_from", changes.date_from.is_some()),
-        ] {
-            if !sent {
-                errors.add(field, REQUIRED);
-            }
-        }
+        ]);
     }
     if changes.slug.as_ref().is_some_and(|s| *s != current.slug) {
         errors.add("slug", "The event slug cannot be changed.");

@@ -45,15 +45,6 @@ pub fn position_error(position: i64) -> Option<&'static str> {
     }
 }
 
-/// Records `REQUIRED` for each field that was not sent and has no error yet.
-fn require(errors: &mut FieldErrors, fields: &[(&str, bool)]) {
-    for (field, sent) in fields {
-        if !sent && !errors.has(field) {
-            errors.add(field, REQUIRED);
-        }
-    }
-}
-
 /// The value rules of a variation's fields; a variation that is not an object
 /// (`non_field_errors`) is reported as such only.
 fn check_variation(changes: &VariationChanges, write: WriteMode, errors: &mut FieldErrors) {
@@ -61,7 +52,7 @@ fn check_variation(changes: &VariationChanges, write: WriteMode, errors: &mut Fi
         return;
     }
     if write.is_full() {
-        require(errors, &[("value", changes.value.is_some())]);
+        errors.require(&[("value", changes.value.is_some())]);
     }
     if let Some(message) = changes
         .default_price
@@ -88,13 +79,10 @@ fn check_item(changes: &ItemChanges, write: WriteMode, all: &mut ItemErrors) {
     }
     let errors = &mut all.fields;
     if write.is_full() {
-        require(
-            errors,
-            &[
-                ("name", changes.name.is_some()),
-                ("default_price", changes.default_price.is_some()),
-            ],
-        );
+        errors.require(&[
+            ("name", changes.name.is_some()),
+            ("default_price", changes.default_price.is_some()),
+        ]);
     }
     if let Some(message) = changes.default_price.as_ref().and_then(price_error) {
         errors.add("default_price", message);

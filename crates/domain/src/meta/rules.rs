@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::RepositoryError;
 use crate::ids::{MetaPropertyId, OrganizerId};
-use crate::validation::{FieldErrors, REQUIRED};
+use crate::validation::FieldErrors;
 use crate::write::WriteMode;
 
 /// Why a property name is refused; the messages are pretix's.
@@ -46,14 +46,10 @@ impl MetaPropertyChanges {
         mut errors: FieldErrors,
     ) -> Result<MetaPropertyFields, FieldErrors> {
         if mode.is_full() {
-            for (field, sent) in [
+            errors.require(&[
                 ("name", self.name.is_some()),
                 ("allowed_values", self.allowed_values.is_some()),
-            ] {
-                if !sent {
-                    errors.add(field, REQUIRED);
-                }
-            }
+            ]);
         }
         if let Some(name) = self.name {
             match check_name(&name) {

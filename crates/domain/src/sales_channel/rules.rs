@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::RepositoryError;
 use crate::ids::OrganizerId;
-use crate::validation::{FieldErrors, REQUIRED};
+use crate::validation::FieldErrors;
 use crate::write::WriteMode;
 
 /// Checks an identifier's form: not blank, `^[a-zA-Z0-9._-]+$`, at most
@@ -93,14 +93,10 @@ impl SalesChannelChanges {
             SalesChannel::fields,
         );
         if mode.is_full() {
-            for (field, sent) in [
+            errors.require(&[
                 ("identifier", self.identifier.is_some()),
                 ("label", self.label.is_some()),
-            ] {
-                if !sent {
-                    errors.add(field, REQUIRED);
-                }
-            }
+            ]);
         }
         let mut check = |field: &str, error: Option<&'static str>| match error {
             Some(message) => {

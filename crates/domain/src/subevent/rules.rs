@@ -45,14 +45,10 @@ pub fn check_dates(changes: &SubEventChanges) -> Result<(), FieldErrors> {
 }
 
 fn require(changes: &SubEventChanges, errors: &mut FieldErrors) {
-    for (field, sent) in [
+    errors.require(&[
         ("name", changes.name.is_some()),
         ("date_from", changes.date_from.is_some()),
-    ] {
-        if !sent {
-            errors.add(field, REQUIRED);
-        }
-    }
+    ]);
 }
 
 /// Field errors (the edge's parse errors plus the missing required fields) in field order,

@@ -16,7 +16,7 @@ use crate::access::{EventScope, Permission, PermissionSet, Team, TokenHash};
 use crate::error::RepositoryError;
 use crate::ids::{OrganizerId, TeamId, TokenId};
 use crate::pagination::{Page, Window};
-use crate::validation::{FieldErrors, REQUIRED};
+use crate::validation::FieldErrors;
 use crate::write::WriteMode;
 use async_trait::async_trait;
 
@@ -79,14 +79,10 @@ impl TeamChanges {
         mut errors: FieldErrors,
     ) -> (TeamFields, FieldErrors) {
         if mode.is_full() {
-            for (field, sent) in [
+            errors.require(&[
                 ("name", self.name.is_some()),
                 ("limit_events", self.limit_events.is_some()),
-            ] {
-                if !sent {
-                    errors.add(field, REQUIRED);
-                }
-            }
+            ]);
         }
         if let Some(name) = self.name {
             base.name = name;
