@@ -321,6 +321,57 @@ impl TestApp {
     }
 }
 
+/// Builders: the rows a test needs, made through the API or the storage ports rather than
+/// raw SQL, so that tests do not depend on the schema.
+impl TestApp {
+    /// A sales channel of any type (the API creates only `api.` channels of type `api`),
+    /// labelled `label` in English.
+    pub async fn sales_channel(
+        &self,
+        organizer: &str,
+        identifier: &str,
+        label: &str,
+        kind: &str,
+        position: i64,
+    ) {
+        use presale_domain::organizer::OrganizerRepository;
+        use presale_domain::sales_channel::{SalesChannelFields, SalesChannelRepository};
+        let organizer = OrganizerRepository::find_by_slug(&self.db, organizer)
+            .await
+            .expect("read organizer")
+            .expect("organizer exists");
+        let fields = SalesChannelFields {
+            identifier: identifier.to_owned(),
+            label: presale_domain::values::I18nString::english(label),
+            kind: kind.to_owned(),
+            position,
+        };
+        SalesChannelRepository::create(&self.db, organizer.id, fields)
+            .await
+            .expect("create sales channel");
+        self.db.invalidate_cache();
+    }
+
+    /// A meta property of `organizer` through the API (`allowed_values` as pretix takes
+    /// them: `null` or a list).
+    pub async fn meta_property(
+        &self,
+        token: &str,
+        organizer: &str,
+        name: &str,
+        default: &str,
+        allowed_values: Value,
+        protected: bool,
+    ) {
+        let body = serde_json::json!({
+            "name": name, "default": default, "allowed_values": allowed_values,
+            "protected": protected,
+        });
+        let path = format!("/api/v1/organizers/{organizer}/meta_properties/");
+        self.create(&path, token, body).await;
+    }
+}
+
 /// One text column of a raw query.
 #[derive(diesel::QueryableByName)]
 struct TextRow {

@@ -27,12 +27,10 @@ fn new_event(slug: &str) -> Value {
 /// two products (one with two variations) and two quotas referring to them.
 async fn source_event(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
-    app.sql(
-        "INSERT INTO meta_properties (organizer_id, name, default_value, required, allowed_values, protected, filter_allowed) \
-         SELECT id, 'format', '', FALSE, NULL, FALSE, TRUE FROM organizers; \
-         INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
-         SELECT id, 'pos', '{\"en\":\"POS\"}', 'pretixpos', 1 FROM organizers;",
-    );
+    app.meta_property(&token, "bigevents", "format", "", Value::Null, false)
+        .await;
+    app.sales_channel("bigevents", "pos", "POS", "pretixpos", 1)
+        .await;
     let src = json!({
         "name": "Source", "slug": "src", "date_from": "2030-01-01T10:00:00Z",
         "date_admission": "2030-01-01T09:00:00Z", "is_public": false, "testmode": true,
@@ -52,21 +50,28 @@ async fn source_event(app: &TestApp) -> String {
         )
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
-    app.sql(
-        "INSERT INTO items (event_id, name, default_price, active, admission, position, has_variations) \
-         SELECT id, '{\"en\":\"Ticket\"}', '23.40', TRUE, TRUE, 1, TRUE FROM events WHERE slug = 'src'; \
-         INSERT INTO items (event_id, name, default_price, active, admission, position, has_variations) \
-         SELECT id, '{\"en\":\"Shirt\"}', '0.00', TRUE, FALSE, 2, FALSE FROM events WHERE slug = 'src'; \
-         INSERT INTO item_variations (item_id, value, default_price, active, position) \
-         SELECT id, '{\"en\":\"Regular\"}', NULL, TRUE, 1 FROM items WHERE default_price = '23.40'; \
-         INSERT INTO item_variations (item_id, value, default_price, active, position) \
-         SELECT id, '{\"en\":\"Reduced\"}', '12.00', TRUE, 2 FROM items WHERE default_price = '23.40'; \
-         INSERT INTO quotas (event_id, name, size) SELECT id, 'Tickets', 100 FROM events WHERE slug = 'src'; \
-         INSERT INTO quotas (event_id, name, size) SELECT id, 'Shirts', NULL FROM events WHERE slug = 'src'; \
-         INSERT INTO quota_items (quota_id, item_id) SELECT q.id, i.id FROM quotas q, items i WHERE q.name = 'Tickets' AND i.default_price = '23.40'; \
-         INSERT INTO quota_variations (quota_id, variation_id) SELECT q.id, v.id FROM quotas q, item_variations v WHERE q.name = 'Tickets' AND v.default_price = '12.00'; \
-         INSERT INTO quota_items (quota_id, item_id) SELECT q.id, i.id FROM quotas q, items i WHERE q.name = 'Shirts' AND i.default_price = '0.00';",
-    );
+    let items = format!("{EVENTS}src/items/");
+    let ticket = json!({
+        "name": {"en": "Ticket"}, "default_price": "23.40", "active": true, "admission": true,
+        "position": 1, "variations": [
+            {"value": {"en": "Regular"}, "default_price": null, "active": true, "position": 1},
+            {"value": {"en": "Reduced"}, "default_price": "12.00", "active": true, "position": 2},
+        ],
+    });
+    let ticket = app.create(&items, &token, ticket).await;
+    let shirt = json!({
+        "name": {"en": "Shirt"}, "default_price": "0.00", "active": true, "admission": false,
+        "position": 2,
+    });
+    let shirt = app.create(&items, &token, shirt).await;
+    let quotas = format!("{EVENTS}src/quotas/");
+    let tickets = json!({
+        "name": "Tickets", "size": 100, "items": [ticket["id"]],
+        "variations": [ticket["variations"][1]["id"]],
+    });
+    app.create(&quotas, &token, tickets).await;
+    let shirts = json!({"name": "Shirts", "size": null, "items": [shirt["id"]], "variations": []});
+    app.create(&quotas, &token, shirts).await;
     token
 }
 

@@ -79,12 +79,10 @@ async fn document_organizer(app: &TestApp) -> String {
         )
         .await;
     assert_eq!(resp.status, 200);
-    app.sql(
-        "INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
-         SELECT id, 'pretixpos', '{\"en\":\"POS\"}', 'pretixpos', 1 FROM organizers WHERE slug = 'bigevents'; \
-         INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
-         SELECT id, 'resellers', '{\"en\":\"Resellers\"}', 'resellers', 2 FROM organizers WHERE slug = 'bigevents';",
-    );
+    app.sales_channel("bigevents", "pretixpos", "POS", "pretixpos", 1)
+        .await;
+    app.sales_channel("bigevents", "resellers", "Resellers", "resellers", 2)
+        .await;
     token
 }
 
@@ -537,12 +535,11 @@ async fn object_level_date_rules(app: TestApp) {
 
 async fn meta_data_rules(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    app.sql(
-        "INSERT INTO meta_properties (organizer_id, name, default_value, required, allowed_values, protected, filter_allowed) \
-         SELECT id, 'type', 'conference', FALSE, '[\"conference\",\"concert\"]', FALSE, TRUE FROM organizers; \
-         INSERT INTO meta_properties (organizer_id, name, default_value, required, allowed_values, protected, filter_allowed) \
-         SELECT id, 'internal', '', FALSE, NULL, TRUE, TRUE FROM organizers;",
-    );
+    let (org, conference) = ("bigevents", json!(["conference", "concert"]));
+    app.meta_property(&token, org, "type", "conference", conference, false)
+        .await;
+    app.meta_property(&token, org, "internal", "", Value::Null, true)
+        .await;
     let mut e = body("conf");
     e["meta_data"] = json!({"type": "party"});
     assert_eq!(
@@ -653,10 +650,8 @@ async fn plugin_rules(app: TestApp) {
 
 async fn sales_channel_rules(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    app.sql(
-        "INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
-         SELECT id, 'pos', '{\"en\":\"POS\"}', 'pretixpos', 1 FROM organizers;",
-    );
+    app.sales_channel("bigevents", "pos", "POS", "pretixpos", 1)
+        .await;
     let mut e = body("conf");
     e["all_sales_channels"] = json!(false);
     e["limit_sales_channels"] = json!(["pos"]);
@@ -731,10 +726,8 @@ async fn sales_channel_rules(app: TestApp) {
 /// and on update because no seating plan exists.
 async fn legacy_sales_channels_and_seating(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    app.sql(
-        "INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
-         SELECT id, 'pos', '{\"en\":\"POS\"}', 'pretixpos', 1 FROM organizers;",
-    );
+    app.sales_channel("bigevents", "pos", "POS", "pretixpos", 1)
+        .await;
     let mut e = body("conf");
     e["sales_channels"] = json!(null);
     e["currency"] = json!("XYZ");
@@ -1021,12 +1014,10 @@ fn slugs(page: &Value) -> Vec<String> {
 
 async fn list_filters(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    app.sql(
-        "INSERT INTO meta_properties (organizer_id, name, default_value, required, allowed_values, protected, filter_allowed) \
-         SELECT id, 'format', 'talk', FALSE, NULL, FALSE, TRUE FROM organizers; \
-         INSERT INTO sales_channels (organizer_id, identifier, label, kind, position) \
-         SELECT id, 'pos', '{\"en\":\"POS\"}', 'pretixpos', 1 FROM organizers;",
-    );
+    app.meta_property(&token, "bigevents", "format", "talk", Value::Null, false)
+        .await;
+    app.sales_channel("bigevents", "pos", "POS", "pretixpos", 1)
+        .await;
     let events = [
         json!({"name": "Past", "slug": "past", "date_from": "2020-01-01T10:00:00Z", "date_to": "2020-01-02T10:00:00Z", "is_public": false, "meta_data": {"format": "workshop"}}),
         json!({"name": "Running", "slug": "running", "date_from": "2020-01-01T10:00:00Z", "date_to": "2099-01-01T10:00:00Z", "testmode": true}),
@@ -1154,10 +1145,8 @@ async fn list_ordering_and_search(app: TestApp) {
 
 async fn list_page_costs_fixed_queries(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    app.sql(
-        "INSERT INTO meta_properties (organizer_id, name, default_value, required, allowed_values, protected, filter_allowed) \
-         SELECT id, 'format', '', FALSE, NULL, FALSE, TRUE FROM organizers;",
-    );
+    app.meta_property(&token, "bigevents", "format", "", Value::Null, false)
+        .await;
     for i in 0..50 {
         let mut e = body(&format!("e{i:02}"));
         e["meta_data"] = json!({"format": "talk"});
