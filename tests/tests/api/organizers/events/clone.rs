@@ -302,7 +302,7 @@ async fn clone_from_query_parameter(app: TestApp) {
         );
     }
     // A token limited to other events cannot copy this one.
-    app.sql("INSERT INTO events (organizer_id, slug, name, currency, date_from, timezone, signing_private_key, signing_public_key, created) SELECT id, 'mine', '{\"en\":\"m\"}', 'EUR', '2030-01-01 10:00:00', 'UTC', 'k', 'k', '2030-01-01 00:00:00' FROM organizers WHERE slug = 'bigevents'");
+    app.create_event(&token, "bigevents", "mine", false).await;
     app.team(
         "bigevents",
         "Mine",
@@ -409,10 +409,11 @@ async fn going_live(app: TestApp) {
         )
     );
 
-    app.sql(
-        "INSERT INTO items (event_id, name, default_price, active, admission, position) SELECT id, '{\"en\":\"Free\"}', '0.00', TRUE, TRUE, 0 FROM events WHERE slug = 'conf'; \
-         INSERT INTO quotas (event_id, name, size) SELECT id, 'All', 10 FROM events WHERE slug = 'conf';",
-    );
+    let (items, quotas) = (format!("{path}items/"), format!("{path}quotas/"));
+    let free = json!({"name": {"en": "Free"}, "default_price": "0.00", "admission": true});
+    app.create(&items, &token, free).await;
+    let all = json!({"name": "All", "size": 10, "items": [], "variations": []});
+    app.create(&quotas, &token, all).await;
     // A free product and a quota: the event goes live, and back.
     let resp = app.send_json(Method::PATCH, &path, &token, &live).await;
     assert_eq!(
@@ -427,7 +428,9 @@ async fn going_live(app: TestApp) {
     assert_eq!(resp.json()["live"], json!(false));
 
     // A paid product needs a payment plugin on the event.
-    app.sql("INSERT INTO items (event_id, name, default_price, active, admission, position) SELECT id, '{\"en\":\"Paid\"}', '5.00', TRUE, TRUE, 1 FROM events WHERE slug = 'conf';");
+    let paid =
+        json!({"name": {"en": "Paid"}, "default_price": "5.00", "admission": true, "position": 1});
+    app.create(&items, &token, paid).await;
     let resp = app.send_json(Method::PATCH, &path, &token, &live).await;
     assert_eq!(
         (resp.status, resp.json()),
@@ -462,10 +465,11 @@ async fn availability_state_from_quotas(app: TestApp) {
         app.send_json(Method::POST, EVENTS, &token, &new_event(slug))
             .await;
     }
-    app.sql(
-        "INSERT INTO quotas (event_id, name, size) SELECT id, 'q', NULL FROM events WHERE slug = 'open'; \
-         INSERT INTO quotas (event_id, name, size) SELECT id, 'q', 0 FROM events WHERE slug = 'gone';",
-    );
+    for (slug, size) in [("open", Value::Null), ("gone", json!(0))] {
+        let quota = json!({"name": "q", "size": size, "items": [], "variations": []});
+        app.create(&format!("{EVENTS}{slug}/quotas/"), &token, quota)
+            .await;
+    }
     let page = app
         .get(&format!("{EVENTS}?with_availability_for=web"), &token)
         .await
