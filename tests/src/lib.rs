@@ -352,6 +352,30 @@ impl TestApp {
         self.db.invalidate_cache();
     }
 
+    /// The event `slug` of `organizer` with pretix's defaults (named after its slug, starting
+    /// 2030-01-01 10:00 UTC), through the storage port: for tests about what an event holds
+    /// rather than about events.
+    pub async fn event(&self, organizer: &str, slug: &str) {
+        use presale_domain::event::{EventData, EventKeys, EventRepository};
+        use presale_domain::organizer::OrganizerRepository;
+        use presale_domain::values::{I18nString, Slug, TimeZone, WireDateTime};
+        let organizer = OrganizerRepository::find_by_slug(&self.db, organizer)
+            .await
+            .expect("read organizer")
+            .expect("organizer exists");
+        let data = EventData::defaults(
+            Slug::parse(slug).expect("a slug"),
+            I18nString::english(slug),
+            WireDateTime::parse("2030-01-01T10:00:00Z").expect("a date"),
+            TimeZone::parse("UTC").expect("a time zone"),
+        );
+        let keys = EventKeys::generate().expect("keys");
+        EventRepository::create(&self.db, organizer.id, data, keys)
+            .await
+            .expect("create event");
+        self.db.invalidate_cache();
+    }
+
     /// A meta property of `organizer` through the API (`allowed_values` as pretix takes
     /// them: `null` or a list).
     pub async fn meta_property(

@@ -28,21 +28,10 @@ both_backends!(
 const ORG: &str = "/api/v1/organizers/bigevents/settings/";
 const EVENT: &str = "/api/v1/organizers/bigevents/events/ev/settings/";
 
-/// Inserts an event of `organizer` directly (the events API is not needed here).
-fn event(app: &TestApp, organizer: &str, slug: &str) {
-    app.sql(&format!(
-        "INSERT INTO events (organizer_id, slug, name, currency, date_from, timezone, \
-         signing_private_key, signing_public_key, created) \
-         VALUES ((SELECT id FROM organizers WHERE slug = '{organizer}'), '{slug}', \
-         '{{\"en\":\"{slug}\"}}', 'EUR', '2030-01-01 10:00:00', 'UTC', 'k', 'k', \
-         '2030-01-01 00:00:00')"
-    ));
-}
-
 /// `bigevents` with an all-permissions token and the event `ev`.
 async fn setup(app: &TestApp) -> String {
     let token = app.organizer_with_token("bigevents").await;
-    event(app, "bigevents", "ev");
+    app.event("bigevents", "ev").await;
     token
 }
 
@@ -331,7 +320,7 @@ async fn null_unsets_and_event_inherits_from_organizer(app: TestApp) {
     assert_eq!(resp.json()["frontpage_text"], json!({"en": ""}));
 
     // A second event of the same organizer inherits the same way and has its own values.
-    event(&app, "bigevents", "ev2");
+    app.event("bigevents", "ev2").await;
     let path2 = "/api/v1/organizers/bigevents/events/ev2/settings/";
     patch(&app, EVENT, &token, json!({"show_quota_left": true})).await;
     let ev2 = app.get(path2, &token).await.json();
@@ -744,9 +733,9 @@ async fn organizer_settings_need_permission_to_write_only(app: TestApp) {
 
 async fn event_settings_need_event_settings_permission_and_event_access(app: TestApp) {
     let token = setup(&app).await;
-    event(&app, "bigevents", "other-ev");
+    app.event("bigevents", "other-ev").await;
     let other_token = app.organizer_with_token("other").await;
-    event(&app, "other", "ev");
+    app.event("other", "ev").await;
     let all_but: PermissionSet = presale_domain::access::Permission::ALL
         .into_iter()
         .filter(|p| *p != Permission::ChangeEventSettings)
