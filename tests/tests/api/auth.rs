@@ -81,8 +81,19 @@ async fn unknown_token_is_invalid(app: TestApp) {
 async fn deactivated_token_is_refused(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     assert_eq!(app.get("/api/v1/organizers/", &token).await.status, 200);
-    app.sql("UPDATE api_tokens SET active = FALSE");
+    // Deactivated through the API, with itself.
     let auth = format!("Token {token}");
+    let teams = app.get("/api/v1/organizers/bigevents/teams/", &token).await;
+    let tokens = format!(
+        "/api/v1/organizers/bigevents/teams/{}/tokens/",
+        teams.json()["results"][0]["id"]
+    );
+    let id = app.get(&tokens, &token).await.json()["results"][0]["id"].clone();
+    let headers = [("Authorization", auth.as_str())];
+    let deactivated = app
+        .request(Method::DELETE, &format!("{tokens}{id}/"), &headers, None)
+        .await;
+    assert_eq!(deactivated.status, 200, "{}", deactivated.text());
     assert_401(
         &app,
         &[("Authorization", &auth)],
