@@ -331,7 +331,9 @@ async fn references_must_be_the_events_catalog(app: TestApp) {
     let (status, body) = post("series", json!({"secret": "a", "item": 4, "subevent": 8})).await;
     assert_eq!((status, body["subevent"].clone()), (201, json!(8)));
     // A deleted product no longer restricts its secrets.
-    app.sql("DELETE FROM items WHERE id = 2;");
+    let product = "/api/v1/organizers/bigevents/events/sampleconf/items/2/";
+    let (status, _) = app.send(Method::DELETE, product, &token, Value::Null).await;
+    assert_eq!(status, 204);
     let body = app.get(&one("sampleconf", 1), &token).await.json();
     assert_eq!(
         (body["item"].clone(), body["variation"].clone()),

@@ -752,7 +752,11 @@ async fn deleting_products_takes_them_out_of_quotas(app: TestApp) {
         json!({"name": "Q", "items": [1, 2], "variations": [21, 22]}),
     )
     .await;
-    app.sql("DELETE FROM item_variations WHERE id = 22; DELETE FROM items WHERE id = 1;");
+    let items = "/api/v1/organizers/bigevents/events/conf/items/";
+    for path in [format!("{items}2/variations/22/"), format!("{items}1/")] {
+        let (status, _) = app.send(Method::DELETE, &path, &token, Value::Null).await;
+        assert_eq!(status, 204, "DELETE {path}");
+    }
     let got = app.get(&one("conf", &q["id"]), &token).await.json();
     assert_eq!(
         (got["items"].clone(), got["variations"].clone()),
