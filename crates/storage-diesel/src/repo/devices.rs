@@ -1,9 +1,8 @@
-use super::Database;
+use super::{page, Database};
 use crate::connection::DbConnection;
 use crate::dialect::per_backend;
 use crate::error::{from_diesel, TxError};
 use crate::schema::{device_limit_events, devices, events, organizers};
-use crate::to_i64;
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use diesel::dsl::max;
@@ -219,22 +218,13 @@ impl DeviceRepository for Database {
         window: Window,
     ) -> Result<Page<Device>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = devices::table
+            let total = devices::table
                 .filter(devices::organizer_id.eq(organizer.0))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
+                .count();
             let rows = device_query!()
                 .filter(devices::organizer_id.eq(organizer.0))
-                .order(devices::id.asc())
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .load::<(DeviceRow, String)>(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: load(conn, rows)?,
-            })
+                .order(devices::id.asc());
+            page(conn, total, rows, window, load)
         })
         .await
     }

@@ -2,12 +2,11 @@
 //! `digital_content_items`. Deleting a product takes it out of every content, deleting a
 //! sub-event deletes its contents, both through the schema's `ON DELETE CASCADE`.
 
-use super::Database;
+use super::{page, Database};
 use crate::connection::DbConnection;
 use crate::dialect::{claim_id, per_backend};
 use crate::error::{from_diesel, TxError};
 use crate::schema::{digital_content_items, digital_contents, items, subevents};
-use crate::to_i64;
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use diesel::prelude::*;
@@ -277,18 +276,10 @@ impl DigitalContentRepository for Database {
                 }
                 q
             };
-            let total: i64 = filtered().count().get_result(conn).map_err(from_diesel)?;
             let rows = filtered()
                 .order((digital_contents::position.asc(), digital_contents::id.asc()))
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(ContentRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: with_products(conn, rows)?,
-            })
+                .select(ContentRow::as_select());
+            page(conn, filtered().count(), rows, window, with_products)
         })
         .await
     }

@@ -1,4 +1,4 @@
-use super::Database;
+use super::{page, Database};
 use crate::connection::DbConnection;
 use crate::dialect::{lock_event, per_backend, write_transaction, EventLock};
 use crate::error::{from_diesel, TxError};
@@ -7,7 +7,6 @@ use crate::schema::{
     item_meta_properties, item_variations, items, meta_properties, quota_items, quota_variations,
     quotas, sales_channels,
 };
-use crate::to_i64;
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use diesel::dsl::{exists, not};
@@ -440,10 +439,6 @@ impl EventRepository for Database {
         window: Window,
     ) -> Result<Page<Event>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = filtered(organizer, &filter)
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
             let mut q = filtered(organizer, &filter);
             for (key, descending) in &filter.ordering {
                 q = match (key, descending) {
@@ -455,17 +450,10 @@ impl EventRepository for Database {
             }
             let rows = q
                 .then_order_by(events::id.desc())
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(EventRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: rows
-                    .into_iter()
-                    .map(EventRow::into_event)
-                    .collect::<Result<_, _>>()?,
+                .select(EventRow::as_select());
+            let total = filtered(organizer, &filter).count();
+            page(conn, total, rows, window, |_, rows| {
+                rows.into_iter().map(EventRow::into_event).collect()
             })
         })
         .await

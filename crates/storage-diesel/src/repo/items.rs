@@ -1,12 +1,11 @@
 //! Products and their variations: `items` and `item_variations`. Deleting either takes it out
 //! of every quota through the schema's `ON DELETE CASCADE`.
 
-use super::Database;
+use super::{each, page, Database};
 use crate::connection::DbConnection;
 use crate::dialect::{claim_id, per_backend};
 use crate::error::{from_diesel, TxError};
 use crate::schema::{item_variations, items};
-use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::ids::EventId;
@@ -192,29 +191,13 @@ fn event_items(event: i64) -> items::BoxedQuery<'static, <DbConnection as Connec
         .into_boxed()
 }
 
-fn count(total: i64) -> u64 {
-    u64::try_from(total).unwrap_or(0)
-}
-
 #[async_trait]
 impl ItemRepository for Database {
     async fn list(&self, event: EventId, window: Window) -> Result<Page<Item>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = items::table
-                .filter(items::event_id.eq(event.0))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
-            let rows = event_items(event.0)
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(ItemRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: count(total),
-                items: with_variations(conn, rows)?,
-            })
+            let total = items::table.filter(items::event_id.eq(event.0)).count();
+            let rows = event_items(event.0).select(ItemRow::as_select());
+            page(conn, total, rows, window, with_variations)
         })
         .await
     }
@@ -328,21 +311,10 @@ impl ItemRepository for Database {
     ) -> Result<Page<ItemVariation>, RepositoryError> {
         self.read(move |conn| {
             let mine = item_variations::table.filter(item_variations::item_id.eq(item.0));
-            let total: i64 = mine.count().get_result(conn).map_err(from_diesel)?;
             let rows = mine
                 .order((item_variations::position.asc(), item_variations::id.asc()))
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(VariationRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: count(total),
-                items: rows
-                    .into_iter()
-                    .map(ItemVariation::try_from)
-                    .collect::<Result<_, _>>()?,
-            })
+                .select(VariationRow::as_select());
+            page(conn, mine.count(), rows, window, each)
         })
         .await
     }

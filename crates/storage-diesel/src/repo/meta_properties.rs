@@ -1,7 +1,6 @@
-use super::Database;
+use super::{page, Database};
 use crate::error::from_diesel;
 use crate::schema::{event_meta_values, meta_properties};
-use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::ids::MetaPropertyId;
@@ -104,22 +103,13 @@ impl MetaPropertyRepository for Database {
         window: Window,
     ) -> Result<Page<MetaProperty>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = meta_properties::table
-                .filter(meta_properties::organizer_id.eq(organizer.0))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
-            let rows = meta_properties::table
-                .filter(meta_properties::organizer_id.eq(organizer.0))
+            let of_organizer =
+                meta_properties::table.filter(meta_properties::organizer_id.eq(organizer.0));
+            let rows = of_organizer
                 .order(meta_properties::id.asc())
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(MetaPropertyRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: rows_into(rows)?,
+                .select(MetaPropertyRow::as_select());
+            page(conn, of_organizer.count(), rows, window, |_, rows| {
+                rows_into(rows)
             })
         })
         .await

@@ -356,3 +356,41 @@ where
         RepositoryError::Internal(format!("database task failed: {e}"))
     })?
 }
+
+/// One page of a list: the total `count` counts, and the rows of `rows` (ordered) in the
+/// window, made entities by `into` (which may read related rows on the same connection).
+fn page<'q, C, Q, R, T>(
+    conn: &mut DbConnection,
+    count: C,
+    rows: Q,
+    window: presale_domain::pagination::Window,
+    into: impl FnOnce(&mut DbConnection, Vec<R>) -> Result<Vec<T>, RepositoryError>,
+) -> Result<presale_domain::pagination::Page<T>, RepositoryError>
+where
+    C: diesel::query_dsl::LoadQuery<'q, DbConnection, i64>,
+    Q: diesel::query_dsl::methods::OffsetDsl,
+    Q::Output: diesel::query_dsl::methods::LimitDsl,
+    <Q::Output as diesel::query_dsl::methods::LimitDsl>::Output:
+        diesel::query_dsl::LoadQuery<'q, DbConnection, R>,
+{
+    use diesel::query_dsl::methods::LimitDsl;
+    use diesel::RunQueryDsl;
+    let total: i64 = count.get_result(conn).map_err(crate::error::from_diesel)?;
+    let rows = rows
+        .offset(crate::to_i64(window.offset))
+        .limit(crate::to_i64(window.limit))
+        .load(conn)
+        .map_err(crate::error::from_diesel)?;
+    Ok(presale_domain::pagination::Page {
+        total: u64::try_from(total).unwrap_or(0),
+        items: into(conn, rows)?,
+    })
+}
+
+/// `into` for [`page`] where each row converts on its own (`TryFrom`).
+fn each<R, T>(_: &mut DbConnection, rows: Vec<R>) -> Result<Vec<T>, RepositoryError>
+where
+    T: TryFrom<R, Error = RepositoryError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

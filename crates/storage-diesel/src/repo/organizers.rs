@@ -1,7 +1,6 @@
-use super::Database;
+use super::{each, page, Database};
 use crate::error::from_diesel;
 use crate::schema::{events, organizers, sales_channels};
-use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::ids::EventId;
@@ -67,26 +66,12 @@ impl OrganizerRepository for Database {
     ) -> Result<Page<Organizer>, RepositoryError> {
         let ids: Vec<i64> = ids.into_iter().map(|i| i.0).collect();
         self.read(move |conn| {
-            let total: i64 = organizers::table
-                .filter(organizers::id.eq_any(&ids))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
-            let rows = organizers::table
-                .filter(organizers::id.eq_any(&ids))
+            let visible = organizers::table.filter(organizers::id.eq_any(&ids));
+            let rows = visible
+                .clone()
                 .order((organizers::slug.asc(), organizers::id.asc()))
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(OrganizerRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: rows
-                    .into_iter()
-                    .map(Organizer::try_from)
-                    .collect::<Result<_, _>>()?,
-            })
+                .select(OrganizerRow::as_select());
+            page(conn, visible.count(), rows, window, each)
         })
         .await
     }

@@ -1,11 +1,10 @@
-use super::Database;
+use super::{page, Database};
 use crate::connection::DbConnection;
 use crate::dialect::{claim_id, per_backend};
 use crate::error::{from_diesel, TxError};
 use crate::schema::{
     events, item_variations, items, quota_items, quota_variations, quotas, subevents,
 };
-use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::ids::EventId;
@@ -150,10 +149,6 @@ impl QuotaRepository for Database {
         window: Window,
     ) -> Result<Page<Quota>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = of_event(event)
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
             let mut q = of_event(event);
             for (key, descending) in &ordering {
                 // Unlimited sizes sort as the largest, as PostgreSQL sorts NULL.
@@ -173,15 +168,9 @@ impl QuotaRepository for Database {
             } else {
                 q.then_order_by(quotas::id.desc())
             };
-            let rows = q
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(QuotaRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: with_links(conn, rows).map_err(from_diesel)?,
+            let rows = q.select(QuotaRow::as_select());
+            page(conn, of_event(event).count(), rows, window, |conn, rows| {
+                with_links(conn, rows).map_err(from_diesel)
             })
         })
         .await

@@ -1,7 +1,6 @@
-use super::Database;
+use super::{page, Database};
 use crate::error::from_diesel;
 use crate::schema::{event_sales_channels, sales_channels};
-use crate::to_i64;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use presale_domain::ids::OrganizerId;
@@ -87,25 +86,16 @@ impl SalesChannelRepository for Database {
         window: Window,
     ) -> Result<Page<SalesChannel>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = sales_channels::table
-                .filter(sales_channels::organizer_id.eq(organizer.0))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
-            let rows = sales_channels::table
-                .filter(sales_channels::organizer_id.eq(organizer.0))
+            let of_organizer =
+                sales_channels::table.filter(sales_channels::organizer_id.eq(organizer.0));
+            let rows = of_organizer
                 .order((
                     sales_channels::position.asc(),
                     sales_channels::identifier.asc(),
                 ))
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(COLUMNS)
-                .load::<SalesChannelRow>(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: rows_into(rows)?,
+                .select(COLUMNS);
+            page(conn, of_organizer.count(), rows, window, |_, rows| {
+                rows_into(rows)
             })
         })
         .await

@@ -1,9 +1,8 @@
-use super::Database;
+use super::{each, page, Database};
 use crate::connection::DbConnection;
 use crate::dialect::claim_id;
 use crate::error::{from_diesel, TxError};
 use crate::schema::{quota_items, quota_variations, quotas, subevents};
-use crate::to_i64;
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use diesel::prelude::*;
@@ -108,10 +107,6 @@ impl SubEventRepository for Database {
         window: Window,
     ) -> Result<Page<SubEvent>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = of_event(event)
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
             let mut q = of_event(event);
             for (key, descending) in &ordering {
                 q = match (key, descending) {
@@ -123,18 +118,8 @@ impl SubEventRepository for Database {
             }
             let rows = q
                 .then_order_by(subevents::id.desc())
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(SubEventRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: rows
-                    .into_iter()
-                    .map(SubEvent::try_from)
-                    .collect::<Result<_, _>>()?,
-            })
+                .select(SubEventRow::as_select());
+            page(conn, of_event(event).count(), rows, window, each)
         })
         .await
     }

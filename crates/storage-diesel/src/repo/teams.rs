@@ -1,4 +1,4 @@
-use super::Database;
+use super::{page, Database};
 use crate::error::from_diesel;
 use crate::schema::{api_tokens, events, team_limit_events, teams};
 use async_trait::async_trait;
@@ -12,7 +12,6 @@ use presale_domain::RepositoryError;
 
 use crate::connection::DbConnection;
 use crate::dialect::per_backend;
-use crate::to_i64;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = teams)]
@@ -229,23 +228,11 @@ impl TeamRepository for Database {
         window: Window,
     ) -> Result<Page<TeamWithEvents>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = teams::table
-                .filter(teams::organizer_id.eq(organizer.0))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
-            let rows = teams::table
-                .filter(teams::organizer_id.eq(organizer.0))
+            let of_organizer = teams::table.filter(teams::organizer_id.eq(organizer.0));
+            let rows = of_organizer
                 .order(teams::id.asc())
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(TeamRow::as_select())
-                .load(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: load_teams(conn, rows)?,
-            })
+                .select(TeamRow::as_select());
+            page(conn, of_organizer.count(), rows, window, load_teams)
         })
         .await
     }
@@ -501,22 +488,12 @@ impl TokenRepository for Database {
 
     async fn list(&self, team: TeamId, window: Window) -> Result<Page<ApiToken>, RepositoryError> {
         self.read(move |conn| {
-            let total: i64 = api_tokens::table
-                .filter(api_tokens::team_id.eq(team.0))
-                .count()
-                .get_result(conn)
-                .map_err(from_diesel)?;
-            let rows = api_tokens::table
-                .filter(api_tokens::team_id.eq(team.0))
+            let of_team = api_tokens::table.filter(api_tokens::team_id.eq(team.0));
+            let rows = of_team
                 .order((api_tokens::name.asc(), api_tokens::id.asc()))
-                .offset(to_i64(window.offset))
-                .limit(to_i64(window.limit))
-                .select(TOKEN_COLUMNS)
-                .load::<(i64, i64, String, bool)>(conn)
-                .map_err(from_diesel)?;
-            Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: rows.into_iter().map(api_token).collect(),
+                .select(TOKEN_COLUMNS);
+            page(conn, of_team.count(), rows, window, |_, rows| {
+                Ok(rows.into_iter().map(api_token).collect())
             })
         })
         .await
