@@ -253,6 +253,13 @@ impl TestApp {
             .to_owned()
     }
 
+    /// DELETEs `path` with `token`.
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        let auth = format!("Token {token}");
+        self.request(Method::DELETE, path, &[("Authorization", &auth)], None)
+            .await
+    }
+
     /// Sends `body` as JSON with `token`; the status and the JSON answer (`null` for none).
     pub async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
         let resp = self.send_json(method, path, token, &body).await;

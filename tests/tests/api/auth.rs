@@ -89,10 +89,7 @@ async fn deactivated_token_is_refused(app: TestApp) {
         teams.json()["results"][0]["id"]
     );
     let id = app.get(&tokens, &token).await.json()["results"][0]["id"].clone();
-    let headers = [("Authorization", auth.as_str())];
-    let deactivated = app
-        .request(Method::DELETE, &format!("{tokens}{id}/"), &headers, None)
-        .await;
+    let deactivated = app.delete(&format!("{tokens}{id}/"), &token).await;
     assert_eq!(deactivated.status, 200, "{}", deactivated.text());
     assert_401(
         &app,

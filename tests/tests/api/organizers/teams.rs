@@ -133,25 +133,19 @@ async fn team_life_cycle(app: TestApp) {
 
     // DELETE: 204, then gone.
     let auth = format!("Token {token}");
-    let resp = app
-        .request(Method::DELETE, &detail, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(&detail, &token).await;
     assert_eq!((resp.status, resp.body.len()), (204, 0));
     let resp = app.get(&detail, &token).await;
     assert_eq!(
         (resp.status, resp.text().as_str()),
         (404, r#"{"detail":"No Team matches the given query."}"#)
     );
-    let resp = app
-        .request(Method::DELETE, &detail, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(&detail, &token).await;
     assert_eq!(resp.status, 404);
     assert_eq!(app.get(&teams, &token).await.json()["count"], 1);
 
     // Unsupported methods.
-    let resp = app
-        .request(Method::DELETE, &teams, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(&teams, &token).await;
     assert_eq!(
         (resp.status, resp.header("allow").as_deref()),
         (405, Some("GET, POST, HEAD"))
@@ -505,14 +499,8 @@ async fn deactivated_token_is_refused(app: TestApp) {
     assert_eq!(app.get(&tokens, &plain).await.status, 200);
 
     // A token may even deactivate itself.
-    let auth = format!("Token {plain}");
     let resp = app
-        .request(
-            Method::DELETE,
-            &format!("{tokens}{}/", created["id"]),
-            &[("Authorization", &auth)],
-            None,
-        )
+        .delete(&format!("{tokens}{}/", created["id"]), &plain)
         .await;
     assert_eq!(resp.status, 200);
     for path in ["/api/v1/organizers/", &tokens] {
@@ -544,15 +532,7 @@ async fn deleting_a_team_deletes_its_tokens(app: TestApp) {
         .unwrap()
         .to_owned();
     assert_eq!(app.get("/api/v1/organizers/", &plain).await.status, 200);
-    let auth = format!("Token {token}");
-    let resp = app
-        .request(
-            Method::DELETE,
-            &format!("{ORG}/teams/{team}/"),
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
+    let resp = app.delete(&format!("{ORG}/teams/{team}/"), &token).await;
     assert_eq!(resp.status, 204);
     let resp = app.get("/api/v1/organizers/", &plain).await;
     assert_eq!(

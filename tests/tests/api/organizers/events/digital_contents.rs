@@ -114,10 +114,7 @@ async fn refused(app: &TestApp, token: &str, event: &str, body: Value, expected:
 }
 
 async fn delete(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let auth = format!("Token {token}");
-    let resp = app
-        .request(Method::DELETE, path, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(path, token).await;
     (resp.status, resp.text())
 }
 

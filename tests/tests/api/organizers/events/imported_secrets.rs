@@ -7,7 +7,7 @@
 use actix_web::http::Method;
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
-use presale_tests::{both_backends, Response, TestApp, DENIED};
+use presale_tests::{both_backends, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -92,12 +92,6 @@ async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value 
     json
 }
 
-async fn delete(app: &TestApp, token: &str, path: &str) -> Response {
-    let auth = format!("Token {token}");
-    app.request(Method::DELETE, path, &[("Authorization", &auth)], None)
-        .await
-}
-
 fn secret(text: &str) -> Value {
     json!({"secret": text, "used": false, "item": null, "variation": null, "subevent": null})
 }
@@ -158,7 +152,7 @@ async fn document_examples(app: TestApp) {
         json!({"id": 1, "secret": "foobar", "used": false, "item": 2, "variation": null, "subevent": null})
     );
     // DELETE
-    let resp = delete(&app, &token, &one("sampleconf", 1)).await;
+    let resp = app.delete(&one("sampleconf", 1), &token).await;
     assert_eq!((resp.status, resp.text()), (204, String::new()));
     assert_eq!(count(&app, &token, "sampleconf").await, json!(0));
 }
@@ -332,8 +326,7 @@ async fn references_must_be_the_events_catalog(app: TestApp) {
     assert_eq!((status, body["subevent"].clone()), (201, json!(8)));
     // A deleted product no longer restricts its secrets.
     let product = "/api/v1/organizers/bigevents/events/sampleconf/items/2/";
-    let (status, _) = app.send(Method::DELETE, product, &token, Value::Null).await;
-    assert_eq!(status, 204);
+    assert_eq!(app.delete(product, &token).await.status, 204);
     let body = app.get(&one("sampleconf", 1), &token).await.json();
     assert_eq!(
         (body["item"].clone(), body["variation"].clone()),
@@ -428,7 +421,7 @@ async fn used_never_goes_back_and_used_secrets_stay(app: TestApp) {
         .await;
     assert_eq!(status, 200);
 
-    let resp = delete(&app, &token, &path).await;
+    let resp = app.delete(&path, &token).await;
     assert_eq!(
         (resp.status, resp.text()),
         (
@@ -439,7 +432,7 @@ async fn used_never_goes_back_and_used_secrets_stay(app: TestApp) {
     assert_eq!(app.get(&path, &token).await.status, 200);
 
     // An event with a used secret cannot be deleted; one with unused secrets can, with them.
-    let resp = delete(&app, &token, &format!("{EVENTS}sampleconf/")).await;
+    let resp = app.delete(&format!("{EVENTS}sampleconf/"), &token).await;
     assert_eq!(resp.status, 403, "{}", resp.text());
     assert!(
         resp.text().contains("can not be deleted"),
@@ -447,7 +440,7 @@ async fn used_never_goes_back_and_used_secrets_stay(app: TestApp) {
         resp.text()
     );
     created(&app, &token, "other", json!({"secret": "unused"})).await;
-    let resp = delete(&app, &token, &format!("{EVENTS}other/")).await;
+    let resp = app.delete(&format!("{EVENTS}other/"), &token).await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     assert_eq!(
         app.texts("SELECT CAST(COUNT(*) AS TEXT) AS v FROM imported_secrets"),
@@ -511,7 +504,7 @@ async fn unknown_secrets_are_404(app: TestApp) {
                 .await;
             assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
         }
-        let resp = delete(&app, &token, &path).await;
+        let resp = app.delete(&path, &token).await;
         assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
     }
     // Looked up before the body is read.
@@ -941,7 +934,7 @@ async fn pagination_over_thousands(app: TestApp) {
     let mut kept = Vec::new();
     for (n, s) in expected.into_iter().enumerate() {
         if n % 13 == 5 && !s.2 {
-            let resp = delete(&app, &token, &one("sampleconf", s.0)).await;
+            let resp = app.delete(&one("sampleconf", s.0), &token).await;
             assert_eq!(resp.status, 204);
         } else {
             kept.push(s);

@@ -74,12 +74,6 @@ async fn with_variations(app: &TestApp, token: &str, name: &str, values: &[&str]
     .await
 }
 
-async fn delete(app: &TestApp, token: &str, path: &str) -> Response {
-    let auth = format!("Token {token}");
-    app.request(Method::DELETE, path, &[("Authorization", &auth)], None)
-        .await
-}
-
 async fn count(app: &TestApp, token: &str, path: &str) -> Value {
     app.get(path, token).await.json()["count"].clone()
 }
@@ -168,14 +162,14 @@ async fn create_read_update_delete(app: TestApp) {
     assert_eq!(exactly(&resp), (200, patched.to_string()));
     assert_eq!(app.get(&item_path(&id), &token).await.json(), patched);
 
-    let resp = delete(&app, &token, &item_path(&id)).await;
+    let resp = app.delete(&item_path(&id), &token).await;
     assert_eq!((resp.status, resp.body.len()), (204, 0));
     assert_eq!(
         exactly(&app.get(&item_path(&id), &token).await),
         (404, ITEM_NOT_FOUND.to_owned())
     );
     assert_eq!(
-        exactly(&delete(&app, &token, &item_path(&id)).await),
+        exactly(&app.delete(&item_path(&id), &token).await),
         (404, ITEM_NOT_FOUND.to_owned())
     );
     assert_eq!(count(&app, &token, ITEMS).await, json!(0));
@@ -789,7 +783,7 @@ async fn unknown_items_are_404(app: TestApp) {
             app.get(&path, &token).await,
             app.send_json(Method::PUT, &path, &token, &body).await,
             app.send_json(Method::PATCH, &path, &token, &body).await,
-            delete(&app, &token, &path).await,
+            app.delete(&path, &token).await,
             app.get(&variations_path(&id), &token).await,
             post(&app, &token, &variations_path(&id), &json!({"value": "M"})).await,
         ];
@@ -907,14 +901,14 @@ async fn variations_crud(app: TestApp) {
     assert_eq!(exactly(&resp), (200, expected.to_string()));
     assert_eq!(app.get(&path, &token).await.json(), expected);
 
-    let resp = delete(&app, &token, &path).await;
+    let resp = app.delete(&path, &token).await;
     assert_eq!((resp.status, resp.body.len()), (204, 0));
     assert_eq!(
         exactly(&app.get(&path, &token).await),
         (404, VARIATION_NOT_FOUND.to_owned())
     );
     assert_eq!(
-        exactly(&delete(&app, &token, &path).await),
+        exactly(&app.delete(&path, &token).await),
         (404, VARIATION_NOT_FOUND.to_owned())
     );
     assert_eq!(count(&app, &token, &list).await, json!(2));
@@ -977,7 +971,7 @@ async fn variation_rules(app: TestApp) {
     let only = variation_path(&shirt["id"], &shirt["variations"][0]["id"]);
     let last = r#"{"detail":"This variation cannot be deleted because it is the only variation. Changing a product with variations to a product without variations is not allowed."}"#;
     assert_eq!(
-        exactly(&delete(&app, &token, &only).await),
+        exactly(&app.delete(&only, &token).await),
         (403, last.to_owned())
     );
     let resp = post(
@@ -988,10 +982,10 @@ async fn variation_rules(app: TestApp) {
     )
     .await;
     assert_eq!(resp.status, 201);
-    assert_eq!(delete(&app, &token, &only).await.status, 204);
+    assert_eq!(app.delete(&only, &token).await.status, 204);
     let remaining = variation_path(&shirt["id"], &resp.json()["id"]);
     assert_eq!(
-        exactly(&delete(&app, &token, &remaining).await),
+        exactly(&app.delete(&remaining, &token).await),
         (403, last.to_owned())
     );
     let now = app.get(&item_path(&shirt["id"]), &token).await.json();
@@ -1080,7 +1074,7 @@ async fn unknown_variations_are_404(app: TestApp) {
             app.get(&path, &token).await,
             app.send_json(Method::PUT, &path, &token, &body).await,
             app.send_json(Method::PATCH, &path, &token, &body).await,
-            delete(&app, &token, &path).await,
+            app.delete(&path, &token).await,
         ] {
             assert_eq!(
                 exactly(&resp),
@@ -1096,7 +1090,7 @@ async fn unknown_variations_are_404(app: TestApp) {
         (404, ITEM_NOT_FOUND.to_owned())
     );
     assert_eq!(
-        exactly(&delete(&app, &token, &path).await),
+        exactly(&app.delete(&path, &token).await),
         (404, ITEM_NOT_FOUND.to_owned())
     );
     for path in [
@@ -1155,13 +1149,13 @@ async fn deleting_takes_items_and_variations_out_of_quotas(app: TestApp) {
     };
     let both = json!([shirt["id"], ticket["id"]]);
     let small = variation_path(&shirt["id"], &variation(0));
-    assert_eq!(delete(&app, &token, &small).await.status, 204);
+    assert_eq!(app.delete(&small, &token).await.status, 204);
     assert_eq!(
         counted().await,
         vec![(both.clone(), json!([variation(1), variation(2)])); 2]
     );
     assert_eq!(
-        delete(&app, &token, &item_path(&shirt["id"])).await.status,
+        app.delete(&item_path(&shirt["id"]), &token).await.status,
         204
     );
     assert_eq!(counted().await, vec![(json!([ticket["id"]]), json!([])); 2]);

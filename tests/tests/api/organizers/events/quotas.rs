@@ -106,10 +106,7 @@ async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value 
 }
 
 async fn delete(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let auth = format!("Token {token}");
-    let resp = app
-        .request(Method::DELETE, path, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(path, token).await;
     (resp.status, resp.text())
 }
 
@@ -754,8 +751,7 @@ async fn deleting_products_takes_them_out_of_quotas(app: TestApp) {
     .await;
     let items = "/api/v1/organizers/bigevents/events/conf/items/";
     for path in [format!("{items}2/variations/22/"), format!("{items}1/")] {
-        let (status, _) = app.send(Method::DELETE, &path, &token, Value::Null).await;
-        assert_eq!(status, 204, "DELETE {path}");
+        assert_eq!(app.delete(&path, &token).await.status, 204, "DELETE {path}");
     }
     let got = app.get(&one("conf", &q["id"]), &token).await.json();
     assert_eq!(

@@ -54,10 +54,7 @@ fn day(name: &str, date_from: &str) -> Value {
 }
 
 async fn delete(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let auth = format!("Token {token}");
-    let resp = app
-        .request(Method::DELETE, path, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(path, token).await;
     (resp.status, resp.text())
 }
 
