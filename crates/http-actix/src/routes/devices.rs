@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/devices/` and `.../devices/{device_id}/`: the organizer's
 //! devices (docs/api-compatibility.md). No DELETE: a device is revoked, never deleted.
 
-use super::resource::{numeric_id, InOrganizer, Resource};
+use super::resource::{InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{self, FieldReader};
@@ -37,10 +37,6 @@ impl Resource for Devices {
         device_read: false,
     };
     const NOT_FOUND: &'static str = "No Device matches the given query.";
-
-    fn id(segment: &str) -> Option<i64> {
-        numeric_id(segment, |id| id)
-    }
 
     fn read(body: &Map<String, Value>) -> (DeviceChanges, FieldErrors) {
         read_changes(body)

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/digitalcontents/`: the digital content
 //! plugin's resource (live streams, videos, links, files for ticket buyers).
 
-use super::resource::{not_found, numeric_id, Delete, InEvent, Resource};
+use super::resource::{not_found, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::NOT_NULL;
@@ -42,10 +42,6 @@ impl Resource for DigitalContents {
         device_read: true,
     };
     const NOT_FOUND: &'static str = "No DigitalContent matches the given query.";
-
-    fn id(segment: &str) -> Option<DigitalContentId> {
-        numeric_id(segment, DigitalContentId)
-    }
 
     fn filter(req: &HttpRequest) -> Result<Option<SubEventId>, ApiError> {
         let query = Query::of(req);

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/imported_secrets/`: ticket secrets imported
 //! from third-party systems, one by one or up to 500 at a time with `bulk_create/`.
 
-use super::resource::{not_found, numeric_id, Delete, InEvent, Resource, Scope};
+use super::resource::{not_found, Delete, InEvent, Resource, Scope};
 use super::{event_context, Needs};
 use crate::body::parse_body;
 use crate::error::{json_response, ApiError};
@@ -44,10 +44,6 @@ impl Resource for ImportedSecrets {
         device_read: true,
     };
     const NOT_FOUND: &'static str = "No ImportedSecret matches the given query.";
-
-    fn id(segment: &str) -> Option<ImportedSecretId> {
-        numeric_id(segment, ImportedSecretId)
-    }
 
     /// `used` (a query-string boolean), `item`, `variation`, `subevent` (ids) and `secret`,
     /// all exact; empty values do not filter.

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/items/` and
 //! `.../items/{item}/variations/`: products and their variations (docs/api-compatibility.md).
 
-use super::resource::{not_found, numeric_id, Delete, InEvent, Resource, Scope};
+use super::resource::{not_found, Delete, InEvent, Resource, Scope};
 use super::{event_resource, Endpoint, Needs};
 use crate::error::ApiError;
 use crate::fields::{boolean, i18n, integer, money, nullable_money, pk, python_type, FieldReader};
@@ -41,10 +41,6 @@ impl Resource for Items {
     const SEGMENT: &'static str = "items";
     const NEEDS: Needs = NEEDS;
     const NOT_FOUND: &'static str = "No Item matches the given query.";
-
-    fn id(segment: &str) -> Option<ItemId> {
-        numeric_id(segment, ItemId)
-    }
 
     fn read(body: &Map<String, Value>) -> (ItemChanges, ItemErrors) {
         item_changes(body)
@@ -148,10 +144,6 @@ impl Resource for Variations {
     const SEGMENT: &'static str = "variations";
     const NEEDS: Needs = NEEDS;
     const NOT_FOUND: &'static str = "No ItemVariation matches the given query.";
-
-    fn id(segment: &str) -> Option<VariationId> {
-        numeric_id(segment, VariationId)
-    }
 
     fn read(body: &Map<String, Value>) -> (VariationChanges, FieldErrors) {
         variation_changes(body)

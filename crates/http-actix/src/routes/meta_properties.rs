@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/meta_properties/`: the properties events may carry in
 //! `meta_data`.
 
-use super::resource::{not_found, numeric_id, Delete, InOrganizer, Resource};
+use super::resource::{not_found, Delete, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{self, string_list, FieldReader};
@@ -38,10 +38,6 @@ impl Resource for MetaProperties {
         device_read: false,
     };
     const NOT_FOUND: &'static str = "No EventMetaProperty matches the given query.";
-
-    fn id(segment: &str) -> Option<MetaPropertyId> {
-        numeric_id(segment, MetaPropertyId)
-    }
 
     fn read(body: &Map<String, Value>) -> (MetaPropertyChanges, FieldErrors) {
         read(body)

@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/quotas/`: how many tickets of which products
 //! (and variations) may be sold, per event or per date of a series.
 
-use super::resource::{not_found, numeric_id, Delete, InEvent, Resource};
+use super::resource::{not_found, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{integer, pk, pk_list, string, FieldReader};
@@ -38,10 +38,6 @@ impl Resource for Quotas {
         device_read: true,
     };
     const NOT_FOUND: &'static str = "No Quota matches the given query.";
-
-    fn id(segment: &str) -> Option<QuotaId> {
-        numeric_id(segment, QuotaId)
-    }
 
     fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError> {
         Ok(Query::of(req).ordering(&[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]))

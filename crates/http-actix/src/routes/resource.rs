@@ -79,7 +79,7 @@ impl Scope for InEvent {
 /// detail, replace (PUT), partial update (PATCH) and delete.
 pub(crate) trait Resource: Sized + 'static {
     type Scope: Scope;
-    type Id;
+    type Id: PathId;
     type Entity;
     /// What a body asks to change and the errors of the fields that could not be read, as
     /// [`Resource::read`] finds them; the use case reports those errors together with its own.
@@ -99,7 +99,9 @@ pub(crate) trait Resource: Sized + 'static {
     const NOT_FOUND: &'static str;
 
     /// The id from its path segment; `None` (a malformed id) is a plain `Not found.`.
-    fn id(segment: &str) -> Option<Self::Id>;
+    fn id(segment: &str) -> Option<Self::Id> {
+        Self::Id::from_segment(segment)
+    }
 
     /// The list's filters; a bad value is a 400. None by default.
     fn filter(_req: &HttpRequest) -> Result<Self::Filter, ApiError> {
@@ -154,9 +156,45 @@ pub(crate) fn not_found<R: Resource>() -> ApiError {
     ApiError::NotFound(R::NOT_FOUND.into())
 }
 
-/// A numeric id segment (`7`); anything else is no id.
-pub(crate) fn numeric_id<T>(segment: &str, id: impl Fn(i64) -> T) -> Option<T> {
-    segment.parse::<i64>().ok().map(id)
+/// An id as a member's path segment names it.
+pub(crate) trait PathId: Sized {
+    /// `None` (a malformed id) is a plain `Not found.`.
+    fn from_segment(segment: &str) -> Option<Self>;
+}
+
+/// Numeric ids: what `i64` parses (pretix's routers match any digits, and a negative or
+/// unknown id is then not found).
+macro_rules! numeric_path_ids {
+    ($($id:ty => $make:expr),* $(,)?) => {$(
+        impl PathId for $id {
+            fn from_segment(segment: &str) -> Option<Self> {
+                segment.parse::<i64>().ok().map($make)
+            }
+        }
+    )*};
+}
+
+numeric_path_ids!(
+    i64 => |id| id,
+    presale_domain::ids::DigitalContentId => presale_domain::ids::DigitalContentId,
+    presale_domain::ids::ImportedSecretId => presale_domain::ids::ImportedSecretId,
+    presale_domain::ids::ItemId => presale_domain::ids::ItemId,
+    presale_domain::ids::VariationId => presale_domain::ids::VariationId,
+    presale_domain::ids::MetaPropertyId => presale_domain::ids::MetaPropertyId,
+    presale_domain::ids::QuotaId => presale_domain::ids::QuotaId,
+    presale_domain::ids::SubEventId => presale_domain::ids::SubEventId,
+    presale_domain::ids::TeamId => presale_domain::ids::TeamId,
+);
+
+/// A sales channel's identifier: one pretix's router would match (`[a-zA-Z0-9.\-_]+`).
+impl PathId for String {
+    fn from_segment(segment: &str) -> Option<Self> {
+        let valid = !segment.is_empty()
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        valid.then(|| segment.to_owned())
+    }
 }
 
 /// Mounts the collection and member paths of `R`, DELETE included.

@@ -38,15 +38,6 @@ impl Resource for SalesChannels {
     };
     const NOT_FOUND: &'static str = "No SalesChannel matches the given query.";
 
-    /// One pretix's router would not match (`[a-zA-Z0-9.\-_]+`) is no identifier.
-    fn id(segment: &str) -> Option<String> {
-        let valid = !segment.is_empty()
-            && segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-        valid.then(|| segment.to_owned())
-    }
-
     fn read(body: &Map<String, Value>) -> (SalesChannelChanges, FieldErrors) {
         read(body)
     }

@@ -1,6 +1,6 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/subevents/`: the dates of an event series.
 
-use super::resource::{not_found, numeric_id, Delete, InEvent, Resource};
+use super::resource::{not_found, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{boolean, datetime, i18n, FieldReader, NOT_NULL};
@@ -40,10 +40,6 @@ impl Resource for SubEvents {
         device_read: true,
     };
     const NOT_FOUND: &'static str = "No SubEvent matches the given query.";
-
-    fn id(segment: &str) -> Option<SubEventId> {
-        numeric_id(segment, SubEventId)
-    }
 
     /// Ordered by `date_from` unless `ordering` names `id` and/or `date_from`; ties by id
     /// descending, as in pretix.

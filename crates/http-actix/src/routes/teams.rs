@@ -2,7 +2,7 @@
 //! teams with their permissions and event limits, and their API tokens, which are shown once
 //! and only ever deactivated. Everything needs `can_change_teams`, reading included.
 
-use super::resource::{not_found, numeric_id, Delete, InOrganizer, Resource};
+use super::resource::{not_found, Delete, InOrganizer, Resource};
 use super::{organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
@@ -47,10 +47,6 @@ impl Resource for Teams {
     const SEGMENT: &'static str = "teams";
     const NEEDS: Needs = TEAMS;
     const NOT_FOUND: &'static str = TEAM_NOT_FOUND;
-
-    fn id(segment: &str) -> Option<TeamId> {
-        numeric_id(segment, TeamId)
-    }
 
     fn read(body: &Map<String, Value>) -> (TeamChanges, FieldErrors) {
         read_changes(body)
