@@ -67,8 +67,10 @@ fn corrupt(id: i64, what: &str, e: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::Internal(format!("event {id}: bad {what}: {e}"))
 }
 
-/// What an event row carries of its related rows (the `related` column, kept by triggers from
-/// the meta values, sales channels and item meta properties): in no order, sorted on reading.
+/// What an event row carries of its related rows (the `related` column: written with the row
+/// by [`RelatedWrite`], rebuilt by triggers after any other change to the meta values, sales
+/// channels and item meta properties). Written sorted by bytes, and sorted again on reading,
+/// so that a document written otherwise reads the same.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RelatedRows {
     /// Meta data: (property name, value).
@@ -95,8 +97,7 @@ impl RelatedRows {
 }
 
 impl EventRow {
-    fn into_event(self) -> Result<Event, RepositoryError> {
-        let row = self; // the row, read field by field below
+    fn into_event(row: EventRow) -> Result<Event, RepositoryError> {
         let id = row.id;
         let mut related: RelatedRows =
             serde_json::from_str(&row.related).map_err(|e| corrupt(id, "related rows", e))?;
@@ -157,7 +158,7 @@ fn load_one(conn: &mut DbConnection, id: i64) -> Result<Event, RepositoryError> 
         .select(EventRow::as_select())
         .first(conn)
         .map_err(from_diesel)?;
-    row.into_event()
+    EventRow::into_event(row)
 }
 
 /// `%text%` for LIKE, with the wildcard characters of `text` escaped.
