@@ -3,7 +3,7 @@
 //! into an empty database gives the same organizers. API tokens are written as the SHA-256
 //! that is stored (`token_sha256`): the tokens themselves are not kept.
 
-use super::fields::{writable::*, Fields, HARDWARE, META_PROPERTY, SALES_CHANNEL};
+use super::fields::{writable::*, Fields, EVENT_READ_ONLY, HARDWARE, META_PROPERTY, SALES_CHANNEL};
 use super::walk::ALL;
 use presale_domain::access::{EventScope, Permission};
 use presale_domain::event::{Event, EventFilter};
@@ -25,6 +25,16 @@ fn only<'k>(rendered: impl Serialize, keys: impl Fields<'k>) -> Map<String, Valu
         .names()
         .filter_map(|k| map.remove(k).map(|v| (k.to_owned(), v)));
     kept.collect()
+}
+
+/// The body's fields but `keys`, in its order.
+fn except<'k>(rendered: impl Serialize, keys: impl Fields<'k>) -> Map<String, Value> {
+    // A body is a struct of plain fields: it always serializes to an object.
+    let Ok(Value::Object(mut map)) = serde_json::to_value(rendered) else {
+        return Map::new();
+    };
+    map.retain(|k, _| !keys.has(k));
+    map
 }
 
 /// Adds `key` unless the list is empty.
@@ -121,7 +131,7 @@ async fn event(
     e: &Event,
     organizer: &str,
 ) -> Result<Value, RepositoryError> {
-    let mut map = only(api::render_event(e, organizer), EVENT);
+    let mut map = except(api::render_event(e, organizer), EVENT_READ_ONLY);
     put_settings(&mut map, tx.settings().event_values(e.id).await?);
     let mut items = Vec::new();
     for i in tx.items().all(e.id).await? {
