@@ -22,7 +22,7 @@ use presale_domain::sales_channel::SalesChannelFields;
 use presale_domain::store::Repositories;
 use presale_domain::subevent::SubEventData;
 use presale_domain::team::NewTeam;
-use presale_domain::values::{Currency, I18nString, Money, Slug, TimeZone, WireDateTime};
+use presale_domain::values::{I18nString, Money, Slug, TimeZone, WireDateTime};
 use presale_storage_diesel::Database;
 use serde_json::json;
 
@@ -61,27 +61,14 @@ fn at(s: &str) -> WireDateTime {
 
 fn event_data(slug: &str) -> EventData {
     EventData {
-        slug: Slug::parse(slug).unwrap(),
-        name: I18nString::english(slug),
-        live: false,
-        testmode: false,
-        currency: Currency::EUR,
-        date_from: at("2030-01-01T10:00:00Z"),
-        date_to: None,
-        date_admission: None,
-        is_public: true,
-        presale_start: None,
-        presale_end: None,
-        location: None,
-        geo_lat: None,
-        geo_lon: None,
         has_subevents: true,
-        meta_data: vec![],
         plugins: vec![],
-        timezone: TimeZone::UTC,
-        item_meta_properties: vec![],
-        all_sales_channels: true,
-        limit_sales_channels: vec![],
+        ..EventData::defaults(
+            Slug::parse(slug).unwrap(),
+            I18nString::english(slug),
+            at("2030-01-01T10:00:00Z"),
+            TimeZone::UTC,
+        )
     }
 }
 
