@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 /// A full (PUT) meta property body.
 pub fn meta_property(body: &Map<String, Value>) -> Result<MetaPropertyFields, FieldErrors> {
     let (changes, errors) = meta_properties::read(body);
-    changes.apply_to(MetaPropertyFields::default(), WriteMode::Create, errors)
+    changes.apply_to(MetaPropertyFields::defaults(), WriteMode::Create, errors)
 }
 
 /// A full (PUT) sales channel body; `existing` is the stored channel it replaces.

@@ -85,7 +85,7 @@ async fn fixture(db: &Database) -> Fixture {
 fn data(secret: &str) -> SecretData {
     SecretData {
         secret: secret.into(),
-        ..SecretData::default()
+        ..SecretData::defaults()
     }
 }
 

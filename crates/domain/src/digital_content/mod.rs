@@ -19,6 +19,7 @@ use crate::error::RepositoryError;
 use crate::ids::{DigitalContentId, EventId, SubEventId};
 use crate::pagination::{Page, Window};
 use crate::values::{I18nString, WireDateTime};
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The resource's fields in the order pretix shows them (the document's examples; its field
@@ -92,42 +93,39 @@ impl ContentType {
     }
 }
 
-/// Everything about a digital content that the API can write. `limit_products` is sorted
-/// ascending without duplicates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DigitalContentData {
-    /// `None` = every date of the series (or not a series).
-    pub subevent: Option<SubEventId>,
-    pub title: I18nString,
-    pub content_type: ContentType,
-    pub url: String,
-    /// Markdown, stored as given.
-    pub description: Option<I18nString>,
-    /// When true, `limit_products` is ignored (but kept).
-    pub all_products: bool,
-    /// Product ids of the event.
-    pub limit_products: Vec<i64>,
-    pub available_from: Option<WireDateTime>,
-    pub available_until: Option<WireDateTime>,
-    pub position: i64,
-}
+writable! {
+    /// Everything about a digital content that the API can write. `limit_products` is sorted
+    /// ascending without duplicates.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct DigitalContentData;
 
-impl DigitalContentData {
+    /// The fields a request sent, parsed; `None` = not sent. Nullable fields are
+    /// `Option<Option<T>>` (`Some(None)` = sent as null). Ids are as sent (order, duplicates);
+    /// `url` is checked by the use cases ([`url_error`]).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct DigitalContentChanges {
+        /// The id to store a new row under, where a fixture gives one; `None` takes the next
+        /// free id. The API never sets it (`id` is read-only there).
+        pub id: Option<DigitalContentId>,
+    }
+
     /// The defaults of the fields a create (or a replacing update) may leave out, with the
     /// required ones (`title`, `url`) empty until the changes fill them.
-    fn defaults() -> Self {
-        DigitalContentData {
-            subevent: None,
-            title: I18nString::default(),
-            content_type: ContentType::Link,
-            url: String::new(),
-            description: None,
-            all_products: true,
-            limit_products: Vec::new(),
-            available_from: None,
-            available_until: None,
-            position: 0,
-        }
+    fields() {
+        /// `None` = every date of the series (or not a series).
+        subevent: Option<SubEventId> = None,
+        title: I18nString = I18nString::default(),
+        content_type: ContentType = ContentType::Link,
+        url: String = String::new(),
+        /// Markdown, stored as given.
+        description: Option<I18nString> = None,
+        /// When true, `limit_products` is ignored (but kept).
+        all_products: bool = true,
+        /// Product ids of the event.
+        limit_products: Vec<i64> = Vec::new(),
+        available_from: Option<WireDateTime> = None,
+        available_until: Option<WireDateTime> = None,
+        position: i64 = 0,
     }
 }
 
@@ -144,26 +142,6 @@ impl DigitalContent {
     pub fn fields(&self) -> DigitalContentData {
         self.data.clone()
     }
-}
-
-/// The fields a request sent, parsed; `None` = not sent. Nullable fields are
-/// `Option<Option<T>>` (`Some(None)` = sent as null). Ids are as sent (order, duplicates).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DigitalContentChanges {
-    /// The id to store a new row under, where a fixture gives one; `None` takes the next
-    /// free id. The API never sets it (`id` is read-only there).
-    pub id: Option<DigitalContentId>,
-    pub subevent: Option<Option<SubEventId>>,
-    pub title: Option<I18nString>,
-    pub content_type: Option<ContentType>,
-    /// Checked by the use cases ([`url_error`]).
-    pub url: Option<String>,
-    pub description: Option<Option<I18nString>>,
-    pub all_products: Option<bool>,
-    pub limit_products: Option<Vec<i64>>,
-    pub available_from: Option<Option<WireDateTime>>,
-    pub available_until: Option<Option<WireDateTime>>,
-    pub position: Option<i64>,
 }
 
 /// Those of the asked-for products and sub-events that belong to the event.

@@ -112,18 +112,8 @@ async fn validated(
     check_references(contents, event, &changes, &mut errors).await?;
     errors.sort_by_order(DIGITAL_CONTENT_FIELDS);
     errors.into_result()?;
-    let data = DigitalContentData {
-        subevent: changes.subevent.unwrap_or(base.subevent),
-        title: changes.title.unwrap_or(base.title),
-        content_type: changes.content_type.unwrap_or(base.content_type),
-        url: changes.url.unwrap_or(base.url),
-        description: changes.description.unwrap_or(base.description),
-        all_products: changes.all_products.unwrap_or(base.all_products),
-        limit_products: normalized(changes.limit_products.unwrap_or(base.limit_products)),
-        available_from: changes.available_from.unwrap_or(base.available_from),
-        available_until: changes.available_until.unwrap_or(base.available_until),
-        position: changes.position.unwrap_or(base.position),
-    };
+    let mut data = changes.overlay(base);
+    data.limit_products = normalized(data.limit_products);
     if let (Some(from), Some(until)) = (data.available_from, data.available_until) {
         if until < from {
             return Err(FieldErrors::non_field(UNTIL_BEFORE_FROM).into());

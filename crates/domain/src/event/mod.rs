@@ -19,6 +19,7 @@ use crate::error::RepositoryError;
 use crate::ids::OrganizerId;
 use crate::pagination::{Page, Window};
 use crate::values::{Currency, I18nString, Slug, TimeZone, WireDateTime};
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The event resource's fields, in the order pretix shows them (and reports errors in).
@@ -52,34 +53,52 @@ pub const EVENT_FIELDS: &[&str] = &[
     "sales_channels",
 ];
 
-/// Everything about an event that the API can write.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventData {
-    pub slug: Slug,
-    pub name: I18nString,
-    pub live: bool,
-    pub testmode: bool,
-    pub currency: Currency,
-    pub date_from: WireDateTime,
-    pub date_to: Option<WireDateTime>,
-    pub date_admission: Option<WireDateTime>,
-    pub is_public: bool,
-    pub presale_start: Option<WireDateTime>,
-    pub presale_end: Option<WireDateTime>,
-    pub location: Option<I18nString>,
-    pub geo_lat: Option<f64>,
-    pub geo_lon: Option<f64>,
-    pub has_subevents: bool,
-    /// Meta property name → value, only values stored on the event, sorted by name.
-    pub meta_data: Vec<(String, String)>,
-    /// Plugin module names, sorted.
-    pub plugins: Vec<String>,
-    pub timezone: TimeZone,
-    /// Item meta property name → default value, sorted by name.
-    pub item_meta_properties: Vec<(String, String)>,
-    pub all_sales_channels: bool,
-    /// Sales channel identifiers, sorted; empty when `all_sales_channels`.
-    pub limit_sales_channels: Vec<String>,
+writable! {
+    /// Everything about an event that the API can write.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct EventData;
+
+    /// The fields a request sent, parsed; `None` = not sent. Nullable fields are
+    /// `Option<Option<T>>` (`Some(None)` = sent as null).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct EventChanges {
+        /// Seat category → product id, as sent. Reserved seating is out of scope: only an empty
+        /// mapping is accepted.
+        pub seat_category_mapping: Option<Vec<(String, i64)>>,
+        /// The legacy `sales_channels` input (`Some(None)`: sent as null, which is refused).
+        pub sales_channels: Option<Option<Vec<String>>>,
+    }
+
+    /// An event as a create (or a full replace, PUT) makes it from the required fields alone:
+    /// every optional field at pretix's default (not live, not in test mode, EUR, public, not
+    /// a series, no meta data, the default plugins, every sales channel).
+    fields(slug: Slug, name: I18nString, date_from: WireDateTime, timezone: TimeZone) {
+        slug: Slug = slug,
+        name: I18nString = name,
+        live: bool = false,
+        testmode: bool = false,
+        currency: Currency = Currency::EUR,
+        date_from: WireDateTime = date_from,
+        date_to: Option<WireDateTime> = None,
+        date_admission: Option<WireDateTime> = None,
+        is_public: bool = true,
+        presale_start: Option<WireDateTime> = None,
+        presale_end: Option<WireDateTime> = None,
+        location: Option<I18nString> = None,
+        geo_lat: Option<f64> = None,
+        geo_lon: Option<f64> = None,
+        has_subevents: bool = false,
+        /// Meta property name → value, only values stored on the event, sorted by name.
+        meta_data: Vec<(String, String)> = Vec::new(),
+        /// Plugin module names, sorted.
+        plugins: Vec<String> = crate::plugins::event_defaults(),
+        timezone: TimeZone = timezone,
+        /// Item meta property name → default value, sorted by name.
+        item_meta_properties: Vec<(String, String)> = Vec::new(),
+        all_sales_channels: bool = true,
+        /// Sales channel identifiers, sorted; empty when `all_sales_channels`.
+        limit_sales_channels: Vec<String> = Vec::new(),
+    }
 }
 
 /// A stored event.
@@ -92,74 +111,6 @@ pub struct Event {
     pub public_key: String,
 }
 
-/// The fields a request sent, parsed; `None` = not sent. Nullable fields are
-/// `Option<Option<T>>` (`Some(None)` = sent as null).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventChanges {
-    pub name: Option<I18nString>,
-    pub slug: Option<Slug>,
-    pub live: Option<bool>,
-    pub testmode: Option<bool>,
-    pub currency: Option<Currency>,
-    pub date_from: Option<WireDateTime>,
-    pub date_to: Option<Option<WireDateTime>>,
-    pub date_admission: Option<Option<WireDateTime>>,
-    pub is_public: Option<bool>,
-    pub presale_start: Option<Option<WireDateTime>>,
-    pub presale_end: Option<Option<WireDateTime>>,
-    pub location: Option<Option<I18nString>>,
-    pub geo_lat: Option<Option<f64>>,
-    pub geo_lon: Option<Option<f64>>,
-    pub has_subevents: Option<bool>,
-    pub meta_data: Option<Vec<(String, String)>>,
-    pub plugins: Option<Vec<String>>,
-    /// Seat category → product id, as sent. Reserved seating is out of scope: only an empty
-    /// mapping is accepted.
-    pub seat_category_mapping: Option<Vec<(String, i64)>>,
-    pub timezone: Option<TimeZone>,
-    pub item_meta_properties: Option<Vec<(String, String)>>,
-    pub all_sales_channels: Option<bool>,
-    pub limit_sales_channels: Option<Vec<String>>,
-    /// The legacy `sales_channels` input (`Some(None)`: sent as null, which is refused).
-    pub sales_channels: Option<Option<Vec<String>>>,
-}
-
-impl EventData {
-    /// An event as a create (or a full replace, PUT) makes it from the required fields alone:
-    /// every optional field at pretix's default (not live, not in test mode, EUR, public, not
-    /// a series, no meta data, the default plugins, every sales channel).
-    pub fn defaults(
-        slug: Slug,
-        name: I18nString,
-        date_from: WireDateTime,
-        timezone: TimeZone,
-    ) -> EventData {
-        EventData {
-            slug,
-            name,
-            live: false,
-            testmode: false,
-            currency: Currency::EUR,
-            date_from,
-            date_to: None,
-            date_admission: None,
-            is_public: true,
-            presale_start: None,
-            presale_end: None,
-            location: None,
-            geo_lat: None,
-            geo_lon: None,
-            has_subevents: false,
-            meta_data: Vec::new(),
-            plugins: crate::plugins::event_defaults(),
-            timezone,
-            item_meta_properties: Vec::new(),
-            all_sales_channels: true,
-            limit_sales_channels: Vec::new(),
-        }
-    }
-}
-
 impl EventChanges {
     /// The one place where changes meet an event: every field sent replaces `base`'s (lists
     /// of pairs sorted by key, plugins sorted without duplicates), every field left out keeps
@@ -168,46 +119,19 @@ impl EventChanges {
     /// stored event; clone passes the defaults after taking the source's values into the
     /// changes.
     pub fn apply_to(self, base: EventData, channels: Option<(bool, Vec<String>)>) -> EventData {
+        let mut data = self.overlay(base);
         // Sorted by key, one value a key.
-        let sorted = |mut pairs: Vec<(String, String)>| {
+        for pairs in [&mut data.meta_data, &mut data.item_meta_properties] {
             pairs.sort();
             pairs.dedup_by(|a, b| a.0 == b.0);
-            pairs
-        };
-        let (all_sales_channels, limit_sales_channels) =
-            channels.unwrap_or((base.all_sales_channels, base.limit_sales_channels));
-        EventData {
-            slug: self.slug.unwrap_or(base.slug),
-            name: self.name.unwrap_or(base.name),
-            live: self.live.unwrap_or(base.live),
-            testmode: self.testmode.unwrap_or(base.testmode),
-            currency: self.currency.unwrap_or(base.currency),
-            date_from: self.date_from.unwrap_or(base.date_from),
-            date_to: self.date_to.unwrap_or(base.date_to),
-            date_admission: self.date_admission.unwrap_or(base.date_admission),
-            is_public: self.is_public.unwrap_or(base.is_public),
-            presale_start: self.presale_start.unwrap_or(base.presale_start),
-            presale_end: self.presale_end.unwrap_or(base.presale_end),
-            location: self.location.unwrap_or(base.location),
-            geo_lat: self.geo_lat.unwrap_or(base.geo_lat),
-            geo_lon: self.geo_lon.unwrap_or(base.geo_lon),
-            has_subevents: self.has_subevents.unwrap_or(base.has_subevents),
-            meta_data: self.meta_data.map_or(base.meta_data, sorted),
-            plugins: match self.plugins {
-                Some(mut list) => {
-                    list.sort();
-                    list.dedup();
-                    list
-                }
-                None => base.plugins,
-            },
-            timezone: self.timezone.unwrap_or(base.timezone),
-            item_meta_properties: self
-                .item_meta_properties
-                .map_or(base.item_meta_properties, sorted),
-            all_sales_channels,
-            limit_sales_channels,
         }
+        data.plugins.sort();
+        data.plugins.dedup();
+        if let Some((all, limit)) = channels {
+            data.all_sales_channels = all;
+            data.limit_sales_channels = limit;
+        }
+        data
     }
 }
 

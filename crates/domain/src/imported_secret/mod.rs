@@ -22,6 +22,7 @@ use crate::ids::SubEventId;
 use crate::ids::{ItemId, VariationId};
 use crate::pagination::{Page, Window};
 use crate::validation::FieldErrors;
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The resource's fields, in the order they are shown (and errors reported in).
@@ -44,16 +45,6 @@ pub const TOO_MANY: &str = "Ensure this field has no more than 500 elements.";
 pub const TOO_LONG: &str = "Ensure this field has no more than 255 characters.";
 pub const BLANK: &str = "This field may not be blank.";
 
-/// Everything about a secret that the API can write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretData {
-    pub secret: String,
-    pub used: bool,
-    pub item: Option<ItemId>,
-    pub variation: Option<VariationId>,
-    pub subevent: Option<SubEventId>,
-}
-
 /// A stored secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedSecret {
@@ -62,17 +53,28 @@ pub struct ImportedSecret {
     pub data: SecretData,
 }
 
-/// The fields of one object as a client sent them, parsed at the edge; `None` = not sent,
-/// `Some(None)` = sent as null.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretChanges {
-    pub secret: Option<String>,
-    pub used: Option<bool>,
-    pub item: Option<Option<ItemId>>,
-    pub variation: Option<Option<VariationId>>,
-    pub subevent: Option<Option<SubEventId>>,
-    /// What the edge found while reading the fields (a field that failed is `None` above).
-    pub errors: FieldErrors,
+writable! {
+    /// Everything about a secret that the API can write.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SecretData;
+
+    /// The fields of one object as a client sent them, parsed at the edge; `None` = not sent,
+    /// `Some(None)` = sent as null.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct SecretChanges {
+        /// What the edge found while reading the fields (a field that failed is `None` above).
+        pub errors: FieldErrors,
+    }
+
+    /// The defaults of the fields a client may leave out (`secret` is required: empty until
+    /// the changes fill it).
+    fields() {
+        secret: String = String::new(),
+        used: bool = false,
+        item: Option<ItemId> = None,
+        variation: Option<VariationId> = None,
+        subevent: Option<SubEventId> = None,
+    }
 }
 
 /// The list's filters (all exact); `None` = not filtered.
@@ -168,18 +170,5 @@ pub fn check_secret(secret: &str) -> Result<(), &'static str> {
         Err(TOO_LONG)
     } else {
         Ok(())
-    }
-}
-
-impl Default for SecretData {
-    /// The defaults of the fields a client may leave out (`secret` is required).
-    fn default() -> Self {
-        SecretData {
-            secret: String::new(),
-            used: false,
-            item: None,
-            variation: None,
-            subevent: None,
-        }
     }
 }

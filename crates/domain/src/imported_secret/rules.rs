@@ -59,11 +59,11 @@ impl Candidate {
     /// `changes` applied to `base`; with `required`, a missing `secret` is an error.
     fn new(
         base: SecretData,
-        changes: SecretChanges,
+        mut changes: SecretChanges,
         required: bool,
         current: Option<ImportedSecretId>,
     ) -> Self {
-        let mut errors = changes.errors;
+        let mut errors = std::mem::take(&mut changes.errors);
         // Not an object at all: that is the only error.
         let object = !errors.has("non_field_errors");
         if object && required && changes.secret.is_none() && !errors.has("secret") {
@@ -74,13 +74,7 @@ impl Candidate {
                 errors.add("secret", e);
             }
         }
-        let data = SecretData {
-            secret: changes.secret.unwrap_or(base.secret),
-            used: changes.used.unwrap_or(base.used),
-            item: changes.item.unwrap_or(base.item),
-            variation: changes.variation.unwrap_or(base.variation),
-            subevent: changes.subevent.unwrap_or(base.subevent),
-        };
+        let data = changes.overlay(base);
         Candidate {
             data,
             errors,
@@ -240,7 +234,7 @@ async fn write_all(
 fn new_candidates(objects: Vec<SecretChanges>) -> Vec<Candidate> {
     objects
         .into_iter()
-        .map(|changes| Candidate::new(SecretData::default(), changes, true, None))
+        .map(|changes| Candidate::new(SecretData::defaults(), changes, true, None))
         .collect()
 }
 
@@ -349,7 +343,7 @@ pub async fn update_secret(
     let mut current = current;
     for _ in 0..ATTEMPTS {
         let (base, required) = match mode {
-            WriteMode::Create | WriteMode::Replace => (SecretData::default(), true),
+            WriteMode::Create | WriteMode::Replace => (SecretData::defaults(), true),
             WriteMode::Partial => (current.data.clone(), false),
         };
         let mut candidates = [Candidate::new(

@@ -22,7 +22,7 @@ fn secret(text: &str) -> SecretChanges {
 fn data(text: &str) -> SecretData {
     SecretData {
         secret: text.into(),
-        ..SecretData::default()
+        ..SecretData::defaults()
     }
 }
 

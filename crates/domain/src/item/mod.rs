@@ -16,6 +16,7 @@ use crate::ids::{EventId, ItemId, VariationId};
 use crate::pagination::{Page, Window};
 use crate::validation::FieldErrors;
 use crate::values::{I18nString, Money};
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The product resource's fields, in the order they are shown (and errors reported in).
@@ -34,28 +35,6 @@ pub const ITEM_FIELDS: &[&str] = &[
 
 /// The variation resource's fields, in the order they are shown.
 pub const VARIATION_FIELDS: &[&str] = &["id", "value", "default_price", "active", "position"];
-
-/// The writable fields of a product.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemFields {
-    pub name: I18nString,
-    pub default_price: Money,
-    pub active: bool,
-    pub description: Option<I18nString>,
-    pub admission: bool,
-    /// Sort key of the list (ties broken by id).
-    pub position: i64,
-}
-
-/// The writable fields of a variation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VariationFields {
-    pub value: I18nString,
-    /// `None`: the product's price applies.
-    pub default_price: Option<Money>,
-    pub active: bool,
-    pub position: i64,
-}
 
 /// A stored variation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,33 +139,56 @@ pub trait ItemRepository: Send + Sync {
     ) -> Result<bool, RepositoryError>;
 }
 
-/// The fields a request sent, parsed; `None` = not sent (or sent but invalid, with the error
-/// in [`ItemErrors`]). Nullable fields are `Option<Option<T>>` (`Some(None)` = sent as null).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemChanges {
-    /// The id to store a new row under, where a fixture gives one; `None` takes the next
-    /// free id. The API never sets it (`id` is read-only there).
-    pub id: Option<ItemId>,
-    pub name: Option<I18nString>,
-    pub default_price: Option<Money>,
-    pub active: Option<bool>,
-    pub description: Option<Option<I18nString>>,
-    pub admission: Option<bool>,
-    pub position: Option<i64>,
-    /// Inline variations, one entry per element sent.
-    pub variations: Option<Vec<VariationChanges>>,
+writable! {
+    /// The writable fields of a product.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ItemFields;
+
+    /// The fields a request sent, parsed; `None` = not sent (or sent but invalid, with the
+    /// error in [`ItemErrors`]). Nullable fields are `Option<Option<T>>` (`Some(None)` = sent
+    /// as null).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct ItemChanges {
+        /// The id to store a new row under, where a fixture gives one; `None` takes the next
+        /// free id. The API never sets it (`id` is read-only there).
+        pub id: Option<ItemId>,
+        /// Inline variations, one entry per element sent.
+        pub variations: Option<Vec<VariationChanges>>,
+    }
+
+    /// A new product from its required fields: active, no description, no admission, first.
+    fields(name: I18nString, default_price: Money) {
+        name: I18nString = name,
+        default_price: Money = default_price,
+        active: bool = true,
+        description: Option<I18nString> = None,
+        admission: bool = false,
+        /// Sort key of the list (ties broken by id).
+        position: i64 = 0,
+    }
 }
 
-/// The variation fields a request sent, parsed, as [`ItemChanges`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VariationChanges {
-    /// The id to store a new row under, where a fixture gives one; `None` takes the next
-    /// free id. The API never sets it (`id` is read-only there).
-    pub id: Option<VariationId>,
-    pub value: Option<I18nString>,
-    pub default_price: Option<Option<Money>>,
-    pub active: Option<bool>,
-    pub position: Option<i64>,
+writable! {
+    /// The writable fields of a variation.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct VariationFields;
+
+    /// The variation fields a request sent, parsed, as [`ItemChanges`].
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct VariationChanges {
+        /// The id to store a new row under, where a fixture gives one; `None` takes the next
+        /// free id. The API never sets it (`id` is read-only there).
+        pub id: Option<VariationId>,
+    }
+
+    /// A new variation from its required value: pretix's defaults for the rest.
+    fields(value: I18nString) {
+        value: I18nString = value,
+        /// `None`: the product's price applies.
+        default_price: Option<Money> = None,
+        active: bool = true,
+        position: i64 = 0,
+    }
 }
 
 /// What is wrong with a product request: its own fields, and its inline variations.

@@ -8,7 +8,7 @@ use super::{
 use crate::error::RepositoryError;
 use crate::ids::{EventId, VariationId};
 use crate::validation::FieldErrors;
-use crate::values::{I18nString, Money};
+use crate::values::Money;
 use crate::write::WriteMode;
 
 /// Why a product or variation was not written or deleted.
@@ -92,44 +92,6 @@ fn check_item(changes: &ItemChanges, write: WriteMode, all: &mut ItemErrors) {
     }
 }
 
-impl VariationFields {
-    /// A new variation's fields: pretix's defaults for what was not sent.
-    fn new(value: I18nString, changes: VariationChanges) -> Self {
-        VariationFields {
-            value,
-            default_price: changes.default_price.flatten(),
-            active: changes.active.unwrap_or(true),
-            position: changes.position.unwrap_or(0),
-        }
-    }
-
-    /// These fields with the sent changes applied.
-    fn apply(&self, changes: VariationChanges) -> Self {
-        VariationFields {
-            value: changes.value.unwrap_or_else(|| self.value.clone()),
-            default_price: changes.default_price.unwrap_or(self.default_price),
-            active: changes.active.unwrap_or(self.active),
-            position: changes.position.unwrap_or(self.position),
-        }
-    }
-}
-
-impl ItemFields {
-    /// These fields with the sent changes applied.
-    fn apply(&self, changes: ItemChanges) -> Self {
-        ItemFields {
-            name: changes.name.unwrap_or_else(|| self.name.clone()),
-            default_price: changes.default_price.unwrap_or(self.default_price),
-            active: changes.active.unwrap_or(self.active),
-            description: changes
-                .description
-                .unwrap_or_else(|| self.description.clone()),
-            admission: changes.admission.unwrap_or(self.admission),
-            position: changes.position.unwrap_or(self.position),
-        }
-    }
-}
-
 /// Creates a product: `name` and `default_price` are required, prices are not negative,
 /// positions fit 32 bits; inline `variations` (each needs a `value`) are created with the
 /// product, which then has variations for good. `errors` holds what the edge found while
@@ -137,36 +99,31 @@ impl ItemFields {
 pub async fn create_item(
     items: &dyn ItemRepository,
     event: EventId,
-    changes: ItemChanges,
+    mut changes: ItemChanges,
     mut errors: ItemErrors,
 ) -> Result<Item, ItemError> {
     check_item(&changes, WriteMode::Create, &mut errors);
     errors.into_result()?;
-    let (Some(name), Some(default_price)) = (changes.name, changes.default_price) else {
+    let (Some(name), Some(default_price)) = (changes.name.clone(), changes.default_price) else {
         return Err(ItemError::Invalid(ItemErrors::single(
             "non_field_errors",
             REQUIRED,
         )));
     };
-    let fields = ItemFields {
-        name,
-        default_price,
-        active: changes.active.unwrap_or(true),
-        description: changes.description.flatten(),
-        admission: changes.admission.unwrap_or(false),
-        position: changes.position.unwrap_or(0),
-    };
+    let id = changes.id;
+    let variation_changes = changes.variations.take().unwrap_or_default();
+    let fields = changes.overlay(ItemFields::defaults(name, default_price));
     let mut variations = Vec::new();
-    for v in changes.variations.unwrap_or_default() {
+    for v in variation_changes {
         let Some(value) = v.value.clone() else {
             return Err(ItemError::Invalid(ItemErrors::single(
                 "non_field_errors",
                 REQUIRED,
             )));
         };
-        variations.push((v.id, VariationFields::new(value, v)));
+        variations.push((v.id, v.overlay(VariationFields::defaults(value))));
     }
-    Ok(items.create(event, changes.id, fields, variations).await?)
+    Ok(items.create(event, id, fields, variations).await?)
 }
 
 /// Changes the product's own fields; variations are changed through the variation use cases
@@ -188,7 +145,7 @@ pub async fn update_item(
             NESTED_UPDATE,
         )));
     }
-    let fields = item.fields.apply(changes);
+    let fields = changes.overlay(item.fields.clone());
     items
         .update(item.event, item.id, fields)
         .await?
@@ -223,7 +180,11 @@ pub async fn create_variation(
         return Err(variation_errors(FieldErrors::single("value", REQUIRED)));
     };
     Ok(items
-        .create_variation(item.id, changes.id, VariationFields::new(value, changes))
+        .create_variation(
+            item.id,
+            changes.id,
+            changes.overlay(VariationFields::defaults(value)),
+        )
         .await?)
 }
 
@@ -239,7 +200,7 @@ pub async fn update_variation(
     check_variation(&changes, write, &mut errors);
     errors.sort_by_order(VARIATION_FIELDS);
     errors.into_result().map_err(variation_errors)?;
-    let fields = variation.fields.apply(changes);
+    let fields = changes.overlay(variation.fields.clone());
     items
         .update_variation(variation.item, variation.id, fields)
         .await?

@@ -11,6 +11,7 @@ pub use rules::{
 use crate::error::RepositoryError;
 use crate::ids::{MetaPropertyId, OrganizerId};
 use crate::pagination::{Page, Window};
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// A meta data property of an organizer.
@@ -29,27 +30,26 @@ pub struct MetaProperty {
     pub filter_allowed: bool,
 }
 
-/// The writable fields of a meta property.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetaPropertyFields {
-    pub name: String,
-    pub default: String,
-    pub required: bool,
-    pub allowed_values: Option<Vec<String>>,
-    pub protected: bool,
-    pub filter_allowed: bool,
-}
+writable! {
+    /// The writable fields of a meta property.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct MetaPropertyFields;
 
-/// The fields a request sent, parsed; `None` = not sent (`allowed_values: Some(None)` = sent
-/// as null). Applied to a property's fields by [`MetaPropertyChanges::apply_to`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MetaPropertyChanges {
-    pub name: Option<String>,
-    pub default: Option<String>,
-    pub required: Option<bool>,
-    pub allowed_values: Option<Option<Vec<String>>>,
-    pub protected: Option<bool>,
-    pub filter_allowed: Option<bool>,
+    /// The fields a request sent, parsed; `None` = not sent (`allowed_values: Some(None)` =
+    /// sent as null). Applied to a property's fields by [`MetaPropertyChanges::apply_to`].
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct MetaPropertyChanges {}
+
+    /// pretix's defaults for the fields a client may leave out (`name` is required: empty
+    /// until the changes fill it).
+    fields() {
+        name: String = String::new(),
+        default: String = String::new(),
+        required: bool = false,
+        allowed_values: Option<Vec<String>> = None,
+        protected: bool = false,
+        filter_allowed: bool = true,
+    }
 }
 
 /// The fields in pretix's order, the order errors are reported in.
@@ -125,20 +125,6 @@ impl MetaProperty {
             allowed_values: self.allowed_values.clone(),
             protected: self.protected,
             filter_allowed: self.filter_allowed,
-        }
-    }
-}
-
-impl Default for MetaPropertyFields {
-    /// pretix's defaults for the fields a client may leave out.
-    fn default() -> Self {
-        MetaPropertyFields {
-            name: String::new(),
-            default: String::new(),
-            required: false,
-            allowed_values: None,
-            protected: false,
-            filter_allowed: true,
         }
     }
 }

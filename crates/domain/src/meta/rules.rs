@@ -41,7 +41,7 @@ impl MetaPropertyChanges {
     /// request found; all of them come back together, in field order.
     pub fn apply_to(
         self,
-        mut base: MetaPropertyFields,
+        base: MetaPropertyFields,
         mode: WriteMode,
         mut errors: FieldErrors,
     ) -> Result<MetaPropertyFields, FieldErrors> {
@@ -51,29 +51,12 @@ impl MetaPropertyChanges {
                 ("allowed_values", self.allowed_values.is_some()),
             ]);
         }
-        if let Some(name) = self.name {
-            match check_name(&name) {
-                Ok(()) => base.name = name,
-                Err(e) => errors.add("name", e.to_string()),
-            }
+        if let Some(Err(e)) = self.name.as_deref().map(check_name) {
+            errors.add("name", e.to_string());
         }
-        if let Some(default) = self.default {
-            base.default = default;
-        }
-        if let Some(required) = self.required {
-            base.required = required;
-        }
-        if let Some(allowed_values) = self.allowed_values {
-            base.allowed_values = allowed_values;
-        }
-        if let Some(protected) = self.protected {
-            base.protected = protected;
-        }
-        if let Some(filter_allowed) = self.filter_allowed {
-            base.filter_allowed = filter_allowed;
-        }
+        let fields = self.overlay(base);
         errors.sort_by_order(META_PROPERTY_FIELDS);
-        errors.into_result().map(|()| base)
+        errors.into_result().map(|()| fields)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::validation::FieldErrors;
 fn fields(name: &str) -> MetaPropertyFields {
     MetaPropertyFields {
         name: name.into(),
-        ..MetaPropertyFields::default()
+        ..MetaPropertyFields::defaults()
     }
 }
 
@@ -168,7 +168,7 @@ fn changes_apply_to_defaults_or_to_the_stored_fields() {
     reading.add("protected", "Must be a valid boolean.");
     assert_eq!(
         MetaPropertyChanges::default().apply_to(
-            MetaPropertyFields::default(),
+            MetaPropertyFields::defaults(),
             WriteMode::Create,
             reading
         ),
@@ -187,7 +187,7 @@ fn changes_apply_to_defaults_or_to_the_stored_fields() {
     };
     assert_eq!(
         bad_name.apply_to(
-            MetaPropertyFields::default(),
+            MetaPropertyFields::defaults(),
             WriteMode::Replace,
             FieldErrors::new()
         ),

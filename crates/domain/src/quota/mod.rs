@@ -14,6 +14,7 @@ pub use rules::{create_quota, delete_quota, name_error, size_error, update_quota
 use crate::error::RepositoryError;
 use crate::ids::{EventId, OrganizerId, QuotaId, SubEventId};
 use crate::pagination::{Page, Window};
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The quota resource's fields, in the order they are shown (and errors reported in).
@@ -38,18 +39,6 @@ pub fn unknown_pk(pk: impl std::fmt::Display) -> String {
     format!("Invalid pk \"{pk}\" - object does not exist.")
 }
 
-/// Everything about a quota that the API can write. `items` and `variations` are sorted
-/// ascending without duplicates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuotaData {
-    pub name: String,
-    /// `None` = unlimited.
-    pub size: Option<i64>,
-    pub items: Vec<i64>,
-    pub variations: Vec<i64>,
-    pub subevent: Option<SubEventId>,
-}
-
 /// A stored quota.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quota {
@@ -58,18 +47,31 @@ pub struct Quota {
     pub data: QuotaData,
 }
 
-/// The fields a request sent, parsed; `None` = not sent. Nullable fields are
-/// `Option<Option<T>>` (`Some(None)` = sent as null). Ids are as sent (order, duplicates).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QuotaChanges {
-    /// The id to store a new row under, where a fixture gives one; `None` takes the next
-    /// free id. The API never sets it (`id` is read-only there).
-    pub id: Option<QuotaId>,
-    pub name: Option<String>,
-    pub size: Option<Option<i64>>,
-    pub items: Option<Vec<i64>>,
-    pub variations: Option<Vec<i64>>,
-    pub subevent: Option<Option<SubEventId>>,
+writable! {
+    /// Everything about a quota that the API can write. `items` and `variations` are sorted
+    /// ascending without duplicates.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct QuotaData;
+
+    /// The fields a request sent, parsed; `None` = not sent. Nullable fields are
+    /// `Option<Option<T>>` (`Some(None)` = sent as null). Ids are as sent (order, duplicates).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct QuotaChanges {
+        /// The id to store a new row under, where a fixture gives one; `None` takes the next
+        /// free id. The API never sets it (`id` is read-only there).
+        pub id: Option<QuotaId>,
+    }
+
+    /// A new quota: `name` is required (empty until the changes fill it); `size` defaults to
+    /// null (unlimited), `items` and `variations` to none, `subevent` to null.
+    fields() {
+        name: String = String::new(),
+        /// `None` = unlimited.
+        size: Option<i64> = None,
+        items: Vec<i64> = Vec::new(),
+        variations: Vec<i64> = Vec::new(),
+        subevent: Option<SubEventId> = None,
+    }
 }
 
 /// A sort key of the quotas list.

@@ -141,13 +141,9 @@ async fn validated(
     changes: QuotaChanges,
     mut errors: FieldErrors,
 ) -> Result<QuotaData, QuotaError> {
-    let data = QuotaData {
-        name: changes.name.clone().unwrap_or(base.name),
-        size: changes.size.unwrap_or(base.size),
-        items: normalized(changes.items.clone().unwrap_or(base.items)),
-        variations: normalized(changes.variations.clone().unwrap_or(base.variations)),
-        subevent: changes.subevent.unwrap_or(base.subevent),
-    };
+    let mut data = changes.clone().overlay(base);
+    data.items = normalized(data.items);
+    data.variations = normalized(data.variations);
     let refs = quotas
         .references(
             event.organizer,
@@ -176,13 +172,7 @@ pub async fn create_quota(
     if changes.name.is_none() {
         errors.add("name", REQUIRED);
     }
-    let base = QuotaData {
-        name: String::new(),
-        size: None,
-        items: Vec::new(),
-        variations: Vec::new(),
-        subevent: None,
-    };
+    let base = QuotaData::defaults();
     let given = changes.id;
     crate::error::write_checked(|| {
         let (base, changes, errors) = (base.clone(), changes.clone(), errors.clone());

@@ -14,6 +14,7 @@ use crate::error::RepositoryError;
 use crate::ids::OrganizerId;
 use crate::pagination::{Page, Window};
 use crate::values::I18nString;
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The channel every organizer starts with.
@@ -31,24 +32,24 @@ pub struct SalesChannel {
     pub position: i64,
 }
 
-/// The writable fields of a sales channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SalesChannelFields {
-    pub identifier: String,
-    pub label: I18nString,
-    pub kind: String,
-    pub position: i64,
-}
+writable! {
+    /// The writable fields of a sales channel.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SalesChannelFields;
 
-/// The fields a request sent, parsed; `None` = not sent. Applied by
-/// [`SalesChannelChanges::apply_to`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SalesChannelChanges {
-    pub identifier: Option<String>,
-    pub label: Option<I18nString>,
-    /// Sent as `type`.
-    pub kind: Option<String>,
-    pub position: Option<i64>,
+    /// The fields a request sent, parsed; `None` = not sent (`kind` is sent as `type`).
+    /// Applied by [`SalesChannelChanges::apply_to`].
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct SalesChannelChanges {}
+
+    /// A new channel: type `api`, position 0 (`identifier` and `label` are required: empty
+    /// until the changes fill them).
+    fields() {
+        identifier: String = String::new(),
+        label: I18nString = I18nString::default(),
+        kind: String = API.to_owned(),
+        position: i64 = 0,
+    }
 }
 
 /// The fields in pretix's order (`kind` is sent as `type`), the order errors are reported in.

@@ -83,54 +83,40 @@ impl SalesChannelChanges {
         mode: WriteMode,
         mut errors: FieldErrors,
     ) -> Result<SalesChannelFields, FieldErrors> {
-        let mut fields = existing.map_or_else(
-            || SalesChannelFields {
-                identifier: String::new(),
-                label: Default::default(),
-                kind: API.to_owned(),
-                position: 0,
-            },
-            SalesChannel::fields,
-        );
         if mode.is_full() {
             errors.require(&[
                 ("identifier", self.identifier.is_some()),
                 ("label", self.label.is_some()),
             ]);
         }
-        let mut check = |field: &str, error: Option<&'static str>| match error {
-            Some(message) => {
+        let mut check = |field: &str, error: Option<&'static str>| {
+            if let Some(message) = error {
                 errors.add(field, message);
-                false
             }
-            None => true,
         };
-        if let Some(identifier) = self.identifier {
-            let error = match existing {
-                None => new_identifier_error(&identifier),
-                Some(channel) => changed_identifier_error(channel, &identifier),
-            };
-            if check("identifier", error) {
-                fields.identifier = identifier;
-            }
+        if let Some(identifier) = &self.identifier {
+            check(
+                "identifier",
+                match existing {
+                    None => new_identifier_error(identifier),
+                    Some(channel) => changed_identifier_error(channel, identifier),
+                },
+            );
         }
-        if let Some(label) = self.label {
-            fields.label = label;
-        }
-        if let Some(kind) = self.kind {
-            let error = match existing {
-                None => new_type_error(&kind),
-                Some(channel) => changed_type_error(channel, &kind),
-            };
-            if check("type", error) {
-                fields.kind = kind;
-            }
+        if let Some(kind) = &self.kind {
+            check(
+                "type",
+                match existing {
+                    None => new_type_error(kind),
+                    Some(channel) => changed_type_error(channel, kind),
+                },
+            );
         }
         if let Some(position) = self.position {
-            if check("position", position_error(position)) {
-                fields.position = position;
-            }
+            check("position", position_error(position));
         }
+        let fields =
+            self.overlay(existing.map_or_else(SalesChannelFields::defaults, SalesChannel::fields));
         errors.sort_by_order(SALES_CHANNEL_FIELDS);
         errors.into_result().map(|()| fields)
     }

@@ -10,6 +10,7 @@ use crate::error::RepositoryError;
 use crate::ids::{EventId, SubEventId};
 use crate::pagination::{Page, Window};
 use crate::values::{I18nString, WireDateTime};
+use crate::write::writable;
 use async_trait::async_trait;
 
 /// The sub-event resource's fields, in the order they are shown (and errors reported in).
@@ -34,18 +35,6 @@ pub const ENDS_BEFORE_START: &str = "The event cannot end before it starts.";
 pub const PRESALE_ENDS_BEFORE_START: &str = "The event's presale cannot end before it starts.";
 use crate::validation::REQUIRED;
 
-/// Everything about a sub-event that the API can write.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubEventData {
-    pub name: I18nString,
-    pub active: bool,
-    pub date_from: WireDateTime,
-    pub date_to: Option<WireDateTime>,
-    pub presale_start: Option<WireDateTime>,
-    pub presale_end: Option<WireDateTime>,
-    pub location: Option<I18nString>,
-}
-
 /// A stored sub-event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubEvent {
@@ -54,20 +43,31 @@ pub struct SubEvent {
     pub data: SubEventData,
 }
 
-/// The fields a request sent, parsed; `None` = not sent. Nullable fields are
-/// `Option<Option<T>>` (`Some(None)` = sent as null).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SubEventChanges {
-    /// The id to store a new row under, where a fixture gives one; `None` takes the next
-    /// free id. The API never sets it (`id` is read-only there).
-    pub id: Option<SubEventId>,
-    pub name: Option<I18nString>,
-    pub active: Option<bool>,
-    pub date_from: Option<WireDateTime>,
-    pub date_to: Option<Option<WireDateTime>>,
-    pub presale_start: Option<Option<WireDateTime>>,
-    pub presale_end: Option<Option<WireDateTime>>,
-    pub location: Option<Option<I18nString>>,
+writable! {
+    /// Everything about a sub-event that the API can write.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct SubEventData;
+
+    /// The fields a request sent, parsed; `None` = not sent. Nullable fields are
+    /// `Option<Option<T>>` (`Some(None)` = sent as null).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct SubEventChanges {
+        /// The id to store a new row under, where a fixture gives one; `None` takes the next
+        /// free id. The API never sets it (`id` is read-only there).
+        pub id: Option<SubEventId>,
+    }
+
+    /// A new sub-event from its required fields: inactive, open-ended, no presale window, no
+    /// location.
+    fields(name: I18nString, date_from: WireDateTime) {
+        name: I18nString = name,
+        active: bool = false,
+        date_from: WireDateTime = date_from,
+        date_to: Option<WireDateTime> = None,
+        presale_start: Option<WireDateTime> = None,
+        presale_end: Option<WireDateTime> = None,
+        location: Option<I18nString> = None,
+    }
 }
 
 /// A sort key of the sub-events list.

@@ -80,18 +80,10 @@ pub async fn create_subevent(
     }
     validate(&changes, errors, true)?;
     let given = changes.id;
-    let (Some(name), Some(date_from)) = (changes.name, changes.date_from) else {
+    let (Some(name), Some(date_from)) = (changes.name.clone(), changes.date_from) else {
         return Err(FieldErrors::non_field(REQUIRED).into());
     };
-    let data = SubEventData {
-        name,
-        active: changes.active.unwrap_or(false),
-        date_from,
-        date_to: changes.date_to.flatten(),
-        presale_start: changes.presale_start.flatten(),
-        presale_end: changes.presale_end.flatten(),
-        location: changes.location.flatten(),
-    };
+    let data = changes.overlay(SubEventData::defaults(name, date_from));
     Ok(subevents.create(event.id, given, data).await?)
 }
 
@@ -106,16 +98,7 @@ pub async fn update_subevent(
     errors: FieldErrors,
 ) -> Result<SubEvent, SubEventError> {
     validate(&changes, errors, mode.is_full())?;
-    let now = &current.data;
-    let data = SubEventData {
-        name: changes.name.unwrap_or_else(|| now.name.clone()),
-        active: changes.active.unwrap_or(now.active),
-        date_from: changes.date_from.unwrap_or(now.date_from),
-        date_to: changes.date_to.unwrap_or(now.date_to),
-        presale_start: changes.presale_start.unwrap_or(now.presale_start),
-        presale_end: changes.presale_end.unwrap_or(now.presale_end),
-        location: changes.location.unwrap_or_else(|| now.location.clone()),
-    };
+    let data = changes.overlay(current.data.clone());
     subevents
         .update(current.event, current.id, data)
         .await?

@@ -73,7 +73,7 @@ impl Resource for MetaProperties {
         scope: &InOrganizer,
         (changes, errors): (MetaPropertyChanges, FieldErrors),
     ) -> Result<MetaProperty, ApiError> {
-        let fields = changes.apply_to(MetaPropertyFields::default(), WriteMode::Create, errors)?;
+        let fields = changes.apply_to(MetaPropertyFields::defaults(), WriteMode::Create, errors)?;
         let repo = store.meta_properties();
         Ok(create_meta_property(repo, scope.organizer.id, fields).await?)
     }
