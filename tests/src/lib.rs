@@ -468,6 +468,106 @@ impl TestApp {
     }
 }
 
+/// One object's way through a collection, as every resource of the API answers it: the list
+/// before, a create answered to the byte, the object in its detail and in the list, a full
+/// replace (PUT), a partial change (PATCH), each read back, the delete, and the 404s after it.
+/// What a resource does beyond that its own tests check around [`TestApp::round`].
+pub struct Round<'a> {
+    /// The collection's path.
+    pub collection: &'a str,
+    /// The field that names the object in its path (`id`, or a sales channel's `identifier`).
+    pub key: &'a str,
+    /// What the list shows before the new object (and after its delete).
+    pub before: Vec<Value>,
+    /// Where the new object stands in the list: after the first `at` objects of `before`.
+    pub at: usize,
+    /// Lists of other scopes (another event's, another organizer's), empty while the object
+    /// exists.
+    pub elsewhere: &'a [&'a str],
+    pub create: Value,
+    /// The create's answer to the byte; `{key}` stands for the new object's key.
+    pub created: &'a str,
+    pub put: Value,
+    /// The object after the PUT, its fields in the documented order after its key (left out
+    /// here: it is put first).
+    pub after_put: Value,
+    pub patch: Value,
+    /// The object after the PATCH (without its key).
+    pub after_patch: Value,
+    /// The 404 body of the deleted object.
+    pub not_found: &'a str,
+}
+
+impl TestApp {
+    /// Runs `round` with `token` and returns the key the created object had. Every answer is
+    /// compared to the byte (keys in the documented order).
+    pub async fn round(&self, token: &str, round: Round<'_>) -> Value {
+        let list = |results: Vec<Value>| {
+            serde_json::json!({"count": results.len(), "next": null, "previous": null, "results": results})
+            .to_string()
+        };
+        let resp = self.get(round.collection, token).await;
+        assert_eq!(
+            (resp.status, resp.text()),
+            (200, list(round.before.clone()))
+        );
+
+        let resp = self
+            .send_json(Method::POST, round.collection, token, &round.create)
+            .await;
+        assert_eq!(resp.status, 201, "{}", resp.text());
+        let created = resp.json();
+        let key = created[round.key].clone();
+        let bare = key.as_str().map_or_else(|| key.to_string(), str::to_owned);
+        assert_eq!(resp.text(), round.created.replace("{key}", &bare));
+        let detail = format!("{}{bare}/", round.collection);
+        let resp = self.get(&detail, token).await;
+        assert_eq!((resp.status, resp.text()), (200, created.to_string()));
+        let mut with_new = round.before.clone();
+        with_new.insert(round.at, created);
+        let resp = self.get(round.collection, token).await;
+        assert_eq!((resp.status, resp.text()), (200, list(with_new)));
+        for other in round.elsewhere {
+            let resp = self.get(other, token).await;
+            assert_eq!((resp.status, resp.text()), (200, list(vec![])), "{other}");
+        }
+
+        for (method, body, fields) in [
+            (Method::PUT, round.put, round.after_put),
+            (Method::PATCH, round.patch, round.after_patch),
+        ] {
+            // The key first, then the fields as given.
+            let mut expected = serde_json::Map::new();
+            expected.insert(round.key.to_owned(), key.clone());
+            expected.extend(fields.as_object().cloned().unwrap_or_default());
+            let expected = Value::Object(expected).to_string();
+            let resp = self.send_json(method.clone(), &detail, token, &body).await;
+            assert_eq!(
+                (resp.status, resp.text()),
+                (200, expected.clone()),
+                "{method}"
+            );
+            let resp = self.get(&detail, token).await;
+            assert_eq!((resp.status, resp.text()), (200, expected));
+        }
+
+        let resp = self.delete(&detail, token).await;
+        assert_eq!((resp.status, resp.text()), (204, String::new()));
+        for resp in [
+            self.get(&detail, token).await,
+            self.delete(&detail, token).await,
+        ] {
+            assert_eq!(
+                (resp.status, resp.text()),
+                (404, round.not_found.to_owned())
+            );
+        }
+        let resp = self.get(round.collection, token).await;
+        assert_eq!((resp.status, resp.text()), (200, list(round.before)));
+        key
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();

@@ -2,7 +2,7 @@
 //! 404s, the permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -41,106 +41,32 @@ async fn count(app: &TestApp, token: &str) -> Value {
 
 async fn create_read_update_delete(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    let resp = app.get(LIST, &token).await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (
-            200,
-            r#"{"count":0,"next":null,"previous":null,"results":[]}"#.to_owned()
-        )
-    );
-
-    let resp = app
-        .send_json(
-            Method::POST,
-            LIST,
-            &token,
-            &json!({
-                "name": "Color",
-                "default": "red",
-                "required": true,
-                "allowed_values": ["red", "green", "blue"],
-                "protected": true,
-                "filter_allowed": false
-            }),
-        )
-        .await;
-    assert_eq!(resp.status, 201);
-    let id = resp.json()["id"].clone();
-    assert!(id.as_i64().is_some_and(|i| i > 0), "{id}");
-    // Exact bytes: keys in the documented order.
-    assert_eq!(
-        resp.text(),
-        format!(
-            r#"{{"id":{id},"name":"Color","default":"red","required":true,"allowed_values":["red","green","blue"],"protected":true,"filter_allowed":false}}"#
-        )
-    );
-    let color = resp.json();
-
-    let resp = app.get(&detail(&id), &token).await;
-    assert_eq!((resp.status, resp.json()), (200, color.clone()));
-    let resp = app.get(LIST, &token).await;
-    assert_eq!(
-        (resp.status, resp.json()),
-        (
-            200,
-            json!({"count": 1, "next": null, "previous": null, "results": [color]})
-        )
-    );
-
-    // PUT: name and allowed_values are required, fields left out keep their values.
-    let resp = app
-        .send_json(
-            Method::PUT,
-            &detail(&id),
-            &token,
-            &json!({"name": "Colour", "allowed_values": ["red", "blue"]}),
-        )
-        .await;
-    let colour = json!({
-        "id": id, "name": "Colour", "default": "red", "required": true,
-        "allowed_values": ["red", "blue"], "protected": true, "filter_allowed": false
-    });
-    assert_eq!((resp.status, resp.json()), (200, colour.clone()));
-
-    // PATCH changes only what it carries.
-    let resp = app
-        .send_json(
-            Method::PATCH,
-            &detail(&id),
-            &token,
-            &json!({"allowed_values": null, "default": "any", "required": false}),
-        )
-        .await;
-    let patched = json!({
-        "id": id, "name": "Colour", "default": "any", "required": false,
-        "allowed_values": null, "protected": true, "filter_allowed": false
-    });
-    assert_eq!((resp.status, resp.json()), (200, patched.clone()));
-    assert_eq!(app.get(&detail(&id), &token).await.json(), patched);
-
-    let auth = format!("Token {token}");
-    let resp = app
-        .request(
-            Method::DELETE,
-            &detail(&id),
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
-    assert_eq!((resp.status, resp.body.len()), (204, 0));
-    let resp = app.get(&detail(&id), &token).await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    let resp = app
-        .request(
-            Method::DELETE,
-            &detail(&id),
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    assert_eq!(count(&app, &token).await, json!(0));
+    let round = Round {
+        collection: LIST,
+        key: "id",
+        before: vec![],
+        at: 0,
+        elsewhere: &[],
+        create: json!({
+            "name": "Color", "default": "red", "required": true,
+            "allowed_values": ["red", "green", "blue"], "protected": true, "filter_allowed": false
+        }),
+        created: r#"{"id":{key},"name":"Color","default":"red","required":true,"allowed_values":["red","green","blue"],"protected":true,"filter_allowed":false}"#,
+        // PUT: name and allowed_values are required, fields left out keep their values.
+        put: json!({"name": "Colour", "allowed_values": ["red", "blue"]}),
+        after_put: json!({
+            "name": "Colour", "default": "red", "required": true,
+            "allowed_values": ["red", "blue"], "protected": true, "filter_allowed": false
+        }),
+        // PATCH changes only what it carries.
+        patch: json!({"allowed_values": null, "default": "any", "required": false}),
+        after_patch: json!({
+            "name": "Colour", "default": "any", "required": false,
+            "allowed_values": null, "protected": true, "filter_allowed": false
+        }),
+        not_found: NOT_FOUND,
+    };
+    app.round(&token, round).await;
 }
 
 async fn create_fills_defaults_and_coerces_values(app: TestApp) {

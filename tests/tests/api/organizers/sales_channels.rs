@@ -3,12 +3,13 @@
 //! permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
     every_organizer_starts_with_web,
     create_read_update_delete,
+    same_position_is_ordered_by_identifier,
     create_reports_every_field_error_in_order,
     duplicate_identifiers_are_refused,
     identifier_and_type_are_fixed,
@@ -61,69 +62,29 @@ async fn every_organizer_starts_with_web(app: TestApp) {
 
 async fn create_read_update_delete(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
-    let resp = app
-        .send_json(
-            Method::POST,
-            LIST,
-            &token,
-            &json!({"identifier": "api.box", "label": {"de": "Kasse", "en": "Box office"}, "position": 3}),
-        )
-        .await;
-    assert_eq!(resp.status, 201);
-    assert_eq!(
-        resp.text(),
-        r#"{"identifier":"api.box","label":{"de":"Kasse","en":"Box office"},"type":"api","position":3}"#
-    );
-    let box_office = resp.json();
-    let resp = app.get(&detail("api.box"), &token).await;
-    assert_eq!((resp.status, resp.json()), (200, box_office.clone()));
-    let resp = app.get(LIST, &token).await;
-    assert_eq!(
-        resp.json(),
-        json!({"count": 2, "next": null, "previous": null, "results": [web(), box_office]})
-    );
+    let round = Round {
+        collection: LIST,
+        key: "identifier",
+        before: vec![web()],
+        at: 1,
+        elsewhere: &[],
+        create: json!({"identifier": "api.box", "label": {"de": "Kasse", "en": "Box office"}, "position": 3}),
+        created: r#"{"identifier":"api.box","label":{"de":"Kasse","en":"Box office"},"type":"api","position":3}"#,
+        // PUT: identifier and label required; type and position left out keep their values.
+        put: json!({"identifier": "api.box", "label": "Box"}),
+        after_put: json!({"label": {"en": "Box"}, "type": "api", "position": 3}),
+        patch: json!({"position": "0"}),
+        after_patch: json!({"label": {"en": "Box"}, "type": "api", "position": 0}),
+        not_found: NOT_FOUND,
+    };
+    app.round(&token, round).await;
+}
 
-    // PUT: identifier and label required; type and position left out keep their values.
-    let (status, json) = app
-        .send(
-            Method::PUT,
-            &detail("api.box"),
-            &token,
-            json!({"identifier": "api.box", "label": "Box"}),
-        )
-        .await;
-    let put =
-        json!({"identifier": "api.box", "label": {"en": "Box"}, "type": "api", "position": 3});
-    assert_eq!((status, json), (200, put));
-
-    let (status, json) = app
-        .send(
-            Method::PATCH,
-            &detail("api.box"),
-            &token,
-            json!({"position": "0"}),
-        )
-        .await;
-    let patched =
-        json!({"identifier": "api.box", "label": {"en": "Box"}, "type": "api", "position": 0});
-    assert_eq!((status, json), (200, patched.clone()));
-    assert_eq!(app.get(&detail("api.box"), &token).await.json(), patched);
-    // Same position as web: ordered by identifier.
+async fn same_position_is_ordered_by_identifier(app: TestApp) {
+    let token = app.organizer_with_token("bigevents").await;
+    let body = json!({"identifier": "api.box", "label": "Box", "position": 0});
+    app.create(LIST, &token, body).await;
     assert_eq!(identifiers(&app, &token).await, ["api.box", "web"]);
-
-    let auth = format!("Token {token}");
-    let h = [("Authorization", auth.as_str())];
-    let resp = app
-        .request(Method::DELETE, &detail("api.box"), &h, None)
-        .await;
-    assert_eq!((resp.status, resp.body.len()), (204, 0));
-    let resp = app.get(&detail("api.box"), &token).await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    let resp = app
-        .request(Method::DELETE, &detail("api.box"), &h, None)
-        .await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    assert_eq!(identifiers(&app, &token).await, ["web"]);
 }
 
 async fn create_reports_every_field_error_in_order(app: TestApp) {

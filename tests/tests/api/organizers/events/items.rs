@@ -3,7 +3,7 @@
 //! ordering, pagination, 404s, the permission matrix and quota clean-up, on both backends.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, Response, TestApp};
+use presale_tests::{both_backends, Response, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -85,94 +85,34 @@ fn exactly(resp: &Response) -> (u16, String) {
 
 async fn create_read_update_delete(app: TestApp) {
     let token = setup(&app).await;
-    let resp = app.get(ITEMS, &token).await;
-    assert_eq!(
-        exactly(&resp),
-        (
-            200,
-            r#"{"count":0,"next":null,"previous":null,"results":[]}"#.to_owned()
-        )
-    );
-
-    let resp = post(
-        &app,
-        &token,
-        ITEMS,
-        &json!({
-            "name": {"en": "Standard ticket", "de": "Standardticket"},
-            "default_price": "23.4",
-            "active": true,
-            "description": {"en": "Entry to the event"},
-            "category": null,
-            "admission": true,
-            "position": 2,
-            "has_variations": false,
-            "variations": []
-        }),
-    )
-    .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
-    let id = resp.json()["id"].clone();
-    assert!(id.as_i64().is_some_and(|i| i > 0), "{id}");
-    assert_eq!(
-        resp.text(),
-        format!(
-            r#"{{"id":{id},"name":{{"en":"Standard ticket","de":"Standardticket"}},"default_price":"23.40","active":true,"description":{{"en":"Entry to the event"}},"category":null,"admission":true,"position":2,"has_variations":false,"variations":[]}}"#
-        )
-    );
-    let ticket = resp.json();
-
-    let resp = app.get(&item_path(&id), &token).await;
-    assert_eq!(exactly(&resp), (200, ticket.to_string()));
-    let resp = app.get(ITEMS, &token).await;
-    assert_eq!(
-        exactly(&resp),
-        (
-            200,
-            json!({"count": 1, "next": null, "previous": null, "results": [ticket]}).to_string()
-        )
-    );
-
-    let resp = app
-        .send_json(
-            Method::PUT,
-            &item_path(&id),
-            &token,
-            &json!({"name": "Reduced", "default_price": 12, "admission": false}),
-        )
-        .await;
-    let reduced = json!({
-        "id": id, "name": {"en": "Reduced"}, "default_price": "12.00", "active": true,
+    let after_put = json!({
+        "name": {"en": "Reduced"}, "default_price": "12.00", "active": true,
         "description": {"en": "Entry to the event"}, "category": null, "admission": false,
         "position": 2, "has_variations": false, "variations": []
     });
-    assert_eq!(exactly(&resp), (200, reduced.to_string()));
-
-    let resp = app
-        .send_json(
-            Method::PATCH,
-            &item_path(&id),
-            &token,
-            &json!({"active": false, "description": null}),
-        )
-        .await;
-    let mut patched = reduced.clone();
-    patched["active"] = json!(false);
-    patched["description"] = Value::Null;
-    assert_eq!(exactly(&resp), (200, patched.to_string()));
-    assert_eq!(app.get(&item_path(&id), &token).await.json(), patched);
-
-    let resp = app.delete(&item_path(&id), &token).await;
-    assert_eq!((resp.status, resp.body.len()), (204, 0));
-    assert_eq!(
-        exactly(&app.get(&item_path(&id), &token).await),
-        (404, ITEM_NOT_FOUND.to_owned())
-    );
-    assert_eq!(
-        exactly(&app.delete(&item_path(&id), &token).await),
-        (404, ITEM_NOT_FOUND.to_owned())
-    );
-    assert_eq!(count(&app, &token, ITEMS).await, json!(0));
+    let mut after_patch = after_put.clone();
+    after_patch["active"] = json!(false);
+    after_patch["description"] = Value::Null;
+    let round = Round {
+        collection: ITEMS,
+        key: "id",
+        before: vec![],
+        at: 0,
+        elsewhere: &[],
+        create: json!({
+            "name": {"en": "Standard ticket", "de": "Standardticket"},
+            "default_price": "23.4", "active": true, "description": {"en": "Entry to the event"},
+            "category": null, "admission": true, "position": 2, "has_variations": false,
+            "variations": []
+        }),
+        created: r#"{"id":{key},"name":{"en":"Standard ticket","de":"Standardticket"},"default_price":"23.40","active":true,"description":{"en":"Entry to the event"},"category":null,"admission":true,"position":2,"has_variations":false,"variations":[]}"#,
+        put: json!({"name": "Reduced", "default_price": 12, "admission": false}),
+        after_put,
+        patch: json!({"active": false, "description": null}),
+        after_patch,
+        not_found: ITEM_NOT_FOUND,
+    };
+    app.round(&token, round).await;
 }
 
 async fn create_fills_defaults(app: TestApp) {

@@ -4,7 +4,7 @@
 //! tests do not depend on the items API.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -105,91 +105,23 @@ async fn created(app: &TestApp, token: &str, event: &str, body: Value) -> Value 
     json
 }
 
-async fn delete(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let resp = app.delete(path, token).await;
-    (resp.status, resp.text())
-}
-
 async fn create_read_update_delete(app: TestApp) {
     let token = fixture(&app).await;
-    let resp = app.get(&list("conf"), &token).await;
-    assert_eq!(
-        (resp.status, resp.text()),
-        (
-            200,
-            r#"{"count":0,"next":null,"previous":null,"results":[]}"#.to_owned()
-        )
-    );
-
-    let resp = app
-        .send_json(
-            Method::POST,
-            &list("conf"),
-            &token,
-            &json!({"name": "Ticket Quota", "size": 200, "items": [1, 2], "variations": [21, 22], "subevent": null}),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.text());
-    let id = resp.json()["id"].clone();
-    assert!(id.as_i64().is_some_and(|i| i > 0), "{id}");
-    // Exact bytes: keys in the documented order.
-    assert_eq!(
-        resp.text(),
-        format!(
-            r#"{{"id":{id},"name":"Ticket Quota","size":200,"items":[1,2],"variations":[21,22],"subevent":null}}"#
-        )
-    );
-    let quota = resp.json();
-
-    let resp = app.get(&one("conf", &id), &token).await;
-    assert_eq!((resp.status, resp.json()), (200, quota.clone()));
-    let resp = app.get(&list("conf"), &token).await;
-    assert_eq!(
-        (resp.status, resp.json()),
-        (
-            200,
-            json!({"count": 1, "next": null, "previous": null, "results": [quota]})
-        )
-    );
-    // Another event's list does not show it.
-    assert_eq!(
-        app.get(&list("other"), &token).await.json()["count"],
-        json!(0)
-    );
-
-    let (status, body) = app
-        .send(
-            Method::PUT,
-            &one("conf", &id),
-            &token,
-            json!({"name": "Tickets", "size": null, "items": [1], "variations": []}),
-        )
-        .await;
-    let put = json!({"id": id, "name": "Tickets", "size": null, "items": [1], "variations": [], "subevent": null});
-    assert_eq!((status, body), (200, put.clone()));
-    assert_eq!(app.get(&one("conf", &id), &token).await.json(), put);
-
-    let (status, body) = app
-        .send(Method::PATCH, &one("conf", &id), &token, json!({"size": 0}))
-        .await;
-    let patched = json!({"id": id, "name": "Tickets", "size": 0, "items": [1], "variations": [], "subevent": null});
-    assert_eq!((status, body), (200, patched.clone()));
-    assert_eq!(app.get(&one("conf", &id), &token).await.json(), patched);
-
-    assert_eq!(
-        delete(&app, &token, &one("conf", &id)).await,
-        (204, String::new())
-    );
-    let resp = app.get(&one("conf", &id), &token).await;
-    assert_eq!((resp.status, resp.text()), (404, NOT_FOUND.to_owned()));
-    assert_eq!(
-        delete(&app, &token, &one("conf", &id)).await,
-        (404, NOT_FOUND.to_owned())
-    );
-    assert_eq!(
-        app.get(&list("conf"), &token).await.json()["count"],
-        json!(0)
-    );
+    let round = Round {
+        collection: &list("conf"),
+        key: "id",
+        before: vec![],
+        at: 0,
+        elsewhere: &[&list("other")],
+        create: json!({"name": "Ticket Quota", "size": 200, "items": [1, 2], "variations": [21, 22], "subevent": null}),
+        created: r#"{"id":{key},"name":"Ticket Quota","size":200,"items":[1,2],"variations":[21,22],"subevent":null}"#,
+        put: json!({"name": "Tickets", "size": null, "items": [1], "variations": []}),
+        after_put: json!({"name": "Tickets", "size": null, "items": [1], "variations": [], "subevent": null}),
+        patch: json!({"size": 0}),
+        after_patch: json!({"name": "Tickets", "size": 0, "items": [1], "variations": [], "subevent": null}),
+        not_found: NOT_FOUND,
+    };
+    app.round(&token, round).await;
 }
 
 async fn create_fills_defaults_and_normalises_ids(app: TestApp) {
