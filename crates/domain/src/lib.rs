@@ -15,7 +15,7 @@
 //! | [`ids`] | the id of every entity (`EventId`, `ItemId`, ...) |
 //! | [`access`] | permissions, event scopes, the team a token carries, principals, token hashes, device security profiles |
 //! | [`values`] | value objects: [`values::Slug`], [`values::I18nString`], [`values::Currency`], [`values::Money`], [`values::TimeZone`], [`values::WireDateTime`] |
-//! | [`write`](mod@write) | how a write treats the fields a caller left out ([`write::WriteMode`]) |
+//! | [`write`](mod@write) | how a write treats the fields a caller left out ([`write::WriteMode`]); each aggregate's state and changes are declared from one field list, which gives `Changes::overlay` and `Data::defaults` |
 //! | [`validation`] | field errors with pretix's messages, in field order |
 //! | [`pagination`] | windows and pages of lists |
 //! | [`error`] | [`RepositoryError`], what every port may answer |

@@ -9,23 +9,11 @@ fn money(text: &str) -> Money {
 }
 
 fn item_fields() -> ItemFields {
-    ItemFields {
-        name: I18nString::english("Ticket"),
-        default_price: money("23.40"),
-        active: true,
-        description: None,
-        admission: false,
-        position: 0,
-    }
+    ItemFields::defaults(I18nString::english("Ticket"), money("23.40"))
 }
 
 fn variation_fields(value: &str) -> VariationFields {
-    VariationFields {
-        value: I18nString::english(value),
-        default_price: None,
-        active: true,
-        position: 0,
-    }
+    VariationFields::defaults(I18nString::english(value))
 }
 
 fn stored(
