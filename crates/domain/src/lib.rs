@@ -109,3 +109,30 @@ pub mod values;
 pub mod write;
 
 pub use error::RepositoryError;
+
+/// Calls the macro `$callback` with every port of the domain, one a line:
+/// `accessor: path::to::Trait, path::to::Mock;`. The one list of ports, next to the list of
+/// modules: [`store::Repositories`], [`store::Ports`] and the mocks' `Ports::unexpected` are
+/// made from it, and a storage adapter can make its own `impl Repositories` from it
+/// (`presale-storage-diesel` does). A new aggregate is a module above and, if it has a port, a
+/// line here.
+#[macro_export]
+macro_rules! for_each_port {
+    ($callback:ident) => {
+        $callback! {
+            organizers: $crate::organizer::OrganizerRepository, $crate::organizer::MockOrganizerRepository;
+            tokens: $crate::team::TokenRepository, $crate::team::MockTokenRepository;
+            teams: $crate::team::TeamRepository, $crate::team::MockTeamRepository;
+            devices: $crate::device::DeviceRepository, $crate::device::MockDeviceRepository;
+            events: $crate::event::EventRepository, $crate::event::MockEventRepository;
+            digital_contents: $crate::digital_content::DigitalContentRepository, $crate::digital_content::MockDigitalContentRepository;
+            items: $crate::item::ItemRepository, $crate::item::MockItemRepository;
+            meta_properties: $crate::meta::MetaPropertyRepository, $crate::meta::MockMetaPropertyRepository;
+            sales_channels: $crate::sales_channel::SalesChannelRepository, $crate::sales_channel::MockSalesChannelRepository;
+            settings: $crate::settings::SettingsRepository, $crate::settings::MockSettingsRepository;
+            quotas: $crate::quota::QuotaRepository, $crate::quota::MockQuotaRepository;
+            subevents: $crate::subevent::SubEventRepository, $crate::subevent::MockSubEventRepository;
+            imported_secrets: $crate::imported_secret::ImportedSecretRepository, $crate::imported_secret::MockImportedSecretRepository;
+        }
+    };
+}

@@ -38,38 +38,41 @@
 //! # });
 //! ```
 
-use crate::device::{DevicePorts, DeviceRepository};
-use crate::digital_content::DigitalContentRepository;
+use crate::device::DevicePorts;
 use crate::error::RepositoryError;
-use crate::event::{EventPorts, EventRepository};
-use crate::imported_secret::ImportedSecretRepository;
-use crate::item::ItemRepository;
-use crate::meta::MetaPropertyRepository;
-use crate::organizer::OrganizerRepository;
-use crate::quota::QuotaRepository;
-use crate::sales_channel::SalesChannelRepository;
-use crate::settings::SettingsRepository;
-use crate::subevent::SubEventRepository;
-use crate::team::{TeamRepository, TokenRepository};
+use crate::event::EventPorts;
 use async_trait::async_trait;
 use std::sync::Arc;
 
-/// Every repository of the domain.
-pub trait Repositories: Send + Sync {
-    fn organizers(&self) -> &dyn OrganizerRepository;
-    fn tokens(&self) -> &dyn TokenRepository;
-    fn teams(&self) -> &dyn TeamRepository;
-    fn devices(&self) -> &dyn DeviceRepository;
-    fn events(&self) -> &dyn EventRepository;
-    fn digital_contents(&self) -> &dyn DigitalContentRepository;
-    fn items(&self) -> &dyn ItemRepository;
-    fn meta_properties(&self) -> &dyn MetaPropertyRepository;
-    fn sales_channels(&self) -> &dyn SalesChannelRepository;
-    fn settings(&self) -> &dyn SettingsRepository;
-    fn quotas(&self) -> &dyn QuotaRepository;
-    fn subevents(&self) -> &dyn SubEventRepository;
-    fn imported_secrets(&self) -> &dyn ImportedSecretRepository;
+macro_rules! declare_ports {
+    ($( $name:ident: $port:path, $mock:path; )+) => {
+        /// Every repository of the domain.
+        pub trait Repositories: Send + Sync {
+            $( fn $name(&self) -> &dyn $port; )+
+        }
+
+        /// One implementation per repository, for instance mocks in a test.
+        #[derive(Clone)]
+        pub struct Ports {
+            $( pub $name: Arc<dyn $port>, )+
+        }
+
+        impl Repositories for Ports {
+            $( fn $name(&self) -> &dyn $port { &*self.$name } )+
+        }
+
+        #[cfg(any(test, feature = "mock"))]
+        impl Ports {
+            /// Mocks that expect no call at all (any call panics): the base for a test's own
+            /// mocks.
+            pub fn unexpected() -> Self {
+                Ports { $( $name: Arc::new(<$mock>::new()), )+ }
+            }
+        }
+    };
 }
+
+crate::for_each_port!(declare_ports);
 
 /// The repositories over one open transaction.
 #[async_trait]
@@ -105,88 +108,6 @@ impl<'a> DevicePorts<'a> {
         DevicePorts {
             devices: repositories.devices(),
             organizers: repositories.organizers(),
-        }
-    }
-}
-
-/// One implementation per repository, for instance mocks in a test.
-#[derive(Clone)]
-pub struct Ports {
-    pub organizers: Arc<dyn OrganizerRepository>,
-    pub tokens: Arc<dyn TokenRepository>,
-    pub teams: Arc<dyn TeamRepository>,
-    pub devices: Arc<dyn DeviceRepository>,
-    pub events: Arc<dyn EventRepository>,
-    pub digital_contents: Arc<dyn DigitalContentRepository>,
-    pub items: Arc<dyn ItemRepository>,
-    pub meta_properties: Arc<dyn MetaPropertyRepository>,
-    pub sales_channels: Arc<dyn SalesChannelRepository>,
-    pub settings: Arc<dyn SettingsRepository>,
-    pub quotas: Arc<dyn QuotaRepository>,
-    pub subevents: Arc<dyn SubEventRepository>,
-    pub imported_secrets: Arc<dyn ImportedSecretRepository>,
-}
-
-impl Repositories for Ports {
-    fn organizers(&self) -> &dyn OrganizerRepository {
-        &*self.organizers
-    }
-    fn tokens(&self) -> &dyn TokenRepository {
-        &*self.tokens
-    }
-    fn teams(&self) -> &dyn TeamRepository {
-        &*self.teams
-    }
-    fn devices(&self) -> &dyn DeviceRepository {
-        &*self.devices
-    }
-    fn events(&self) -> &dyn EventRepository {
-        &*self.events
-    }
-    fn digital_contents(&self) -> &dyn DigitalContentRepository {
-        &*self.digital_contents
-    }
-    fn items(&self) -> &dyn ItemRepository {
-        &*self.items
-    }
-    fn meta_properties(&self) -> &dyn MetaPropertyRepository {
-        &*self.meta_properties
-    }
-    fn sales_channels(&self) -> &dyn SalesChannelRepository {
-        &*self.sales_channels
-    }
-    fn settings(&self) -> &dyn SettingsRepository {
-        &*self.settings
-    }
-    fn quotas(&self) -> &dyn QuotaRepository {
-        &*self.quotas
-    }
-    fn subevents(&self) -> &dyn SubEventRepository {
-        &*self.subevents
-    }
-    fn imported_secrets(&self) -> &dyn ImportedSecretRepository {
-        &*self.imported_secrets
-    }
-}
-
-#[cfg(any(test, feature = "mock"))]
-impl Ports {
-    /// Mocks that expect no call at all (any call panics): the base for a test's own mocks.
-    pub fn unexpected() -> Self {
-        Ports {
-            organizers: Arc::new(crate::organizer::MockOrganizerRepository::new()),
-            tokens: Arc::new(crate::team::MockTokenRepository::new()),
-            teams: Arc::new(crate::team::MockTeamRepository::new()),
-            devices: Arc::new(crate::device::MockDeviceRepository::new()),
-            events: Arc::new(crate::event::MockEventRepository::new()),
-            digital_contents: Arc::new(crate::digital_content::MockDigitalContentRepository::new()),
-            items: Arc::new(crate::item::MockItemRepository::new()),
-            meta_properties: Arc::new(crate::meta::MockMetaPropertyRepository::new()),
-            sales_channels: Arc::new(crate::sales_channel::MockSalesChannelRepository::new()),
-            settings: Arc::new(crate::settings::MockSettingsRepository::new()),
-            quotas: Arc::new(crate::quota::MockQuotaRepository::new()),
-            subevents: Arc::new(crate::subevent::MockSubEventRepository::new()),
-            imported_secrets: Arc::new(crate::imported_secret::MockImportedSecretRepository::new()),
         }
     }
 }

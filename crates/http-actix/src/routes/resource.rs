@@ -164,36 +164,23 @@ pub(crate) trait PathId: Sized {
 
 /// Numeric ids: what `i64` parses (pretix's routers match any digits, and a negative or
 /// unknown id is then not found).
-macro_rules! numeric_path_ids {
-    ($($id:ty => $make:expr),* $(,)?) => {$(
-        impl PathId for $id {
-            fn from_segment(segment: &str) -> Option<Self> {
-                segment.parse::<i64>().ok().map($make)
-            }
-        }
-    )*};
+impl<T: presale_domain::ids::NumericId> PathId for T {
+    fn from_segment(segment: &str) -> Option<Self> {
+        segment.parse::<i64>().ok().map(T::from_number)
+    }
 }
 
-numeric_path_ids!(
-    i64 => |id| id,
-    presale_domain::ids::DigitalContentId => presale_domain::ids::DigitalContentId,
-    presale_domain::ids::ImportedSecretId => presale_domain::ids::ImportedSecretId,
-    presale_domain::ids::ItemId => presale_domain::ids::ItemId,
-    presale_domain::ids::VariationId => presale_domain::ids::VariationId,
-    presale_domain::ids::MetaPropertyId => presale_domain::ids::MetaPropertyId,
-    presale_domain::ids::QuotaId => presale_domain::ids::QuotaId,
-    presale_domain::ids::SubEventId => presale_domain::ids::SubEventId,
-    presale_domain::ids::TeamId => presale_domain::ids::TeamId,
-);
+/// A sales channel's identifier in a path: one pretix's router would match
+/// (`[a-zA-Z0-9.\-_]+`).
+pub(crate) struct Identifier(pub String);
 
-/// A sales channel's identifier: one pretix's router would match (`[a-zA-Z0-9.\-_]+`).
-impl PathId for String {
+impl PathId for Identifier {
     fn from_segment(segment: &str) -> Option<Self> {
         let valid = !segment.is_empty()
             && segment
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-        valid.then(|| segment.to_owned())
+        valid.then(|| Identifier(segment.to_owned()))
     }
 }
 

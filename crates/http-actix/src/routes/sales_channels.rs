@@ -1,7 +1,7 @@
 //! `/api/v1/organizers/{organizer}/saleschannels/`: where an organizer sells; channels are
 //! addressed by their identifier, and every organizer has `web`.
 
-use super::resource::{not_found, Delete, InOrganizer, Resource};
+use super::resource::{not_found, Delete, Identifier, InOrganizer, Resource};
 use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{self, FieldReader, NOT_NULL as NULL};
@@ -24,7 +24,7 @@ pub(super) struct SalesChannels;
 impl Resource for SalesChannels {
     type Scope = InOrganizer;
     /// Channels are addressed by their identifier.
-    type Id = String;
+    type Id = Identifier;
     type Entity = SalesChannel;
     type Changes = (SalesChannelChanges, FieldErrors);
     type Filter = ();
@@ -61,7 +61,7 @@ impl Resource for SalesChannels {
     async fn find(
         store: &dyn Store,
         scope: &InOrganizer,
-        identifier: String,
+        Identifier(identifier): Identifier,
     ) -> Result<Option<SalesChannel>, RepositoryError> {
         store
             .sales_channels()
@@ -96,7 +96,7 @@ impl Delete for SalesChannels {
     async fn delete(
         store: &dyn Store,
         scope: &InOrganizer,
-        identifier: String,
+        Identifier(identifier): Identifier,
     ) -> Result<(), ApiError> {
         let repo = store.sales_channels();
         Ok(delete_sales_channel(repo, scope.organizer.id, &identifier).await?)

@@ -14,19 +14,7 @@ use crate::error::{from_diesel, TxError};
 use async_trait::async_trait;
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 use diesel::r2d2::PooledConnection;
-use presale_domain::device::DeviceRepository;
-use presale_domain::digital_content::DigitalContentRepository;
-use presale_domain::event::EventRepository;
-use presale_domain::imported_secret::ImportedSecretRepository;
-use presale_domain::item::ItemRepository;
-use presale_domain::meta::MetaPropertyRepository;
-use presale_domain::organizer::OrganizerRepository;
-use presale_domain::quota::QuotaRepository;
-use presale_domain::sales_channel::SalesChannelRepository;
-use presale_domain::settings::SettingsRepository;
 use presale_domain::store::{Repositories, Store, Transaction};
-use presale_domain::subevent::SubEventRepository;
-use presale_domain::team::{TeamRepository, TokenRepository};
 use presale_domain::RepositoryError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -169,44 +157,13 @@ impl Transaction for Database {
     }
 }
 
-impl Repositories for Database {
-    fn organizers(&self) -> &dyn OrganizerRepository {
-        self
-    }
-    fn tokens(&self) -> &dyn TokenRepository {
-        self
-    }
-    fn teams(&self) -> &dyn TeamRepository {
-        self
-    }
-    fn devices(&self) -> &dyn DeviceRepository {
-        self
-    }
-    fn events(&self) -> &dyn EventRepository {
-        self
-    }
-    fn digital_contents(&self) -> &dyn DigitalContentRepository {
-        self
-    }
-    fn items(&self) -> &dyn ItemRepository {
-        self
-    }
-    fn meta_properties(&self) -> &dyn MetaPropertyRepository {
-        self
-    }
-    fn sales_channels(&self) -> &dyn SalesChannelRepository {
-        self
-    }
-    fn settings(&self) -> &dyn SettingsRepository {
-        self
-    }
-    fn quotas(&self) -> &dyn QuotaRepository {
-        self
-    }
-    fn subevents(&self) -> &dyn SubEventRepository {
-        self
-    }
-    fn imported_secrets(&self) -> &dyn ImportedSecretRepository {
-        self
-    }
+/// `Database` implements every port itself: each accessor hands out the same value.
+macro_rules! every_port_is_the_database {
+    ($( $name:ident: $port:path, $mock:path; )+) => {
+        impl Repositories for Database {
+            $( fn $name(&self) -> &dyn $port { self } )+
+        }
+    };
 }
+
+presale_domain::for_each_port!(every_port_is_the_database);
