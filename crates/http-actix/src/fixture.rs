@@ -8,8 +8,8 @@ pub use crate::routes::devices::{read_changes as device, render as render_device
 pub use crate::routes::digital_contents::{
     content_changes as digital_content, render as render_digital_content,
 };
-pub use crate::routes::events::input::event_changes as event;
 pub use crate::routes::events::render_detached as render_event;
+pub use crate::routes::events::wire::event_changes as event;
 pub use crate::routes::imported_secrets::{
     imported_secret_changes as imported_secret, render as render_imported_secret,
 };

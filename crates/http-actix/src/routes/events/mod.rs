@@ -1,8 +1,7 @@
 //! `/api/v1/organizers/{organizer}/events/` and `.../events/{event}/`.
 
-pub(crate) mod input;
-mod output;
 mod query;
+pub(crate) mod wire;
 
 use super::{event_context, event_resource, organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
@@ -12,12 +11,12 @@ use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use output::{render, View};
 use presale_domain::access::Permission;
 use presale_domain::event::{self, EventError, EventPorts};
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::Page;
 use presale_domain::write::WriteMode;
+use wire::{render, View};
 
 const COLLECTION: Needs = Needs {
     read: None,
@@ -235,7 +234,7 @@ async fn create(
         }
     };
     let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = input::event_changes(&body);
+    let (changes, errors) = wire::event_changes(&body);
     // What the checks read stays true until the event is written.
     let tx = state.store.begin().await?;
     let ports = EventPorts::of(tx.as_ref());
@@ -267,7 +266,7 @@ async fn clone(
 ) -> Result<HttpResponse, ApiError> {
     let (principal, organizer, source) = event_context(&req, CLONE).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = input::event_changes(&body);
+    let (changes, errors) = wire::event_changes(&body);
     let tx = state.store.begin().await?;
     let created = event::clone_event(
         &EventPorts::of(tx.as_ref()),
@@ -299,7 +298,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (principal, organizer, current) = event_context(&req, DETAIL).await?;
     let body = expect_object(parse_body(&req, &body)?)?;
-    let (changes, errors) = input::event_changes(&body);
+    let (changes, errors) = wire::event_changes(&body);
     let updated = event::update_event(
         &ports(&state),
         &principal,
