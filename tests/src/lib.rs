@@ -451,6 +451,21 @@ impl TestApp {
     }
 }
 
+/// The text at `pointer` (a JSON pointer such as `/slug` or `/name/en`) of every object of a
+/// list page, in order; fails the test where one has none.
+pub fn texts(page: &Value, pointer: &str) -> Vec<String> {
+    let results = page["results"].as_array().cloned().unwrap_or_default();
+    results
+        .iter()
+        .map(
+            |object| match object.pointer(pointer).and_then(Value::as_str) {
+                Some(text) => text.to_owned(),
+                None => panic!("no text at {pointer} in {object}"),
+            },
+        )
+        .collect()
+}
+
 /// pretix's 403 body.
 pub const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
 
@@ -465,6 +480,33 @@ impl TestApp {
                 "{method} {path}"
             );
         }
+    }
+}
+
+impl TestApp {
+    /// Asserts that a page of every object of the list at `path` (at least 50 of them) costs
+    /// as many database statements as a page of one: related rows are read per page, never
+    /// per object. Each page is asked for with a cold credential cache. Returns the results of
+    /// the large page, for the caller to check that they carry their related rows.
+    pub async fn assert_fixed_page_cost(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut costs = Vec::new();
+        let mut results = Vec::new();
+        for size in [1, 50] {
+            self.db.invalidate_cache();
+            let before = self.db.queries_run();
+            let page = self
+                .get(&format!("{path}?page_size={size}"), token)
+                .await
+                .json();
+            costs.push(self.db.queries_run() - before);
+            results = page["results"].as_array().cloned().unwrap_or_default();
+            assert_eq!(results.len(), size, "{path}");
+        }
+        assert_eq!(
+            costs[0], costs[1],
+            "{path}: a page of 50 costs what a page of 1 costs"
+        );
+        results
     }
 }
 

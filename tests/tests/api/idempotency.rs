@@ -154,9 +154,7 @@ async fn replay_keeps_status_and_headers(app: TestApp) {
             .await;
         assert_eq!((resp.status, resp.body.len()), (204, 0));
     }
-    let resp = app
-        .request(Method::DELETE, &path, &[("Authorization", &auth)], None)
-        .await;
+    let resp = app.delete(&path, &token).await;
     assert_eq!(resp.status, 404);
     // A bad credential is not tracked: its 401 is answered afresh each time, never stored.
     for _ in 0..2 {

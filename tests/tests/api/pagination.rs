@@ -2,7 +2,7 @@
 
 use presale::admin::EventSelection;
 use presale_domain::access::PermissionSet;
-use presale_tests::{both_backends, TestApp};
+use presale_tests::{both_backends, texts, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -32,12 +32,7 @@ async fn with_teams(app: &TestApp, n: usize) -> String {
 }
 
 fn names(page: &Value) -> Vec<String> {
-    page["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|t| t["name"].as_str().expect("name").to_owned())
-        .collect()
+    texts(page, "/name")
 }
 
 async fn single_page_has_no_links(app: TestApp) {

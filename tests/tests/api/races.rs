@@ -49,12 +49,7 @@ async fn a_used_secret_keeps_its_event(app: TestApp) {
                 &token,
                 &json!({"used": true}),
             ),
-            app.request(
-                Method::DELETE,
-                &format!("{EVENTS}{slug}/"),
-                &[("Authorization", &format!("Token {token}"))],
-                None,
-            ),
+            app.delete(&format!("{EVENTS}{slug}/"), &token),
         )
         .await;
         let used = json!({"id": id, "secret": "S", "used": true, "item": null, "variation": null, "subevent": null}).to_string();
@@ -103,7 +98,6 @@ async fn a_write_naming_a_product_being_deleted_is_refused_as_unknown(app: TestA
     )
     .await;
     let event = format!("{EVENTS}conf/");
-    let auth = format!("Token {token}");
     for round in 0..ROUNDS {
         let item = created(
             &app,
@@ -135,12 +129,7 @@ async fn a_write_naming_a_product_being_deleted_is_refused_as_unknown(app: TestA
         };
         let (written, deleted) = join(
             app.send_json(Method::POST, &format!("{event}{path}"), &token, &body),
-            app.request(
-                Method::DELETE,
-                &format!("{event}items/{id}/"),
-                &[("Authorization", &auth)],
-                None,
-            ),
+            app.delete(&format!("{event}items/{id}/"), &token),
         )
         .await;
         assert_eq!(answer(&deleted), (204, String::new()), "round {round}");

@@ -7,7 +7,7 @@
 
 use actix_web::http::Method;
 use presale_storage_diesel::PoolOptions;
-use presale_tests::{Backend, Options, TestApp};
+use presale_tests::{texts, Backend, Options, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -191,16 +191,8 @@ async fn another_process_is_seen(app: TestApp) {
     let tokens = format!("/api/v1/organizers/bigevents/teams/{team}/tokens/");
     let listed = app.get(&tokens, &token).await.json();
     let id = listed["results"][0]["id"].as_i64().unwrap();
-    let auth = format!("Token {token}");
     let deactivate = format!("{tokens}{id}/");
-    let resp = other
-        .request(
-            Method::DELETE,
-            &deactivate,
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
+    let resp = other.delete(&deactivate, &token).await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     eventually(&app, "/api/v1/organizers/", &token, |r| r.status == 401).await;
     assert_inactive(&app, &token).await;
@@ -353,12 +345,7 @@ async fn create_event(app: &TestApp, token: &str, slug: &str) {
 }
 
 fn slugs(body: &serde_json::Value) -> Vec<String> {
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["slug"].as_str().unwrap().to_owned())
-        .collect()
+    texts(body, "/slug")
 }
 
 async fn a_kept_answer_is_served_until_a_write(app: TestApp) {

@@ -441,14 +441,7 @@ async fn put_patch_and_unsupported_methods(app: TestApp) {
     );
 
     // DELETE is not allowed, on the collection neither; after the permission check.
-    let resp = app
-        .request(
-            Method::DELETE,
-            &path,
-            &[("Authorization", &format!("Token {admin}"))],
-            None,
-        )
-        .await;
+    let resp = app.delete(&path, &admin).await;
     assert_status(
         &resp,
         405,
@@ -459,14 +452,7 @@ async fn put_patch_and_unsupported_methods(app: TestApp) {
         resp.header("allow").as_deref(),
         Some("GET, PUT, PATCH, HEAD")
     );
-    let resp = app
-        .request(
-            Method::DELETE,
-            DEVICES,
-            &[("Authorization", &format!("Token {admin}"))],
-            None,
-        )
-        .await;
+    let resp = app.delete(DEVICES, &admin).await;
     assert_eq!(resp.status, 405);
     assert_eq!(resp.header("allow").as_deref(), Some("GET, POST, HEAD"));
 

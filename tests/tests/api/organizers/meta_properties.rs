@@ -2,7 +2,7 @@
 //! 404s, the permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, Round, TestApp};
+use presale_tests::{both_backends, texts, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -427,14 +427,7 @@ async fn list_is_paginated_in_id_order(app: TestApp) {
                 .clone(),
         );
     }
-    let names = |page: &Value| -> Vec<String> {
-        page["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let names = |page: &Value| -> Vec<String> { texts(page, "/name") };
     let first = app.get(&format!("{LIST}?page_size=2"), &token).await.json();
     assert_eq!(first["count"], json!(3));
     assert_eq!(first["previous"], Value::Null);

@@ -3,7 +3,7 @@
 //! permission matrix and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, Round, TestApp};
+use presale_tests::{both_backends, texts, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -35,12 +35,7 @@ async fn post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
 }
 
 async fn identifiers(app: &TestApp, token: &str) -> Vec<String> {
-    app.get(LIST, token).await.json()["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["identifier"].as_str().unwrap().to_owned())
-        .collect()
+    texts(&app.get(LIST, token).await.json(), "/identifier")
 }
 
 async fn every_organizer_starts_with_web(app: TestApp) {

@@ -652,14 +652,8 @@ async fn subevents_of_a_series(app: TestApp) {
     assert_eq!((status, got["subevent"].clone()), (200, json!(null)));
 
     // Deleting a date deletes the contents meant for it only.
-    let auth = format!("Token {token}");
     let resp = app
-        .request(
-            Method::DELETE,
-            &format!("{EVENTS}series/subevents/{day1}/"),
-            &[("Authorization", &auth)],
-            None,
-        )
+        .delete(&format!("{EVENTS}series/subevents/{day1}/"), &token)
         .await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     let resp = app.get(&one("series", &first["id"]), &token).await;
@@ -737,29 +731,10 @@ async fn list_page_costs_fixed_queries(app: TestApp) {
         body["limit_products"] = json!([a, b]);
         created(&app, &token, "sampleconf", body).await;
     }
-    let cost = |page_size: u32| {
-        let app = &app;
-        let token = &token;
-        async move {
-            // Every measured request looks its credential up again (the cache is cold).
-            app.db.invalidate_cache();
-            let before = app.db.queries_run();
-            let page = app
-                .get(
-                    &format!("{}?page_size={page_size}", list("sampleconf")),
-                    token,
-                )
-                .await
-                .json();
-            let results = page["results"].as_array().unwrap();
-            assert_eq!(results.len(), page_size as usize);
-            assert!(results.iter().all(|c| c["limit_products"] == json!([a, b])));
-            app.db.queries_run() - before
-        }
-    };
-    let small = cost(1).await;
-    let large = cost(50).await;
-    assert_eq!(small, large, "a page of 50 costs what a page of 1 costs");
+    let results = app
+        .assert_fixed_page_cost(&list("sampleconf"), &token)
+        .await;
+    assert!(results.iter().all(|c| c["limit_products"] == json!([a, b])));
 }
 
 async fn clone_copies_contents_with_new_products(app: TestApp) {
@@ -877,14 +852,8 @@ async fn deleting_products_takes_them_out_of_limit_products(app: TestApp) {
     let second = created(&app, &token, "sampleconf", body).await;
 
     // Through the products API ...
-    let auth = format!("Token {token}");
     let resp = app
-        .request(
-            Method::DELETE,
-            &format!("{EVENTS}sampleconf/items/{a}/"),
-            &[("Authorization", &auth)],
-            None,
-        )
+        .delete(&format!("{EVENTS}sampleconf/items/{a}/"), &token)
         .await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     let got = |content: &Value| {
@@ -905,14 +874,7 @@ async fn deleting_products_takes_them_out_of_limit_products(app: TestApp) {
         json!(2)
     );
     // A deleted event takes its contents and their links with it.
-    let resp = app
-        .request(
-            Method::DELETE,
-            &format!("{EVENTS}sampleconf/"),
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
+    let resp = app.delete(&format!("{EVENTS}sampleconf/"), &token).await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     assert_eq!(count_rows(&app, "digital_contents"), "0");
     assert_eq!(count_rows(&app, "digital_content_items"), "0");

@@ -16,7 +16,7 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use presale::admin::EventSelection;
 use presale_domain::access::{Permission, PermissionSet};
 use presale_domain::event::EventKeys;
-use presale_tests::{both_backends, TestApp, DENIED};
+use presale_tests::{both_backends, texts, TestApp, DENIED};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -901,14 +901,7 @@ async fn going_live_needs_a_quota(app: TestApp) {
 async fn delete_removes_the_event(app: TestApp) {
     let token = app.organizer_with_token("bigevents").await;
     create(&app, &token, &body("conf")).await;
-    let resp = app
-        .request(
-            Method::DELETE,
-            &event_path("conf"),
-            &[("Authorization", &format!("Token {token}"))],
-            None,
-        )
-        .await;
+    let resp = app.delete(&event_path("conf"), &token).await;
     assert_eq!((resp.status, resp.body.len()), (204, 0));
     let resp = app.get(&event_path("conf"), &token).await;
     assert_eq!((resp.status, resp.text()), (403, DENIED.to_owned()));
@@ -1004,12 +997,7 @@ async fn limited_tokens_see_only_their_events(app: TestApp) {
 }
 
 fn slugs(page: &Value) -> Vec<String> {
-    page["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["slug"].as_str().unwrap().to_owned())
-        .collect()
+    texts(page, "/slug")
 }
 
 async fn list_filters(app: TestApp) {
@@ -1155,26 +1143,10 @@ async fn list_page_costs_fixed_queries(app: TestApp) {
         e["limit_sales_channels"] = json!(["web"]);
         create(&app, &token, &e).await;
     }
-    let cost = |page_size: u32| {
-        let app = &app;
-        let token = &token;
-        async move {
-            // Every measured request looks its credential up again (the cache is cold).
-            app.db.invalidate_cache();
-            let before = app.db.queries_run();
-            let page = app
-                .get(&format!("{EVENTS}?page_size={page_size}"), token)
-                .await
-                .json();
-            assert_eq!(
-                page["results"].as_array().unwrap().len(),
-                page_size as usize
-            );
-            assert_eq!(page["results"][0]["meta_data"], json!({"format": "talk"}));
-            app.db.queries_run() - before
-        }
-    };
-    let small = cost(1).await;
-    let large = cost(50).await;
-    assert_eq!(small, large, "a page of 50 costs what a page of 1 costs");
+    let results = app.assert_fixed_page_cost(EVENTS, &token).await;
+    assert!(results
+        .iter()
+        .all(|e| e["meta_data"] == json!({"format": "talk"})
+            && e["item_meta_properties"] == json!({"colour": "red"})
+            && e["limit_sales_channels"] == json!(["web"])));
 }

@@ -3,7 +3,7 @@
 //! permission matrix, ordering and pagination, on both backends.
 
 use actix_web::http::Method;
-use presale_tests::{both_backends, Round, TestApp};
+use presale_tests::{both_backends, texts, Round, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -357,12 +357,7 @@ async fn put_requires_fields_and_patch_is_partial(app: TestApp) {
 }
 
 fn names(page: &Value) -> Vec<String> {
-    page["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"]["en"].as_str().unwrap().to_owned())
-        .collect()
+    texts(page, "/name/en")
 }
 
 async fn list_is_ordered_and_paginated(app: TestApp) {
