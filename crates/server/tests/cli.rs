@@ -2,30 +2,16 @@
 //! The `presale` binary as a user runs it: exit codes, stdout/stderr, configuration
 //! precedence, serving and graceful shutdown.
 
-use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
+mod common;
+
+use common::{presale, stderr, stdout};
+
+use presale_storage_diesel::testdb::TestDatabase;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn presale(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_presale"))
-        .args(args)
-        .env("PRESALE_DATABASE_URL", db_url)
-        .env_remove("PRESALE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run presale")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Creates an organizer, a team and a token with the CLI; returns the token.
 fn bootstrap(url: &str) -> String {
@@ -108,20 +94,6 @@ fn run_admin_commands(url: &str) {
 
     let o = presale(url, &["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
-}
-
-#[test]
-fn admin_commands_on_sqlite() {
-    let db = TestDatabase::sqlite().unwrap();
-    run_admin_commands(&db.url_string());
-}
-
-#[test]
-fn admin_commands_on_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        PostgresTestDatabase::Ready(db) => run_admin_commands(&db.url_string()),
-        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
-    }
 }
 
 #[test]
@@ -456,3 +428,5 @@ fn request_in_flight_during_sigterm_is_answered() {
     );
     assert_eq!(wait_for_exit(&mut child).code(), Some(0));
 }
+
+on_both_backends!(admin_commands, run_admin_commands);

@@ -3,33 +3,17 @@
 //! lines in CSV and JSON lines, the refused lines reported by number with the API's
 //! messages, the exit status, resuming with `--from-line`, and `--atomic`.
 
+mod common;
+
+use common::{presale, stderr, stdout};
+
 use diesel::connection::SimpleConnection;
 use presale_domain::event::EventRepository;
 use presale_domain::imported_secret::{ImportedSecretRepository, SecretFilter};
 use presale_domain::organizer::OrganizerRepository;
 use presale_domain::pagination::Window;
-use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
 use presale_storage_diesel::{Database, DbConnection, PoolOptions};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn presale(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_presale"))
-        .args(args)
-        .env("PRESALE_DATABASE_URL", db_url)
-        .env_remove("PRESALE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run presale")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A file in the temporary directory, removed on drop.
 struct TempFile(PathBuf);
@@ -297,30 +281,6 @@ line 1150: secret: This secret has already been imported.
     assert_eq!(all[1199], "s1200 1 - true");
 }
 
-#[tokio::test]
-async fn csv_import_on_sqlite() {
-    let db = TestDatabase::sqlite().unwrap();
-    csv_with_good_and_bad_lines(&db.url_string()).await;
-}
+on_both_backends!(csv_import, async csv_with_good_and_bad_lines);
 
-#[tokio::test]
-async fn csv_import_on_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        PostgresTestDatabase::Ready(db) => csv_with_good_and_bad_lines(&db.url_string()).await,
-        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
-    }
-}
-
-#[tokio::test]
-async fn atomic_import_on_sqlite() {
-    let db = TestDatabase::sqlite().unwrap();
-    atomic_json_lines(&db.url_string()).await;
-}
-
-#[tokio::test]
-async fn atomic_import_on_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        PostgresTestDatabase::Ready(db) => atomic_json_lines(&db.url_string()).await,
-        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
-    }
-}
+on_both_backends!(atomic_import, async atomic_json_lines);

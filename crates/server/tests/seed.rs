@@ -4,12 +4,16 @@
 //! tokens of the fixture used against every resource, refused fixtures, idempotent seeding
 //! and the export → seed round trip, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 
+mod common;
+
+use common::{presale, stderr};
+
 use presale_storage_diesel::testdb::{PostgresTestDatabase, TestDatabase};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "Token ci-admin-token-0000000000000001";
@@ -19,20 +23,6 @@ const DEVICE: &str = "Device ci-device-token-0000000000000001";
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/ci-seed.yaml")
-}
-
-fn presale(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_presale"))
-        .args(args)
-        .env("PRESALE_DATABASE_URL", db_url)
-        .env_remove("PRESALE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run presale")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn seed(db_url: &str, file: &Path) {
@@ -566,20 +556,6 @@ fn run_idempotent_round_trip(db_url: &str, fresh_url: &str) -> Value {
 }
 
 #[test]
-fn refused_fixtures_name_the_entry_and_write_nothing_on_sqlite() {
-    let db = TestDatabase::sqlite().unwrap();
-    run_refused_fixtures(&db.url_string());
-}
-
-#[test]
-fn refused_fixtures_name_the_entry_and_write_nothing_on_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        PostgresTestDatabase::Ready(db) => run_refused_fixtures(&db.url_string()),
-        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
-    }
-}
-
-#[test]
 fn seeding_is_idempotent_and_exports_round_trip_on_sqlite() {
     let db = TestDatabase::sqlite().unwrap();
     let fresh = TestDatabase::sqlite().unwrap();
@@ -730,18 +706,12 @@ fn run_cli_writes_are_seen_by_a_running_server(db_url: &str) {
     stop(&mut child);
 }
 
-#[test]
-fn cli_writes_are_seen_by_a_running_server_on_sqlite() {
-    let db = TestDatabase::sqlite().unwrap();
-    run_cli_writes_are_seen_by_a_running_server(&db.url_string());
-}
+on_both_backends!(
+    refused_fixtures_name_the_entry_and_write_nothing,
+    run_refused_fixtures
+);
 
-#[test]
-fn cli_writes_are_seen_by_a_running_server_on_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        PostgresTestDatabase::Ready(db) => {
-            run_cli_writes_are_seen_by_a_running_server(&db.url_string())
-        }
-        PostgresTestDatabase::Skipped(why) => eprintln!("SKIPPED: {why}"),
-    }
-}
+on_both_backends!(
+    cli_writes_are_seen_by_a_running_server,
+    run_cli_writes_are_seen_by_a_running_server
+);
