@@ -13,32 +13,20 @@ need_tool wrk
 cargo build --release -q -p presale
 bin=./target/release/presale
 work=$(mktemp -d)
-admin=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
-dbname=presale_bench_$$
-case "$backend" in
-  postgres) psql "$admin" -qc "CREATE DATABASE $dbname"; url="${admin%/*}/$dbname" ;;
-  sqlite) url="sqlite://$work/presale.sqlite3" ;;
-  *) echo "backend: postgres or sqlite" >&2; exit 2 ;;
-esac
+bench_database "$backend" "$work"
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  [ "$backend" = postgres ] && psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" || true
+  drop_bench_database
   rm -rf "$work"
 }
 trap cleanup EXIT
 export PRESALE_DATABASE_URL=$url RUST_LOG=warn
-$bin organizer create bench --name Bench 2>/dev/null
-$bin team create bench API --all-events --all-permissions 2>/dev/null
-token=$($bin token create bench API)
+token=$(bench_token "$bin")
 $bin serve --bind "127.0.0.1:$port" --db-pool-size 8 2>"$work/server.log" &
 server=$!
 base="http://127.0.0.1:$port/api/v1/organizers/bench"
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
-auth=(-H "Authorization: Token $token" -H "Content-Type: application/json")
-curl -fs -o /dev/null "${auth[@]}" -X POST "$base/meta_properties/" -d '{"name":"format","default":"","allowed_values":null}'
-for i in $(seq -w 1 60); do
-  curl -fs -o /dev/null "${auth[@]}" -X POST "$base/events/" -d "{\"name\":{\"en\":\"Event $i\",\"de\":\"Veranstaltung $i\"},\"slug\":\"event$i\",\"date_from\":\"2030-01-01T10:00:00Z\",\"location\":\"Hall $i\",\"meta_data\":{\"format\":\"talk\"},\"item_meta_properties\":{\"colour\":\"red\"}}"
-done
+small_catalog "$base" "$token"
 echo "backend: $backend, wrk -t2 -c16 -d${seconds}s, server: 2 workers"
 for path in "events/" "events/event01/"; do
   echo "== GET $path"

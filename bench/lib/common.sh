@@ -102,3 +102,38 @@ run_wrk() {
   printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$2" "$3" "$4" "$5" "$6" "$7" "$(peak_kib "$pid")" "$8" >>"$RESULTS"
   log "    $2 req/s, p50 $3 ms, p99 $4 ms, max $8 ms, $6 non-2xx, $7 socket errors"
 }
+
+# bench_database BACKEND DIR: a fresh database for a bench script; sets $url (and $dbname on
+# PostgreSQL: a database next to TEST_DATABASE_URL, default the local server, which
+# drop_bench_database drops). SQLite: a file in DIR.
+bench_database() {
+  admin=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+  dbname=""
+  case "$1" in
+    postgres) dbname=presale_bench_$$; psql "$admin" -qc "CREATE DATABASE $dbname"; url="${admin%/*}/$dbname" ;;
+    sqlite) url="sqlite://$2/presale.sqlite3" ;;
+    *) echo "backend: postgres or sqlite" >&2; exit 2 ;;
+  esac
+}
+drop_bench_database() {
+  [ -z "${dbname:-}" ] || psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" || true
+}
+
+# bench_token BIN: organizer `bench` with an all-permissions team, through the CLI on
+# $PRESALE_DATABASE_URL; prints a token.
+bench_token() {
+  "$1" organizer create bench --name Bench 2>/dev/null
+  "$1" team create bench API --all-events --all-permissions 2>/dev/null
+  "$1" token create bench API
+}
+
+# small_catalog BASE TOKEN: a meta property and 60 events (`event01`...) below BASE
+# (http://host:port/api/v1/organizers/bench), each with meta data and an item meta property.
+small_catalog() {
+  local base=$1 i
+  local auth=(-H "Authorization: Token $2" -H "Content-Type: application/json")
+  curl -fs -o /dev/null "${auth[@]}" -X POST "$base/meta_properties/" -d '{"name":"format","default":"","allowed_values":null}'
+  for i in $(seq -w 1 60); do
+    curl -fs -o /dev/null "${auth[@]}" -X POST "$base/events/" -d "{\"name\":{\"en\":\"Event $i\",\"de\":\"Veranstaltung $i\"},\"slug\":\"event$i\",\"date_from\":\"2030-01-01T10:00:00Z\",\"location\":\"Hall $i\",\"meta_data\":{\"format\":\"talk\"},\"item_meta_properties\":{\"colour\":\"red\"}}"
+  done
+}

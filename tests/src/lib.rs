@@ -50,6 +50,8 @@ pub enum Backend {
 pub struct Options {
     pub http: presale_http_actix::HttpOptions,
     pub pool: PoolOptions,
+    /// Record metrics (the process's recorder, installed once) and serve `GET /metrics`.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
                 connection_timeout: Duration::from_secs(2),
                 ..PoolOptions::default()
             },
+            metrics: false,
         }
     }
 }
@@ -147,7 +150,11 @@ impl TestApp {
         let db = Database::open(testdb.url().clone(), options.pool).expect("open test database");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
-        let server = presale::server::start(&db, options.http.clone(), listener, Some(1))
+        let metrics = options
+            .metrics
+            .then(|| presale::metrics::install(&db))
+            .flatten();
+        let server = presale::server::start(&db, options.http.clone(), listener, Some(1), metrics)
             .expect("start server");
         let handle = server.handle();
         actix_web::rt::spawn(server);

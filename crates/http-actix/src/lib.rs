@@ -12,6 +12,7 @@ mod fields;
 pub mod fixture;
 mod idempotency;
 mod logging;
+pub mod metrics;
 mod pagination;
 mod profiles;
 mod query;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use tracing::Instrument;
 
 /// Middleware: one span per request and one log line when it is answered, with method,
-/// path, status and latency.
+/// path, status and latency; the request counted in the metrics by its route template.
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -14,22 +14,32 @@ pub async fn request_log(
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.path().to_owned();
+    let route = req.match_pattern();
+    let verb = req.method().clone();
     let span = tracing::info_span!("request", %method, %path);
     let result = next.call(req).instrument(span.clone()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    let latency_ms = took.as_secs_f64() * 1000.0;
     let _entered = span.enter();
     match &result {
-        Ok(resp) => tracing::info!(
-            status = resp.status().as_u16(),
-            latency_ms = format_args!("{latency_ms:.2}"),
-            "{method} {path} {}",
-            resp.status().as_u16()
-        ),
-        Err(e) => tracing::warn!(
-            error = %e,
-            latency_ms = format_args!("{latency_ms:.2}"),
-            "{method} {path} failed"
-        ),
+        Ok(resp) => {
+            crate::metrics::record_request(route, &verb, resp.status(), took);
+            tracing::info!(
+                status = resp.status().as_u16(),
+                latency_ms = format_args!("{latency_ms:.2}"),
+                "{method} {path} {}",
+                resp.status().as_u16()
+            )
+        }
+        Err(e) => {
+            let status = e.as_response_error().status_code();
+            crate::metrics::record_request(route, &verb, status, took);
+            tracing::warn!(
+                error = %e,
+                latency_ms = format_args!("{latency_ms:.2}"),
+                "{method} {path} failed"
+            )
+        }
     }
     result
 }

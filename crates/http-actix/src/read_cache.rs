@@ -121,6 +121,11 @@ impl ReadCache {
             return Kept::Missing;
         };
         if !self.versions.unchanged_since(entry.organizer, entry.mark) {
+            // Counted once per request: by the per-resource layer's lookup, which follows
+            // the outer one's miss.
+            if may_refresh {
+                crate::metrics::answers_invalidated();
+            }
             return Kept::Missing;
         }
         let age = entry.stored.elapsed();
@@ -240,6 +245,7 @@ pub async fn serve_kept_answers(
     if let Some((cache, key)) = cacheable(&req) {
         if let Some(mark) = cache.versions.mark() {
             if let Kept::Fresh(body) = cache.lookup(&key, false) {
+                crate::metrics::answers_cache(true);
                 return Ok(kept_answer(req, body));
             }
             // The resource's layer computes the answer under this mark (taken before the
@@ -272,7 +278,9 @@ pub async fn read_cache(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    match cache.lookup(&key, true) {
+    let kept = cache.lookup(&key, true);
+    crate::metrics::answers_cache(!matches!(kept, Kept::Missing));
+    match kept {
         Kept::Fresh(body) => return Ok(kept_answer(req, body)),
         Kept::Refresh(body) => {
             // Routed already, so the request may be handed to the handler a second time.

@@ -162,6 +162,12 @@ pub struct ServeArgs {
     /// start.
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
+
+    /// Where Prometheus metrics are served: `api` (`GET /metrics` on the API's address),
+    /// an address of their own (`127.0.0.1:9100`), or `off` (nothing is recorded)
+    /// [default: api]
+    #[arg(long, env = "PRESALE_METRICS", value_name = "WHERE")]
+    pub metrics: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -443,8 +449,32 @@ async fn serve(
         trusted_proxies: crate::config::trusted_proxies(&proxies).map_err(fail)?,
         answer_ttl,
     };
-    let server =
-        crate::server::start(db, options, listener, args.workers.or(f.workers)).map_err(fail)?;
+    let placement = crate::metrics::Placement::parse(
+        args.metrics
+            .as_deref()
+            .or(f.metrics.as_deref())
+            .unwrap_or("api"),
+    );
+    let text = match placement {
+        crate::metrics::Placement::Off => None,
+        _ => crate::metrics::install(db),
+    };
+    let metrics_server = match (&placement, &text) {
+        (crate::metrics::Placement::Address(address), Some(text)) => {
+            let listener = std::net::TcpListener::bind(address)
+                .map_err(|e| CommandError(format!("cannot listen on {address}: {e}")))?;
+            tracing::info!(%address, "metrics are served on their own address");
+            Some(crate::server::start_metrics(listener, text.clone()).map_err(fail)?)
+        }
+        _ => None,
+    };
+    let on_api = text.filter(|_| placement == crate::metrics::Placement::Api);
+    let server = crate::server::start(db, options, listener, args.workers.or(f.workers), on_api)
+        .map_err(fail)?;
+    let metrics_task = metrics_server.map(|server| {
+        let handle = server.handle();
+        (tokio::spawn(server), handle)
+    });
     tracing::info!(address = %local, database = %db.url(), "presale is serving");
     if !args.demo {
         let url = base_url
@@ -463,7 +493,12 @@ async fn serve(
             "     curl -H \"Authorization: Token {token}\" {url}/api/v1/organizers/demo/events/"
         );
     }
-    server.await.map_err(fail)?;
+    let served = server.await;
+    if let Some((task, handle)) = metrics_task {
+        handle.stop(true).await;
+        let _ = task.await;
+    }
+    served.map_err(fail)?;
     tracing::info!("presale stopped");
     Ok(())
 }

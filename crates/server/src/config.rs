@@ -24,6 +24,8 @@ pub struct FileConfig {
     pub workers: Option<usize>,
     pub max_body_bytes: Option<usize>,
     pub trusted_proxies: Option<Vec<String>>,
+    /// `api`, `off` or an address (see `--metrics`).
+    pub metrics: Option<String>,
 }
 
 /// How log lines are written.

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod metrics;
 pub mod secrets_import;
 pub mod seed;
 pub mod server;

@@ -4,6 +4,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use presale_domain::ids::OrganizerId;
+use presale_http_actix::metrics::{configure_metrics, MetricsText};
 use presale_http_actix::{
     configure, json_errors, reject_null_characters, request_log, serve_kept_answers, AppState,
     DataVersions, HttpOptions, Idempotency, ReadCache,
@@ -29,13 +30,15 @@ impl DataVersions for Versions {
     }
 }
 
-/// Starts serving on `listener`. The returned server stops gracefully on SIGTERM/SIGINT:
-/// in-flight requests finish, then the future resolves.
+/// Starts serving on `listener`, with `GET /metrics` showing `metrics` when given. The
+/// returned server stops gracefully on SIGTERM/SIGINT: in-flight requests finish, then the
+/// future resolves.
 pub fn start(
     db: &Database,
     options: HttpOptions,
     listener: TcpListener,
     workers: Option<usize>,
+    metrics: Option<MetricsText>,
 ) -> std::io::Result<Server> {
     let body_limit = web::PayloadConfig::new(options.max_body_bytes);
     let answer_ttl = options.answer_ttl;
@@ -53,7 +56,12 @@ pub fn start(
             .wrap(idempotency.clone())
             .wrap(from_fn(reject_null_characters))
             .wrap(from_fn(request_log))
-            .configure(configure)
+            .configure(|cfg| {
+                if let Some(text) = metrics.clone() {
+                    configure_metrics(text)(cfg);
+                }
+                configure(cfg);
+            })
     })
     .shutdown_timeout(30);
     if let Some(n) = workers {
@@ -67,5 +75,14 @@ pub fn start(
     server = server.worker_max_blocking_threads(presale_storage_diesel::blocking_threads_for(
         db.max_connections(),
     ));
+    Ok(server.listen(listener)?.run())
+}
+
+/// Serves `GET /metrics` alone on `listener` (an address of its own, `--metrics ADDR`), with
+/// one worker; it stops on SIGTERM/SIGINT like the API's server.
+pub fn start_metrics(listener: TcpListener, metrics: MetricsText) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || App::new().configure(configure_metrics(metrics.clone())))
+        .workers(1)
+        .shutdown_timeout(5);
     Ok(server.listen(listener)?.run())
 }

@@ -213,9 +213,15 @@ fn http_get(addr: &str, path: &str, token: &str) -> String {
 
 /// Starts `presale serve --demo` on a free port; returns the child, its address and token.
 fn serve_demo(data_dir: &Path) -> (Child, String, String) {
+    serve_demo_with(data_dir, &[])
+}
+
+/// [`serve_demo`] with more arguments for `serve`.
+fn serve_demo_with(data_dir: &Path, more: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_presale"))
         .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(more)
         .env_remove("PRESALE_DATABASE_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -430,3 +436,67 @@ fn request_in_flight_during_sigterm_is_answered() {
 }
 
 on_both_backends!(admin_commands, run_admin_commands);
+
+/// A loopback address no one listens on now.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+fn stop(mut child: Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(wait_for_exit(&mut child).code(), Some(0));
+}
+
+const NOT_FOUND: &str = r#"{"detail":"Not found."}"#;
+
+#[test]
+fn metrics_are_served_on_the_api_on_their_own_address_or_not_at_all() {
+    let db = TestDatabase::sqlite().unwrap();
+    let presale_test_db::Dir(data_dir) = presale_test_db::dir_of(&db);
+
+    // The default: `GET /metrics` on the API's address, without a credential.
+    let (child, addr, token) = serve_demo(&data_dir);
+    assert!(http_get(&addr, "/api/v1/organizers/", &token).starts_with("HTTP/1.1 200 OK"));
+    let resp = http_get(&addr, "/metrics", "");
+    assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+    assert!(
+        resp.contains("content-type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+        "{resp}"
+    );
+    assert!(resp.contains("\npresale_db_pool_size 10\n"), "{resp}");
+    // Counters are shown from the start, at zero.
+    assert!(
+        resp.contains("\npresale_idempotency_conflicts_total 0\n"),
+        "{resp}"
+    );
+    assert!(
+        resp.contains(
+            "\npresale_http_requests_total{route=\"/api/v1/organizers/\",method=\"GET\",status=\"2xx\"} 1\n"
+        ),
+        "{resp}"
+    );
+    stop(child);
+
+    // An address of their own: the API's address has no `/metrics`.
+    let metrics = free_address();
+    let (child, addr, _) = serve_demo_with(&data_dir, &["--metrics", &metrics]);
+    let resp = http_get(&metrics, "/metrics", "");
+    assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+    assert!(resp.contains("\npresale_db_pool_size 10\n"), "{resp}");
+    let resp = http_get(&addr, "/metrics", "");
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+    assert!(resp.ends_with(NOT_FOUND), "{resp}");
+    stop(child);
+
+    // Off: nowhere.
+    let (child, addr, _) = serve_demo_with(&data_dir, &["--metrics", "off"]);
+    let resp = http_get(&addr, "/metrics", "");
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+    assert!(resp.ends_with(NOT_FOUND), "{resp}");
+    stop(child);
+}

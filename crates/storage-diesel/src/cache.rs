@@ -50,8 +50,14 @@ impl<K: Eq + Hash, V: Clone> CacheMap<K, V> {
     fn get(&self, key: &K, ttl: Duration, fresh: impl Fn(i64, u64) -> bool) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(key)?;
-        (entry.stored.elapsed() < ttl && fresh(entry.organizer, entry.mark))
-            .then(|| entry.value.clone())
+        if entry.stored.elapsed() >= ttl {
+            return None;
+        }
+        if !fresh(entry.organizer, entry.mark) {
+            crate::metrics::credentials_invalidated();
+            return None;
+        }
+        Some(entry.value.clone())
     }
 
     fn put(&self, key: K, value: V, mark: u64) {
@@ -127,8 +133,10 @@ impl CredentialCache {
         };
         let fresh = |organizer, mark| self.changes.unchanged_since(organizer, mark);
         if let Some(hit) = map.get(&key, self.ttl, fresh) {
+            crate::metrics::credentials_cache(true);
             return Ok(Some(hit));
         }
+        crate::metrics::credentials_cache(false);
         let loaded = load().await?;
         if let Some(value) = &loaded {
             map.put(key, value.clone(), mark);

@@ -10,6 +10,7 @@ mod changes;
 mod connection;
 mod dialect;
 mod error;
+pub mod metrics;
 mod migrations;
 mod repo;
 mod schema;

@@ -256,7 +256,8 @@ async fn concurrent_duplicate_on_another_server_gets_409_postgres() {
         Database::open(app.testdb.url().clone(), PoolOptions::default()).expect("second pool");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let second_address = format!("http://{}", listener.local_addr().unwrap());
-    let server = presale::server::start(&second_db, Default::default(), listener, Some(1)).unwrap();
+    let server =
+        presale::server::start(&second_db, Default::default(), listener, Some(1), None).unwrap();
     let second_handle = server.handle();
     actix_web::rt::spawn(server);
 
@@ -536,7 +537,8 @@ async fn expired_keys_execute_again_and_are_purged(app: TestApp) {
     // A fresh server purges on its first claim.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let server = presale::server::start(&app.db, Default::default(), listener, Some(1)).unwrap();
+    let server =
+        presale::server::start(&app.db, Default::default(), listener, Some(1), None).unwrap();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     let resp = awc::Client::default()

@@ -24,6 +24,7 @@ async fn app_with_ttl(backend: Backend, ttl: Duration) -> Option<TestApp> {
             answer_ttl: ttl,
             ..defaults.http
         },
+        ..defaults
     };
     TestApp::start_with(backend, options).await
 }

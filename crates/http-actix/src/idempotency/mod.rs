@@ -145,10 +145,12 @@ where
             match begin(store.as_ref(), &schedule, key, &method, &path, now).await {
                 Err(e) => Ok(req.error_response(ApiError::from(e))),
                 Ok(Begin::InFlight) => {
+                    metrics::counter!(crate::metrics::IDEMPOTENCY_CONFLICTS).increment(1);
                     tracing::info!("concurrent request with idempotency key blocked");
                     Ok(req.into_response(concurrent()))
                 }
                 Ok(Begin::Replay(stored)) => {
+                    metrics::counter!(crate::metrics::IDEMPOTENCY_REPLAYS).increment(1);
                     tracing::info!(
                         status = stored.status,
                         "response replayed from the idempotency store"

@@ -483,7 +483,9 @@ impl ImportedSecretRepository for Database {
         event: EventId,
         secrets: Vec<SecretData>,
     ) -> Result<Vec<ImportedSecret>, RepositoryError> {
-        self.write(move |conn| create(conn, event, secrets)).await
+        let created = self.write(move |conn| create(conn, event, secrets)).await?;
+        crate::metrics::secrets_written(created.len());
+        Ok(created)
     }
 
     async fn update(

@@ -302,11 +302,25 @@ impl Database {
 impl Database {
     /// A connection's permit (see `slots`).
     pub(crate) async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, RepositoryError> {
-        self.slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| RepositoryError::Unavailable("the connection pool is closed".into()))
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            crate::metrics::pool_wait(Duration::ZERO);
+            return Ok(permit);
+        }
+        let waiting = Instant::now();
+        let permit =
+            self.slots.clone().acquire_owned().await.map_err(|_| {
+                RepositoryError::Unavailable("the connection pool is closed".into())
+            })?;
+        crate::metrics::pool_wait(waiting.elapsed());
+        Ok(permit)
+    }
+
+    /// The pool's size and how many of its connections are in use now (held by a call or a
+    /// unit of work), for the metrics.
+    pub fn pool_usage(&self) -> (u32, u32) {
+        let size = self.pool.max_size();
+        let free = u32::try_from(self.slots.available_permits()).unwrap_or(size);
+        (size, size.saturating_sub(free))
     }
 
     /// On SQLite, this process's turn to write (see `writer`); nothing on PostgreSQL.

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# What recording metrics costs on the read scenarios: the same database served by a process
+# with metrics (the default, `--metrics api`) and one without (`--metrics off`), each read
+# scenario run against both in turns (one server under load at a time), several rounds; the
+# median req/s of each and the cost (1 - with/without).
+#   bench/metrics.sh [postgres|sqlite] [seconds] [rounds]
+# PostgreSQL: a fresh database next to TEST_DATABASE_URL (default the local server), dropped after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-postgres}
+seconds=${2:-5}
+rounds=${3:-3}
+. bench/lib/common.sh
+need_tool wrk
+cargo build --release -q -p presale
+bin=./target/release/presale
+work=$(mktemp -d)
+bench_database "$backend" "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  drop_bench_database
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export PRESALE_DATABASE_URL=$url RUST_LOG=warn
+token=$(bench_token "$bin")
+
+# serve NAME ARGS...: a server with 2 workers on a free port; its port in $work/NAME.port.
+serve() {
+  local name=$1; shift
+  local port
+  port=$(free_port $((18600 + ${#pids[@]} * 10)))
+  $bin serve --bind "127.0.0.1:$port" --workers 2 --db-pool-size 8 "$@" 2>"$work/$name.log" &
+  pids+=($!)
+  wait_ready "http://127.0.0.1:$port/readyz" "$!" || die "$name did not start"
+  echo "$port" >"$work/$name.port"
+}
+serve with
+serve without --metrics off
+serve with_db --cache-ms 0
+serve without_db --cache-ms 0 --metrics off
+
+base="http://127.0.0.1:$(cat "$work/with.port")/api/v1/organizers/bench"
+small_catalog "$base" "$token"
+
+# rps NAME PATH: req/s of one wrk run against server NAME.
+rps() {
+  local port
+  port=$(cat "$work/$1.port")
+  wrk -t2 -c16 -d"${seconds}s" -H "Authorization: Token $token" \
+    "http://127.0.0.1:$port/api/v1/organizers/bench/$2" | awk '/^Requests\/sec/ { print $2 }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+echo "backend: $backend; wrk -t2 -c16, ${seconds} s a run, $rounds rounds; servers: 2 workers each"
+printf '| scenario | with metrics (req/s, median) | without | cost |\n| --- | ---: | ---: | ---: |\n'
+for scenario in "events/:" "events/event01/:" "events/:_db" "events/event01/:_db"; do
+  path=${scenario%%:*} suffix=${scenario#*:}
+  : >"$work/a" && : >"$work/b"
+  rps "with$suffix" "$path" >/dev/null  # warm-up
+  rps "without$suffix" "$path" >/dev/null
+  for round in $(seq 1 "$rounds"); do
+    # Alternating which goes first, so that a drift of the machine weighs on both alike.
+    if [ $((round % 2)) -eq 1 ]; then
+      rps "with$suffix" "$path" >>"$work/a"
+      rps "without$suffix" "$path" >>"$work/b"
+    else
+      rps "without$suffix" "$path" >>"$work/b"
+      rps "with$suffix" "$path" >>"$work/a"
+    fi
+  done
+  a=$(median <"$work/a") b=$(median <"$work/b")
+  label="GET $path"; [ -n "$suffix" ] && label="$label, kept answers off"
+  awk -v l="$label" -v a="$a" -v b="$b" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.1f %% |\n", l, a, b, (1 - a / b) * 100 }'
+done
