@@ -4,6 +4,8 @@
 # scenario run against both in turns (one server under load at a time), several rounds; the
 # median req/s of each and the cost (1 - with/without).
 #   bench/metrics.sh [postgres|sqlite] [seconds] [rounds]
+# BENCH_CONTROL=1: both processes record metrics (an A/A run): what the two processes differ
+# by with no difference between them, the yardstick for the figures of a real run.
 # PostgreSQL: a fresh database next to TEST_DATABASE_URL (default the local server), dropped after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +39,11 @@ serve() {
   echo "$port" >"$work/$name.port"
 }
 serve with
-serve without --metrics off
+off=off
+[ -n "${BENCH_CONTROL:-}" ] && off=api
+serve without --metrics "$off"
 serve with_db --cache-ms 0
-serve without_db --cache-ms 0 --metrics off
+serve without_db --cache-ms 0 --metrics "$off"
 
 base="http://127.0.0.1:$(cat "$work/with.port")/api/v1/organizers/bench"
 small_catalog "$base" "$token"
@@ -54,7 +58,12 @@ rps() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "backend: $backend; wrk -t2 -c16, ${seconds} s a run, $rounds rounds; servers: 2 workers each"
-printf '| scenario | with metrics (req/s, median) | without | cost |\n| --- | ---: | ---: | ---: |\n'
+if [ -n "${BENCH_CONTROL:-}" ]; then
+  printf '| scenario | first process (req/s, median) | second process, the same | difference |\n'
+else
+  printf '| scenario | with metrics (req/s, median) | without | cost |\n'
+fi
+printf '| --- | ---: | ---: | ---: |\n'
 for scenario in "events/:" "events/event01/:" "events/:_db" "events/event01/:_db"; do
   path=${scenario%%:*} suffix=${scenario#*:}
   : >"$work/a" && : >"$work/b"

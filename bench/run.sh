@@ -13,6 +13,8 @@
 #   BENCH_PORT      the servers listen on the first free loopback ports from this one (default 18390)
 #   BENCH_REPORT    where the report is written (default bench/results/latest.md)
 #   BENCH_SKIP_BUILD=1  use the binaries already in target/release (while developing the harness)
+#   BENCH_METRICS   where the servers record metrics (`--metrics`; default api, the server's
+#                   default); `off` measures without them
 #   TEST_DATABASE_URL  the PostgreSQL server; a fresh database is made next to it and dropped
 #                   (default postgres://postgres@127.0.0.1:5432/test)
 set -euo pipefail
@@ -93,7 +95,7 @@ fi
   [[ " $BACKENDS " == *" postgres "* ]] && echo "- PostgreSQL $(cat "$WORK/pg-version")"
   echo "- SQLite $(cat "$WORK/sqlite-version")"
   echo "- load: wrk -t2 -c16, ${BENCH_SECONDS} s per scenario, on loopback on the same machine;" \
-    "server: \`presale serve --workers $WORKERS --db-pool-size 8\`, RUST_LOG=warn"
+    "server: \`presale serve --workers $WORKERS --db-pool-size 8 --metrics ${BENCH_METRICS:-api}\`, RUST_LOG=warn"
   echo "- $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $(curl --version | head -1 | awk '{ print $1, $2 }')"
 } >"$WORK/machine"
 
@@ -140,8 +142,8 @@ bench_backend() {
   port=$(free_port "$PORT")
   API="http://127.0.0.1:$port"
   start_server() {
-    "$BIN" serve --bind "127.0.0.1:$port" --workers "$WORKERS" --db-pool-size 8 "$@" \
-      2>>"$WORK/server-$backend.log" &
+    "$BIN" serve --bind "127.0.0.1:$port" --workers "$WORKERS" --db-pool-size 8 \
+      --metrics "${BENCH_METRICS:-api}" "$@" 2>>"$WORK/server-$backend.log" &
     pid=$!
     own "$pid"
     wait_ready "$API/readyz" "$pid" || { cat "$WORK/server-$backend.log" >&2; die "Presale did not start"; }
