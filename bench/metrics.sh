@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# What recording metrics costs on the read scenarios: the same database served by a process
-# with metrics (the default, `--metrics api`) and one without (`--metrics off`), each read
+# What recording metrics costs on the read scenarios: the same database served by processes
+# with metrics (the default, `--metrics api`) and without (`--metrics off`), each read
 # scenario run against both in turns (one server under load at a time), several rounds; the
 # median req/s of each and the cost (1 - with/without).
 #   bench/metrics.sh [postgres|sqlite] [seconds] [rounds]
-# BENCH_CONTROL=1: both processes record metrics (an A/A run): what the two processes differ
-# by with no difference between them, the yardstick for the figures of a real run.
+# BENCH_CONTROL=1: every process records metrics (an A/A run): what the two sides differ by
+# with no difference between them, the yardstick for the figures of a real run.
 # PostgreSQL: a fresh database next to TEST_DATABASE_URL (default the local server), dropped after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +38,20 @@ serve() {
   wait_ready "http://127.0.0.1:$port/readyz" "$!" || die "$name did not start"
   echo "$port" >"$work/$name.port"
 }
-serve with
 off=off
 [ -n "${BENCH_CONTROL:-}" ] && off=api
-serve without --metrics "$off"
-serve with_db --cache-ms 0
-serve without_db --cache-ms 0 --metrics "$off"
+# Two processes of each kind, started with-without-without-with: two processes of the same
+# binary and settings can differ by a few per cent, so the rounds take turns between the
+# pairs (1 and 2), and which kind was started first changes with them.
+for suffix in "" _db; do
+  cache=(); [ -n "$suffix" ] && cache=(--cache-ms 0)
+  serve "with${suffix}_1" "${cache[@]}"
+  serve "without${suffix}_1" "${cache[@]}" --metrics "$off"
+  serve "without${suffix}_2" "${cache[@]}" --metrics "$off"
+  serve "with${suffix}_2" "${cache[@]}"
+done
 
-base="http://127.0.0.1:$(cat "$work/with.port")/api/v1/organizers/bench"
+base="http://127.0.0.1:$(cat "$work/with_1.port")/api/v1/organizers/bench"
 small_catalog "$base" "$token"
 
 # rps NAME PATH: req/s of one wrk run against server NAME.
@@ -59,7 +65,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "backend: $backend; wrk -t2 -c16, ${seconds} s a run, $rounds rounds; servers: 2 workers each"
 if [ -n "${BENCH_CONTROL:-}" ]; then
-  printf '| scenario | first process (req/s, median) | second process, the same | difference |\n'
+  printf '| scenario | first kind (req/s, median) | second kind, the same | difference |\n'
 else
   printf '| scenario | with metrics (req/s, median) | without | cost |\n'
 fi
@@ -67,16 +73,20 @@ printf '| --- | ---: | ---: | ---: |\n'
 for scenario in "events/:" "events/event01/:" "events/:_db" "events/event01/:_db"; do
   path=${scenario%%:*} suffix=${scenario#*:}
   : >"$work/a" && : >"$work/b"
-  rps "with$suffix" "$path" >/dev/null  # warm-up
-  rps "without$suffix" "$path" >/dev/null
+  for pair in 1 2; do  # warm-up
+    rps "with${suffix}_$pair" "$path" >/dev/null
+    rps "without${suffix}_$pair" "$path" >/dev/null
+  done
   for round in $(seq 1 "$rounds"); do
-    # Alternating which goes first, so that a drift of the machine weighs on both alike.
-    if [ $((round % 2)) -eq 1 ]; then
-      rps "with$suffix" "$path" >>"$work/a"
-      rps "without$suffix" "$path" >>"$work/b"
+    # Alternating the pair, and which of it goes first, so that neither a process of its own
+    # nor a drift of the machine weighs on one side.
+    pair=$(((round - 1) % 2 + 1))
+    if [ $(((round + 1) / 2 % 2)) -eq 1 ]; then
+      rps "with${suffix}_$pair" "$path" >>"$work/a"
+      rps "without${suffix}_$pair" "$path" >>"$work/b"
     else
-      rps "without$suffix" "$path" >>"$work/b"
-      rps "with$suffix" "$path" >>"$work/a"
+      rps "without${suffix}_$pair" "$path" >>"$work/b"
+      rps "with${suffix}_$pair" "$path" >>"$work/a"
     fi
   done
   a=$(median <"$work/a") b=$(median <"$work/b")
