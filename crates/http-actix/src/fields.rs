@@ -121,6 +121,16 @@ pub(crate) fn i18n(value: &Value, nullable: bool) -> Result<Option<I18nString>, 
     }
 }
 
+/// A datetime in the wire format that may not be `null`.
+pub(crate) fn required_datetime(value: &Value) -> Result<WireDateTime, String> {
+    datetime(value, false)?.ok_or_else(|| NOT_NULL.to_owned())
+}
+
+/// A multilingual string that may not be `null`.
+pub(crate) fn required_i18n(value: &Value) -> Result<I18nString, String> {
+    i18n(value, false)?.ok_or_else(|| NOT_NULL.to_owned())
+}
+
 /// A float within `[min, max]`; `null` allowed.
 pub(crate) fn float_in(value: &Value, min: f64, max: f64) -> Result<Option<f64>, String> {
     let n = match value {

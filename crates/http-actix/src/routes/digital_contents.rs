@@ -4,8 +4,9 @@
 use super::resource::{not_found, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
-use crate::fields::NOT_NULL;
-use crate::fields::{boolean, choice, datetime, i18n, integer, pk, pk_list, string, FieldReader};
+use crate::fields::{
+    boolean, choice, datetime, i18n, integer, pk, pk_list, required_i18n, string, FieldReader,
+};
 use crate::query::Query;
 use actix_web::HttpRequest;
 use presale_domain::access::Permission;
@@ -152,10 +153,6 @@ fn subevent(v: &Value) -> Result<Option<SubEventId>, String> {
     }
 }
 
-fn title(v: &Value) -> Result<I18nString, String> {
-    i18n(v, false).and_then(|t| t.ok_or_else(|| NOT_NULL.to_owned()))
-}
-
 fn content_type(v: &Value) -> Result<ContentType, String> {
     ContentType::parse(&choice(v)?).map_err(|e| e.to_string())
 }
@@ -174,7 +171,7 @@ pub fn content_changes(body: &Map<String, Value>) -> (DigitalContentChanges, Fie
     let mut r = FieldReader::new(body);
     let changes = DigitalContentChanges {
         subevent: r.read("subevent", subevent),
-        title: r.read("title", title),
+        title: r.read("title", required_i18n),
         content_type: r.read("content_type", content_type),
         url: r.read("url", url),
         description: r.read("description", description),
@@ -201,6 +198,7 @@ impl From<DigitalContentError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::NOT_NULL;
     use actix_web::test::TestRequest;
     use serde_json::json;
 

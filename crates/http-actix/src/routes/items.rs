@@ -4,7 +4,9 @@
 use super::resource::{not_found, Delete, InEvent, Resource, Scope};
 use super::{event_resource, Endpoint, Needs};
 use crate::error::ApiError;
-use crate::fields::{boolean, i18n, integer, money, nullable_money, pk, python_type, FieldReader};
+use crate::fields::{
+    boolean, i18n, integer, money, nullable_money, pk, python_type, required_i18n, FieldReader,
+};
 use actix_web::{HttpRequest, Resource as Route};
 use presale_domain::access::Permission;
 use presale_domain::ids::{ItemId, VariationId};
@@ -258,10 +260,6 @@ pub fn render_item(i: &Item) -> ItemBody<'_> {
         has_variations: i.has_variations,
         variations: i.variations.iter().map(render_variation).collect(),
     }
-}
-
-fn required_i18n(value: &Value) -> Result<I18nString, String> {
-    i18n(value, false).and_then(|s| s.ok_or_else(|| crate::fields::NOT_NULL.to_owned()))
 }
 
 /// `category` names a product category; none exist here, so only `null` is accepted and

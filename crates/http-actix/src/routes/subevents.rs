@@ -3,7 +3,7 @@
 use super::resource::{not_found, Delete, InEvent, Resource};
 use super::Needs;
 use crate::error::ApiError;
-use crate::fields::{boolean, datetime, i18n, FieldReader, NOT_NULL};
+use crate::fields::{boolean, datetime, i18n, required_datetime, required_i18n, FieldReader};
 use crate::query::Query;
 use actix_web::HttpRequest;
 use presale_domain::access::Permission;
@@ -140,14 +140,6 @@ pub fn render<'a>(s: &'a SubEvent, event: &'a Event) -> Body<'a> {
     }
 }
 
-fn required_i18n(v: &Value) -> Result<I18nString, String> {
-    i18n(v, false)?.ok_or_else(|| NOT_NULL.to_owned())
-}
-
-fn required_datetime(v: &Value) -> Result<WireDateTime, String> {
-    datetime(v, false)?.ok_or_else(|| NOT_NULL.to_owned())
-}
-
 /// Parses every writable field that was sent; `id` and `event` are read-only and ignored.
 pub fn subevent_changes(body: &Map<String, Value>) -> (SubEventChanges, FieldErrors) {
     let mut r = FieldReader::new(body);
@@ -177,6 +169,7 @@ impl From<SubEventError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::NOT_NULL;
     use serde_json::json;
 
     #[test]

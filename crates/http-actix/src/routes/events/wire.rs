@@ -3,7 +3,8 @@
 //! pretix's messages). A new event field is written here twice, once each way.
 
 use crate::fields::{
-    boolean, datetime, float_in, i18n, string, string_list, string_map, FieldReader, NOT_NULL,
+    boolean, datetime, float_in, i18n, required_datetime, required_i18n, string, string_list,
+    string_map, FieldReader,
 };
 use presale_domain::event::{Event, EventChanges, SEATING_UNSUPPORTED};
 use presale_domain::validation::FieldErrors;
@@ -162,14 +163,6 @@ fn legacy_channels(value: &Value) -> Result<Option<Vec<String>>, String> {
         Value::Null => Ok(None),
         v => string_list(v).map(Some),
     }
-}
-
-fn required_datetime(v: &Value) -> Result<WireDateTime, String> {
-    datetime(v, false)?.ok_or_else(|| NOT_NULL.to_owned())
-}
-
-fn required_i18n(v: &Value) -> Result<I18nString, String> {
-    i18n(v, false)?.ok_or_else(|| NOT_NULL.to_owned())
 }
 
 /// Parses every writable field that was sent; read-only fields are ignored.
