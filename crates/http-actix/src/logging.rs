@@ -14,7 +14,8 @@ pub async fn request_log(
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.path().to_owned();
-    let route = req.match_pattern();
+    let recording = crate::metrics::recording();
+    let route = recording.then(|| req.match_pattern()).flatten();
     let verb = req.method().clone();
     let span = tracing::info_span!("request", %method, %path);
     let result = next.call(req).instrument(span.clone()).await;
@@ -23,7 +24,9 @@ pub async fn request_log(
     let _entered = span.enter();
     match &result {
         Ok(resp) => {
-            crate::metrics::record_request(route, &verb, resp.status(), took);
+            if recording {
+                crate::metrics::record_request(route, &verb, resp.status(), took);
+            }
             tracing::info!(
                 status = resp.status().as_u16(),
                 latency_ms = format_args!("{latency_ms:.2}"),
@@ -32,8 +35,10 @@ pub async fn request_log(
             )
         }
         Err(e) => {
-            let status = e.as_response_error().status_code();
-            crate::metrics::record_request(route, &verb, status, took);
+            if recording {
+                let status = e.as_response_error().status_code();
+                crate::metrics::record_request(route, &verb, status, took);
+            }
             tracing::warn!(
                 error = %e,
                 latency_ms = format_args!("{latency_ms:.2}"),

@@ -10,6 +10,7 @@ use actix_web::{web, HttpResponse};
 use metrics::{Counter, Histogram};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,20 @@ pub const IDEMPOTENCY_CONFLICTS: &str = "presale_idempotency_conflicts_total";
 
 /// The route label of a request that matched no route (bounded, unlike its path).
 pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Whether this process records metrics: set once its recorder is installed
+/// ([`recording_started`]); until then a request's route is not even matched for them.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Says that the process's recorder is installed: requests are counted from now on.
+pub fn recording_started() {
+    RECORDING.store(true, Ordering::Relaxed);
+}
+
+/// Whether requests are counted (see [`recording_started`]).
+pub(crate) fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
 
 /// Renders the metrics in Prometheus' text exposition format (the process's recorder, with
 /// gauges sampled now).

@@ -51,6 +51,7 @@ fn handle() -> Option<&'static PrometheusHandle> {
                 }
             };
             describe();
+            http::recording_started();
             // Histograms keep their samples until upkeep folds them into the buckets:
             // without a scrape they would grow.
             let upkeep = handle.clone();
