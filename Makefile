@@ -1,13 +1,14 @@
 # The few commands people use. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help deps run build test lint check-domain ci bench clean
+.PHONY: help deps run build test lint check-domain ci bench clean openapi
 
 help:
 	@echo "make run    build and start Presale on ./data/presale.sqlite3 with a demo organizer and token"
 	@echo "make test   run every test (PostgreSQL too when TEST_DATABASE_URL is set)"
 	@echo "make lint   rustfmt, clippy, and the domain crate's dependency check"
 	@echo "make ci     lint + test, as CI runs them"
+	@echo "make openapi  write docs/openapi.json, the API's OpenAPI document, from the code"
 	@echo "make bench  benchmarks: release build on PostgreSQL and SQLite, seeded, driven by wrk;"
 	@echo "            report in bench/results/latest.md (BENCH_BACKEND=postgres|sqlite, BENCH_SECONDS=10)"
 
@@ -41,6 +42,9 @@ ci: lint test
 BENCH_BACKEND ?= all
 bench: deps
 	bench/run.sh $(BENCH_BACKEND)
+
+openapi:
+	$(CARGO) run -q -p presale -- openapi > docs/openapi.json
 
 clean:
 	$(CARGO) clean

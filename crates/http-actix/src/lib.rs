@@ -13,6 +13,7 @@ pub mod fixture;
 mod idempotency;
 mod logging;
 pub mod metrics;
+pub mod openapi;
 mod pagination;
 mod profiles;
 mod query;

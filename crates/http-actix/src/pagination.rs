@@ -1,7 +1,7 @@
 //! pretix's page-number pagination (docs/api-compatibility.md), one piece for every list endpoint.
 
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::query::{ParamKind, Query};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use presale_domain::pagination::{Page, PageNumber, Window, MAX_PAGE_SIZE};
@@ -18,7 +18,13 @@ impl PageRequest {
     /// Reads `page` (a positive integer or `last`; anything else is `Invalid page.`) and
     /// `page_size` (clamped to 50; 0, negative or non-numeric values are ignored).
     pub(crate) fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let query = Query::of(req);
+        Self::from_query(&Query::of(req))
+    }
+
+    /// [`PageRequest::from_request`] on a query already read.
+    pub(crate) fn from_query(query: &Query) -> Result<Self, ApiError> {
+        query.note("page", ParamKind::Page);
+        query.note("page_size", ParamKind::PageSize);
         let page = match query.get("page") {
             None => PageNumber::Number(1),
             Some("last") => PageNumber::Last,

@@ -8,19 +8,81 @@ use crate::error::ApiError;
 use actix_web::HttpRequest;
 use presale_domain::validation::FieldErrors;
 use presale_domain::values::WireDateTime;
+use std::cell::RefCell;
 
 const NOT_A_NUMBER: &str = "Enter a number.";
 const NOT_A_DATETIME: &str = "Enter a valid date/time.";
 
 /// A request's query parameters, in the order sent.
+///
+/// A recording query ([`Query::recording`]) has none, and notes every parameter a reader asks
+/// it for, with the kind of value the reader takes: the API's document lists a list's
+/// parameters by running its reader on one, so that the two cannot differ.
 pub(crate) struct Query {
     pairs: Vec<(String, String)>,
+    asked: Option<RefCell<Vec<Param>>>,
+}
+
+/// A query parameter a reader asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Param {
+    pub name: String,
+    pub kind: ParamKind,
+}
+
+/// The kind of value a query parameter takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParamKind {
+    Text,
+    Boolean,
+    Integer,
+    DateTime,
+    /// `ordering`, with the keys it knows.
+    Ordering(Vec<String>),
+    Page,
+    PageSize,
 }
 
 impl Query {
     pub(crate) fn parse(query: &str) -> Self {
         Query {
             pairs: serde_urlencoded::from_str(query).unwrap_or_default(),
+            asked: None,
+        }
+    }
+
+    /// An empty query that notes what is asked of it.
+    pub(crate) fn recording() -> Self {
+        Query {
+            pairs: Vec::new(),
+            asked: Some(RefCell::new(Vec::new())),
+        }
+    }
+
+    /// What a recording query was asked for so far, first ask first.
+    pub(crate) fn clone_asked(&self) -> Vec<Param> {
+        self.asked
+            .as_ref()
+            .map(|a| a.borrow().clone())
+            .unwrap_or_default()
+    }
+
+    /// What a recording query was asked for, first ask first.
+    pub(crate) fn asked(self) -> Vec<Param> {
+        self.asked.map(RefCell::into_inner).unwrap_or_default()
+    }
+
+    /// Notes `key` as a parameter of `kind` (the first kind noted for a key counts: a typed
+    /// reader notes its kind before it reads the text).
+    pub(crate) fn note(&self, key: &str, kind: ParamKind) {
+        if let Some(asked) = &self.asked {
+            let mut asked = asked.borrow_mut();
+            if !asked.iter().any(|p| p.name == key) {
+                asked.push(Param {
+                    name: key.to_owned(),
+                    kind,
+                });
+            }
         }
     }
 
@@ -40,11 +102,13 @@ impl Query {
 
     /// Whether the parameter is present, whatever its value.
     pub(crate) fn has(&self, key: &str) -> bool {
+        self.note(key, ParamKind::Text);
         self.pairs.iter().any(|(k, _)| k == key)
     }
 
     /// The last value of a parameter, as Django reads it.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.note(key, ParamKind::Text);
         self.pairs
             .iter()
             .rev()
@@ -59,6 +123,7 @@ impl Query {
 
     /// A boolean filter: `true/false/1/0` in any case; anything else means "not given".
     pub(crate) fn flag(&self, key: &str) -> Option<bool> {
+        self.note(key, ParamKind::Boolean);
         match self.get(key)?.to_ascii_lowercase().as_str() {
             "true" | "1" => Some(true),
             "false" | "0" => Some(false),
@@ -69,6 +134,8 @@ impl Query {
     /// `ordering`: a comma list of the `known` keys, each optionally with a `-` prefix for
     /// descending; unknown keys are ignored, as in pretix.
     pub(crate) fn ordering<K: Copy>(&self, known: &[(&str, K)]) -> Vec<(K, bool)> {
+        let keys = known.iter().map(|(n, _)| (*n).to_owned()).collect();
+        self.note("ordering", ParamKind::Ordering(keys));
         let Some(value) = self.get("ordering") else {
             return Vec::new();
         };
@@ -107,6 +174,7 @@ pub(crate) struct Filters<'q> {
 impl Filters<'_> {
     /// An integer filter (an id): `Enter a number.` otherwise.
     pub(crate) fn number(&mut self, key: &str) -> Option<i64> {
+        self.query.note(key, ParamKind::Integer);
         let value = self.query.non_empty(key)?;
         match value.trim().parse::<i64>() {
             Ok(n) => Some(n),
@@ -119,6 +187,7 @@ impl Filters<'_> {
 
     /// A date-time filter: `Enter a valid date/time.` otherwise.
     pub(crate) fn datetime(&mut self, key: &str) -> Option<WireDateTime> {
+        self.query.note(key, ParamKind::DateTime);
         let value = self.query.non_empty(key)?;
         match WireDateTime::parse_filter(value) {
             Ok(t) => Some(t),
@@ -136,6 +205,8 @@ impl Filters<'_> {
         name: &str,
     ) -> (Option<WireDateTime>, Option<WireDateTime>) {
         let bound = |suffix: &str| {
+            self.query
+                .note(&format!("{name}_{suffix}"), ParamKind::DateTime);
             let value = self.query.non_empty(&format!("{name}_{suffix}"))?;
             Some(WireDateTime::parse_filter(value).map_err(|_| ()))
         };

@@ -112,6 +112,9 @@ pub enum Command {
     /// Write organizers as a fixture that `presale seed` loads (JSON, or YAML for an output
     /// file named *.yaml/*.yml).
     Export(crate::seed::ExportArgs),
+    /// Print the API's OpenAPI 3.1 document (what `GET /api/v1/openapi.json` serves); needs
+    /// no database.
+    Openapi,
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +345,10 @@ impl Drop for Ephemeral {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
+    if let Command::Openapi = cli.command {
+        print!("{}", presale_http_actix::openapi::document_json());
+        return Ok(());
+    }
     let resolved = Resolved::load(&cli)?;
     let log_format = match &cli.command {
         Command::Serve(s) => s
@@ -403,6 +410,8 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Secrets(command) => crate::secrets_import::run(&db, command).await,
         Command::Seed(args) => crate::seed::seed_file(&db, &args.file).await,
         Command::Export(args) => crate::seed::export(&db, args).await,
+        // Answered above, before a database is opened.
+        Command::Openapi => Ok(()),
         Command::Token(TokenCommand::Create {
             organizer,
             team,

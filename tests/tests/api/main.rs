@@ -11,6 +11,7 @@ mod conformance;
 mod edge;
 mod errors;
 mod idempotency;
+mod openapi;
 mod organizers;
 mod pagination;
 mod races;

@@ -1,11 +1,12 @@
 //! `/api/v1/device/*`: what a device calls itself (docs/api-compatibility.md). `initialize` takes no
 //! credential; the others take only `Authorization: Device <token>`. No trailing slashes.
 
-use super::{checked_resource, read};
+use super::{checked_resource, read, Mount};
 use crate::auth::authenticate_device_request;
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, ApiError};
 use crate::fields::{self, FieldReader};
+use crate::openapi::{Auth, Doc};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use presale_domain::device::{
@@ -16,8 +17,115 @@ use presale_domain::team::AuthError;
 use presale_domain::validation::FieldErrors;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::ToSchema;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) const MOUNT: Mount = Mount {
+    configure,
+    describe,
+};
+
+fn describe(doc: &mut Doc) {
+    let device = doc.schema::<DeviceBody<'static>>();
+    let info = doc.schema::<InfoBody<'static>>();
+    let initialize = doc.component("DeviceInitialize", report_schema(true));
+    let update = doc.component("DeviceUpdate", report_schema(false));
+    let tag = "device";
+    doc.op(
+        HttpMethod::Post,
+        "/device/initialize",
+        "device_initialize",
+        tag,
+        "Initialize a device with its one-time token",
+        Auth::Public,
+    )
+    .body(initialize)
+    .answer(200, "The device, with its API token.", Some(device.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Post,
+        "/device/update",
+        "device_update",
+        tag,
+        "Report the device's hardware and software",
+        Auth::Device,
+    )
+    .body(update)
+    .answer(200, "The device.", Some(device.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Post,
+        "/device/roll",
+        "device_roll",
+        tag,
+        "Replace the device's API token",
+        Auth::Device,
+    )
+    .answer(
+        200,
+        "The device, with its new API token; the old one no longer works.",
+        Some(device.clone()),
+    )
+    .add();
+    doc.op(
+        HttpMethod::Post,
+        "/device/revoke",
+        "device_revoke",
+        tag,
+        "Revoke the device for good",
+        Auth::Device,
+    )
+    .answer(200, "The device, revoked.", Some(device))
+    .add();
+    doc.op(
+        HttpMethod::Get,
+        "/device/info",
+        "device_info",
+        tag,
+        "The device and the server",
+        Auth::Device,
+    )
+    .answer(
+        200,
+        "The device, the server's version, and no medium key sets.",
+        Some(info),
+    )
+    .add();
+}
+
+/// The body `initialize` (`with_token`) and `update` read, as [`read_report`] reads it.
+fn report_schema(with_token: bool) -> Schema {
+    let text = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+    };
+    let optional =
+        || ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]));
+    let mut body = ObjectBuilder::new().schema_type(Type::Object);
+    if with_token {
+        body = body.property("token", text()).required("token");
+    }
+    body.property("hardware_brand", text())
+        .property("hardware_model", text())
+        .property("os_name", optional())
+        .property("os_version", optional())
+        .property("software_brand", text())
+        .property("software_version", text())
+        .property("rsa_pubkey", optional())
+        .property(
+            "info",
+            ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Object, Type::Null])),
+        )
+        .required("hardware_brand")
+        .required("hardware_model")
+        .required("software_brand")
+        .required("software_version")
+        .into()
+}
+
+fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         checked_resource("/device/initialize", "POST", |_req| async {
             Ok::<(), ApiError>(())
@@ -40,7 +148,8 @@ async fn device_access(req: HttpRequest) -> Result<(), ApiError> {
 }
 
 /// The device as the device API shows it, with its current API token.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DeviceCredentials)]
 struct DeviceBody<'a> {
     organizer: &'a str,
     device_id: i64,
@@ -65,15 +174,18 @@ fn render<'a>(d: &'a Device, api_token: &'a str) -> DeviceBody<'a> {
 }
 
 /// `GET /device/info`'s body.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DeviceInfo)]
 struct InfoBody<'a> {
     device: DeviceBody<'a>,
     server: ServerBody,
     /// Reusable media are not served.
+    #[schema(value_type = Vec<Object>)]
     medium_key_sets: [(); 0],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ServerInfo)]
 struct ServerBody {
     version: super::meta::Version,
 }

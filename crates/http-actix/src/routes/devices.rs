@@ -17,6 +17,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 pub(super) struct Devices;
 
@@ -30,6 +31,7 @@ impl Resource for Devices {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "devices";
+    const NOUNS: [&'static str; 2] = ["device", "devices"];
     /// Reading and writing need `can_change_organizer_settings`; devices never see devices.
     const NEEDS: Needs = Needs {
         read: Some(Permission::ChangeOrganizerSettings),
@@ -85,22 +87,35 @@ impl Resource for Devices {
 }
 
 /// A device as JSON, fields in pretix's order.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Device)]
 pub struct Body<'a> {
+    #[schema(read_only)]
     device_id: i64,
+    #[schema(read_only)]
     unique_serial: &'a str,
+    #[schema(read_only)]
     initialization_token: &'a str,
     all_events: bool,
     limit_events: Vec<&'a str>,
+    #[schema(read_only)]
     revoked: bool,
     name: &'a str,
+    #[schema(read_only, value_type = String, format = DateTime)]
     created: WireDateTime,
+    #[schema(read_only, value_type = Option<String>, format = DateTime)]
     initialized: Option<WireDateTime>,
+    #[schema(read_only)]
     hardware_brand: Option<&'a str>,
+    #[schema(read_only)]
     hardware_model: Option<&'a str>,
+    #[schema(read_only)]
     os_name: Option<&'a str>,
+    #[schema(read_only)]
     os_version: Option<&'a str>,
+    #[schema(read_only)]
     software_brand: Option<&'a str>,
+    #[schema(read_only)]
     software_version: Option<&'a str>,
     security_profile: &'a str,
 }

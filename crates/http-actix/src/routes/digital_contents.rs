@@ -8,7 +8,6 @@ use crate::fields::{
     boolean, choice, datetime, i18n, integer, pk, pk_list, required_i18n, string, FieldReader,
 };
 use crate::query::Query;
-use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::digital_content::{
     create_digital_content, delete_digital_content, update_digital_content, ContentType,
@@ -23,6 +22,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 pub(super) struct DigitalContents;
 
@@ -36,6 +36,7 @@ impl Resource for DigitalContents {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "digitalcontents";
+    const NOUNS: [&'static str; 2] = ["digital content", "digital contents"];
     /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
     const NEEDS: Needs = Needs {
         read: None,
@@ -44,8 +45,7 @@ impl Resource for DigitalContents {
     };
     const NOT_FOUND: &'static str = "No DigitalContent matches the given query.";
 
-    fn filter(req: &HttpRequest) -> Result<Option<SubEventId>, ApiError> {
-        let query = Query::of(req);
+    fn filter(query: &Query) -> Result<Option<SubEventId>, ApiError> {
         let mut filters = query.filters();
         let subevent = filters.number("subevent").map(SubEventId);
         filters.finish()?;
@@ -112,17 +112,23 @@ impl Delete for DigitalContents {
 }
 
 /// A digital content as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DigitalContent)]
 pub struct Body<'a> {
+    #[schema(read_only)]
     id: i64,
     subevent: Option<i64>,
+    #[schema(value_type = crate::openapi::I18n)]
     title: &'a I18nString,
     content_type: &'a str,
     url: &'a str,
+    #[schema(value_type = Option<crate::openapi::I18n>)]
     description: Option<&'a I18nString>,
     all_products: bool,
     limit_products: &'a [i64],
+    #[schema(value_type = Option<String>, format = DateTime)]
     available_from: Option<WireDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     available_until: Option<WireDateTime>,
     position: i64,
 }
@@ -199,7 +205,6 @@ impl From<DigitalContentError> for ApiError {
 mod tests {
     use super::*;
     use crate::fields::NOT_NULL;
-    use actix_web::test::TestRequest;
     use serde_json::json;
 
     fn changes(body: Value) -> (DigitalContentChanges, Vec<(String, String)>) {
@@ -294,10 +299,7 @@ mod tests {
 
     #[test]
     fn the_subevent_filter_takes_an_id() {
-        let filter = |q: &str| {
-            DigitalContents::filter(&TestRequest::with_uri(&format!("/?{q}")).to_http_request())
-                .map_err(|e| e.to_string())
-        };
+        let filter = |q: &str| DigitalContents::filter(&Query::parse(q)).map_err(|e| e.to_string());
         assert_eq!(filter(""), Ok(None));
         assert_eq!(filter("subevent="), Ok(None));
         assert_eq!(filter("subevent=1&subevent=7"), Ok(Some(SubEventId(7))));

@@ -6,6 +6,7 @@ use super::{event_context, Needs};
 use crate::body::parse_body;
 use crate::error::{json_response, ApiError};
 use crate::fields::{self, python_type, FieldReader};
+use crate::openapi::{Auth, Doc};
 use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -23,6 +24,10 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 pub(super) struct ImportedSecrets;
 
@@ -36,6 +41,7 @@ impl Resource for ImportedSecrets {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "imported_secrets";
+    const NOUNS: [&'static str; 2] = ["imported secret", "imported secrets"];
     /// Reading needs access to the event (devices included); writing `can_change_items`
     /// (docs/api-compatibility.md).
     const NEEDS: Needs = Needs {
@@ -47,8 +53,7 @@ impl Resource for ImportedSecrets {
 
     /// `used` (a query-string boolean), `item`, `variation`, `subevent` (ids) and `secret`,
     /// all exact; empty values do not filter.
-    fn filter(req: &HttpRequest) -> Result<SecretFilter, ApiError> {
-        let query = Query::of(req);
+    fn filter(query: &Query) -> Result<SecretFilter, ApiError> {
         let mut filters = query.filters();
         let item = filters.number("item").map(ItemId);
         let variation = filters.number("variation").map(VariationId);
@@ -123,6 +128,42 @@ impl Resource for ImportedSecrets {
             .route(web::post().to(bulk_create)),
         );
     }
+
+    fn describe_more(doc: &mut Doc) {
+        let secret = doc.schema::<Body<'static>>();
+        let list = |of: RefOr<Schema>| RefOr::T(Schema::from(ArrayBuilder::new().items(of)));
+        let errors = doc.component(
+            "BulkCreateErrors",
+            Schema::from(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Array, Type::Object]))
+                    .description(Some(
+                        "Either one object of errors per object sent (`{}` for those without), \
+                         in their order, or `non_field_errors` about the whole body.",
+                    )),
+            ),
+        );
+        doc.op(
+            HttpMethod::Post,
+            &format!("{}/imported_secrets/bulk_create/", InEvent::PATH),
+            "imported_secrets_bulk_create",
+            Self::SEGMENT,
+            "Import several secrets at once: all or none",
+            Auth::Token,
+        )
+        .body(list(secret.clone()))
+        .answer(
+            201,
+            "The imported secrets, in the order sent.",
+            Some(list(secret)),
+        )
+        .error(
+            400,
+            "Nothing was imported: the errors of each object.",
+            errors,
+        )
+        .add();
+    }
 }
 
 impl Delete for ImportedSecrets {
@@ -137,8 +178,10 @@ impl Delete for ImportedSecrets {
 }
 
 /// An imported secret as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ImportedSecret)]
 pub struct Body<'a> {
+    #[schema(read_only)]
     id: i64,
     secret: &'a str,
     used: bool,

@@ -1,12 +1,13 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/items/` and
 //! `.../items/{item}/variations/`: products and their variations (docs/api-compatibility.md).
 
-use super::resource::{not_found, Delete, InEvent, Resource, Scope};
+use super::resource::{not_found, Delete, InEvent, PathId, Resource, Scope};
 use super::{event_resource, Endpoint, Needs};
 use crate::error::ApiError;
 use crate::fields::{
     boolean, i18n, integer, money, nullable_money, pk, python_type, required_i18n, FieldReader,
 };
+use crate::openapi::Op;
 use actix_web::{HttpRequest, Resource as Route};
 use presale_domain::access::Permission;
 use presale_domain::ids::{ItemId, VariationId};
@@ -21,6 +22,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 
 /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
 const NEEDS: Needs = Needs {
@@ -41,6 +43,7 @@ impl Resource for Items {
     type Body<'a> = ItemBody<'a>;
 
     const SEGMENT: &'static str = "items";
+    const NOUNS: [&'static str; 2] = ["product", "products"];
     const NEEDS: Needs = NEEDS;
     const NOT_FOUND: &'static str = "No Item matches the given query.";
 
@@ -127,6 +130,10 @@ impl Scope for InItem {
         Ok(InItem { item })
     }
 
+    fn path_params(op: Op<'_>) -> Op<'_> {
+        op.path_param("item", <Items as Resource>::Id::schema())
+    }
+
     fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint> {
         event_resource(&path, allow, needs)
     }
@@ -144,6 +151,7 @@ impl Resource for Variations {
     type Body<'a> = VariationBody<'a>;
 
     const SEGMENT: &'static str = "variations";
+    const NOUNS: [&'static str; 2] = ["variation", "variations"];
     const NEEDS: Needs = NEEDS;
     const NOT_FOUND: &'static str = "No ItemVariation matches the given query.";
 
@@ -209,9 +217,12 @@ impl Delete for Variations {
 }
 
 /// A variation as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ItemVariation)]
 pub struct VariationBody<'a> {
+    #[schema(read_only)]
     id: i64,
+    #[schema(value_type = crate::openapi::I18n)]
     value: &'a I18nString,
     default_price: Option<String>,
     active: bool,
@@ -230,17 +241,22 @@ pub fn render_variation(v: &ItemVariation) -> VariationBody<'_> {
 }
 
 /// A product as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Item)]
 pub struct ItemBody<'a> {
+    #[schema(read_only)]
     id: i64,
+    #[schema(value_type = crate::openapi::I18n)]
     name: &'a I18nString,
     default_price: String,
     active: bool,
+    #[schema(value_type = Option<crate::openapi::I18n>)]
     description: Option<&'a I18nString>,
     /// Categories are not served: always null.
     category: Option<i64>,
     admission: bool,
     position: i64,
+    #[schema(read_only)]
     has_variations: bool,
     variations: Vec<VariationBody<'a>>,
 }

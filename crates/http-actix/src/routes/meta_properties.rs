@@ -18,6 +18,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 pub(super) struct MetaProperties;
 
@@ -30,6 +31,7 @@ impl Resource for MetaProperties {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "meta_properties";
+    const NOUNS: [&'static str; 2] = ["meta property", "meta properties"];
     /// docs/api-compatibility.md: reading needs the permission too (pretix lets any organizer
     /// token read).
     const NEEDS: Needs = Needs {
@@ -113,8 +115,10 @@ impl Delete for MetaProperties {
 }
 
 /// A meta property as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = MetaProperty)]
 pub struct Body<'a> {
+    #[schema(read_only)]
     id: i64,
     name: &'a str,
     default: &'a str,

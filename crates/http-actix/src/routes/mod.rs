@@ -19,6 +19,7 @@ pub(crate) mod teams;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::fallback;
+use crate::openapi::{Doc, API_ROOT};
 use crate::read_cache::read_cache;
 use crate::state::AppState;
 use actix_web::body::BoxBody;
@@ -31,33 +32,66 @@ use presale_domain::event::Event;
 use presale_domain::organizer::{organizer_access, Organizer};
 use std::future::Future;
 
+/// One entry of the route table: the routes it mounts and how the API's document describes
+/// them, side by side so that no route goes undescribed.
+pub(crate) struct Mount {
+    pub configure: fn(&mut web::ServiceConfig),
+    pub describe: fn(&mut Doc),
+}
+
+impl Mount {
+    /// A [`resource::Resource`] with DELETE.
+    const fn resource<R: resource::Delete>() -> Mount {
+        Mount {
+            configure: resource::register::<R>,
+            describe: resource::describe::<R>,
+        }
+    }
+
+    /// A [`resource::Resource`] whose members are never deleted.
+    const fn resource_without_delete<R: resource::Resource>() -> Mount {
+        Mount {
+            configure: resource::register_without_delete::<R>,
+            describe: resource::describe_without_delete::<R>,
+        }
+    }
+}
+
+/// Everything below `/api/v1`.
+const API: &[Mount] = &[
+    meta::API,
+    organizers::MOUNT,
+    Mount::resource::<teams::Teams>(),
+    Mount::resource_without_delete::<devices::Devices>(),
+    device_api::MOUNT,
+    events::MOUNT,
+    Mount::resource::<digital_contents::DigitalContents>(),
+    Mount::resource::<items::Items>(),
+    Mount::resource::<items::Variations>(),
+    Mount::resource::<meta_properties::MetaProperties>(),
+    Mount::resource::<sales_channels::SalesChannels>(),
+    settings::MOUNT,
+    Mount::resource::<quotas::Quotas>(),
+    Mount::resource::<subevents::SubEvents>(),
+    Mount::resource::<imported_secrets::ImportedSecrets>(),
+];
+
 /// Registers every route and the JSON fallback on an actix `App` (or a scope of one).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").get(meta::healthz))
-        .service(web::resource("/readyz").get(meta::readyz))
-        .service(
-            web::scope("/api/v1")
-                .service(
-                    checked_resource("/version", "GET, HEAD", meta::version_access)
-                        .route(read().to(meta::version)),
-                )
-                .configure(organizers::configure)
-                .configure(resource::register::<teams::Teams>)
-                .configure(resource::register_without_delete::<devices::Devices>)
-                .configure(device_api::configure)
-                .configure(events::configure)
-                .configure(resource::register::<digital_contents::DigitalContents>)
-                .configure(resource::register::<items::Items>)
-                .configure(resource::register::<items::Variations>)
-                .configure(resource::register::<meta_properties::MetaProperties>)
-                .configure(resource::register::<sales_channels::SalesChannels>)
-                .configure(settings::configure)
-                .configure(resource::register::<quotas::Quotas>)
-                .configure(resource::register::<subevents::SubEvents>)
-                .configure(resource::register::<imported_secrets::ImportedSecrets>)
-                .default_service(web::to(fallback::not_found)),
-        )
+    (meta::ROOT.configure)(cfg);
+    let api = API.iter().fold(web::scope(API_ROOT), |scope, mount| {
+        scope.configure(mount.configure)
+    });
+    cfg.service(api.default_service(web::to(fallback::not_found)))
         .default_service(web::to(fallback::not_found));
+}
+
+/// Describes every route [`configure`] mounts.
+pub(crate) fn describe(doc: &mut Doc) {
+    (meta::ROOT.describe)(doc);
+    for mount in API {
+        (mount.describe)(doc);
+    }
 }
 
 /// A route for GET and HEAD (actix sends no body for HEAD).

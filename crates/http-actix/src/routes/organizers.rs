@@ -1,10 +1,11 @@
 //! `/api/v1/organizers/` and `/api/v1/organizers/{organizer}/`.
 
-use super::{checked_resource, organizer_context, organizer_resource, read, Needs};
+use super::{checked_resource, organizer_context, organizer_resource, read, Mount, Needs};
 use crate::auth::{authenticate, Authenticated};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, ApiError};
 use crate::fields::string_list;
+use crate::openapi::{paged, Auth, Doc};
 use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,6 +14,8 @@ use presale_domain::organizer::{
     change_plugins, visible_organizers, ChangePluginsError, Organizer,
 };
 use serde::Serialize;
+use utoipa::openapi::path::HttpMethod;
+use utoipa::ToSchema;
 
 const DETAIL: Needs = Needs {
     read: None,
@@ -20,7 +23,12 @@ const DETAIL: Needs = Needs {
     device_read: false,
 };
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) const MOUNT: Mount = Mount {
+    configure,
+    describe,
+};
+
+fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         checked_resource("/organizers/", "GET, HEAD", |req| async move {
             authenticate(&req).await.map(drop)
@@ -35,11 +43,66 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+fn describe(doc: &mut Doc) {
+    let organizer = doc.schema::<OrganizerBody<'static>>();
+    let patched = doc.partial::<OrganizerBody<'static>>();
+    let page = doc.page_of::<OrganizerBody<'static>>();
+    let one = "/organizers/{organizer}/";
+    let tag = "organizers";
+    doc.op(
+        HttpMethod::Get,
+        "/organizers/",
+        "organizers_list",
+        tag,
+        "List the organizers the credential may see",
+        Auth::Token,
+    )
+    .query(paged())
+    .answer(200, "A page of organizers.", Some(page))
+    .add();
+    doc.op(
+        HttpMethod::Get,
+        one,
+        "organizers_read",
+        tag,
+        "Show an organizer",
+        Auth::Token,
+    )
+    .answer(200, "The organizer.", Some(organizer.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Put,
+        one,
+        "organizers_update",
+        tag,
+        "Change an organizer's plugins",
+        Auth::Token,
+    )
+    .body(organizer.clone())
+    .answer(200, "The organizer, changed.", Some(organizer.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Patch,
+        one,
+        "organizers_partial_update",
+        tag,
+        "Change an organizer's plugins",
+        Auth::Token,
+    )
+    .body(patched)
+    .answer(200, "The organizer, changed.", Some(organizer))
+    .add();
+}
+
 /// The organizer resource, fields in pretix's order.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Organizer)]
 struct OrganizerBody<'a> {
+    #[schema(read_only)]
     name: &'a str,
+    #[schema(read_only)]
     slug: &'a str,
+    #[schema(read_only)]
     public_url: String,
     plugins: &'a [String],
 }

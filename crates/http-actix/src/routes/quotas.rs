@@ -6,7 +6,6 @@ use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{integer, pk, pk_list, string, FieldReader};
 use crate::query::Query;
-use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::ids::{QuotaId, SubEventId};
 use presale_domain::pagination::{Page, Window};
@@ -19,6 +18,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 pub(super) struct Quotas;
 
@@ -31,6 +31,7 @@ impl Resource for Quotas {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "quotas";
+    const NOUNS: [&'static str; 2] = ["quota", "quotas"];
     /// Reading needs access to the event; writing `can_change_items` (docs/api-compatibility.md).
     const NEEDS: Needs = Needs {
         read: None,
@@ -39,8 +40,8 @@ impl Resource for Quotas {
     };
     const NOT_FOUND: &'static str = "No Quota matches the given query.";
 
-    fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError> {
-        Ok(Query::of(req).ordering(&[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]))
+    fn filter(query: &Query) -> Result<Self::Filter, ApiError> {
+        Ok(query.ordering(&[("id", QuotaOrder::Id), ("size", QuotaOrder::Size)]))
     }
 
     fn read(body: &Map<String, Value>) -> (QuotaChanges, FieldErrors) {
@@ -94,8 +95,10 @@ impl Delete for Quotas {
 }
 
 /// A quota as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Quota)]
 pub struct Body<'a> {
+    #[schema(read_only)]
     id: i64,
     name: &'a str,
     size: Option<i64>,

@@ -12,7 +12,9 @@ use super::{event_context, event_resource, organizer_context, organizer_resource
 use super::{read, Endpoint, Needs};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_response, ApiError};
+use crate::openapi::{integer_schema, Auth, Doc, Op};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, Resource as Route};
@@ -24,6 +26,9 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::ToSchema;
 
 /// The parent a resource lives under, taken from the request path and checked against the
 /// credential (unknown or inaccessible parents are a 403, as in pretix).
@@ -34,6 +39,11 @@ pub(crate) trait Scope: Sized + 'static {
     /// Authenticates the request and resolves the parent with the permission `needs` asks for
     /// the request's method.
     async fn resolve(req: &HttpRequest, needs: Needs) -> Result<Self, ApiError>;
+
+    /// The schemas of the placeholders of [`Scope::PATH`] that are not slugs.
+    fn path_params(op: Op<'_>) -> Op<'_> {
+        op
+    }
 
     /// A route at `path` whose unsupported methods answer 405 after the access checks.
     fn route(path: String, allow: &'static str, needs: Needs) -> Route<impl Endpoint>;
@@ -86,13 +96,16 @@ pub(crate) trait Resource: Sized + 'static {
     type Changes;
     /// The list's filters and ordering, read from the query string.
     type Filter: Clone + Default;
-    /// The JSON body of one entity, fields in pretix's order.
-    type Body<'a>: Serialize
+    /// The JSON body of one entity, fields in pretix's order; its schema is the resource's
+    /// in the API's document (read-only fields marked), for answers and request bodies alike.
+    type Body<'a>: Serialize + ToSchema
     where
         Self: 'a;
 
     /// The collection's path segment: `quotas`.
     const SEGMENT: &'static str;
+    /// What one member and several are called in the document: `["quota", "quotas"]`.
+    const NOUNS: [&'static str; 2];
     /// The permissions of reading and writing.
     const NEEDS: Needs;
     /// The detail of the 404 for an id that does not exist: `No Quota matches the given query.`
@@ -103,8 +116,9 @@ pub(crate) trait Resource: Sized + 'static {
         Self::Id::from_segment(segment)
     }
 
-    /// The list's filters; a bad value is a 400. None by default.
-    fn filter(_req: &HttpRequest) -> Result<Self::Filter, ApiError> {
+    /// The list's filters; a bad value is a 400. None by default. The document lists what
+    /// this asks of a recording query.
+    fn filter(_query: &Query) -> Result<Self::Filter, ApiError> {
         Ok(Self::Filter::default())
     }
 
@@ -143,6 +157,9 @@ pub(crate) trait Resource: Sized + 'static {
     /// Further routes below the collection (`bulk_create/`), mounted before the member path
     /// so that `{id}` does not take them.
     fn more_routes(_cfg: &mut web::ServiceConfig) {}
+
+    /// The operations of [`Resource::more_routes`], for the document.
+    fn describe_more(_doc: &mut Doc) {}
 }
 
 /// A resource whose members can be deleted (`DELETE .../{id}/`, 204). A device is revoked
@@ -160,6 +177,9 @@ pub(crate) fn not_found<R: Resource>() -> ApiError {
 pub(crate) trait PathId: Sized {
     /// `None` (a malformed id) is a plain `Not found.`.
     fn from_segment(segment: &str) -> Option<Self>;
+
+    /// The id's schema in the document.
+    fn schema() -> Schema;
 }
 
 /// Numeric ids: what `i64` parses (pretix's routers match any digits, and a negative or
@@ -167,6 +187,10 @@ pub(crate) trait PathId: Sized {
 impl<T: presale_domain::ids::NumericId> PathId for T {
     fn from_segment(segment: &str) -> Option<Self> {
         segment.parse::<i64>().ok().map(T::from_number)
+    }
+
+    fn schema() -> Schema {
+        integer_schema()
     }
 }
 
@@ -182,6 +206,109 @@ impl PathId for Identifier {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
         valid.then(|| Identifier(segment.to_owned()))
     }
+
+    fn schema() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[a-zA-Z0-9.\-_]+$"))
+            .into()
+    }
+}
+
+/// Describes the operations [`register`] mounts.
+pub(crate) fn describe<R: Delete>(doc: &mut Doc) {
+    describe_without_delete::<R>(doc);
+    let [noun, _] = R::NOUNS;
+    R::Scope::path_params(doc.op(
+        HttpMethod::Delete,
+        &member_path::<R>(),
+        &format!("{}_delete", R::SEGMENT),
+        R::SEGMENT,
+        &format!("Delete a {noun}"),
+        Auth::Token,
+    ))
+    .path_param("id", R::Id::schema())
+    .answer(204, "Deleted.", None)
+    .add();
+}
+
+/// Describes the operations [`register_without_delete`] mounts: list, create, detail, PUT,
+/// PATCH, and those of [`Resource::describe_more`].
+pub(crate) fn describe_without_delete<R: Resource>(doc: &mut Doc) {
+    let [noun, nouns] = R::NOUNS;
+    let segment = R::SEGMENT;
+    let (collection, member) = (collection_path::<R>(), member_path::<R>());
+    let body = doc.schema::<R::Body<'static>>();
+    let patched = doc.partial::<R::Body<'static>>();
+    let page = doc.page_of::<R::Body<'static>>();
+    let read = if R::NEEDS.device_read {
+        Auth::TokenOrDevice
+    } else {
+        Auth::Token
+    };
+    let query = Query::recording();
+    // What the handler reads, in its order; neither can fail on an empty query.
+    let _ = R::filter(&query);
+    let _ = PageRequest::from_query(&query);
+    let id = || R::Id::schema();
+    R::Scope::path_params(doc.op(
+        HttpMethod::Get,
+        &collection,
+        &format!("{segment}_list"),
+        segment,
+        &format!("List the {nouns}"),
+        read,
+    ))
+    .query(query.asked())
+    .answer(200, &format!("A page of {nouns}."), Some(page))
+    .add();
+    R::Scope::path_params(doc.op(
+        HttpMethod::Post,
+        &collection,
+        &format!("{segment}_create"),
+        segment,
+        &format!("Create a {noun}"),
+        Auth::Token,
+    ))
+    .body(body.clone())
+    .answer(201, &format!("The new {noun}."), Some(body.clone()))
+    .add();
+    R::Scope::path_params(doc.op(
+        HttpMethod::Get,
+        &member,
+        &format!("{segment}_read"),
+        segment,
+        &format!("Show a {noun}"),
+        read,
+    ))
+    .path_param("id", id())
+    .answer(200, &format!("The {noun}."), Some(body.clone()))
+    .add();
+    R::Scope::path_params(doc.op(
+        HttpMethod::Put,
+        &member,
+        &format!("{segment}_update"),
+        segment,
+        &format!("Replace a {noun}'s fields"),
+        Auth::Token,
+    ))
+    .path_param("id", id())
+    .body(body.clone())
+    .answer(200, &format!("The {noun}, changed."), Some(body.clone()))
+    .add();
+    R::Scope::path_params(doc.op(
+        HttpMethod::Patch,
+        &member,
+        &format!("{segment}_partial_update"),
+        segment,
+        &format!("Change some of a {noun}'s fields"),
+        Auth::Token,
+    ))
+    .path_param("id", id())
+    .body(patched)
+    .answer(200, &format!("The {noun}, changed."), Some(body))
+    .add();
+    R::describe_more(doc);
 }
 
 /// Mounts the collection and member paths of `R`, DELETE included.
@@ -211,9 +338,12 @@ fn mount_collection<R: Resource>(cfg: &mut web::ServiceConfig) {
     R::more_routes(cfg);
 }
 
+fn member_path<R: Resource>() -> String {
+    format!("{}{{id}}/", collection_path::<R>())
+}
+
 fn member<R: Resource>(allow: &'static str) -> Route<impl Endpoint> {
-    let path = format!("{}{{id}}/", collection_path::<R>());
-    R::Scope::route(path, allow, R::NEEDS)
+    R::Scope::route(member_path::<R>(), allow, R::NEEDS)
         .route(read().to(detail::<R>))
         .route(web::put().to(replace::<R>))
         .route(web::patch().to(patch::<R>))
@@ -238,8 +368,9 @@ async fn list<R: Resource>(
 ) -> Result<HttpResponse, ApiError> {
     let scope = R::Scope::resolve(&req, R::NEEDS).await?;
     // Filters before the page, as Django REST framework filters the rows it then pages.
-    let filter = R::filter(&req)?;
-    let page = PageRequest::from_request(&req)?;
+    let query = Query::of(&req);
+    let filter = R::filter(&query)?;
+    let page = PageRequest::from_query(&query)?;
     let store = state.store.as_ref();
     let envelope = paginate(
         &req,

@@ -18,6 +18,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 pub(super) struct SalesChannels;
 
@@ -31,6 +32,7 @@ impl Resource for SalesChannels {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "saleschannels";
+    const NOUNS: [&'static str; 2] = ["sales channel", "sales channels"];
     const NEEDS: Needs = Needs {
         read: Some(Permission::ChangeOrganizerSettings),
         write: Some(Permission::ChangeOrganizerSettings),
@@ -104,9 +106,11 @@ impl Delete for SalesChannels {
 }
 
 /// A sales channel as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SalesChannel)]
 pub struct Body<'a> {
     identifier: &'a str,
+    #[schema(value_type = crate::openapi::I18n)]
     label: &'a I18nString,
     #[serde(rename = "type")]
     kind: &'a str,

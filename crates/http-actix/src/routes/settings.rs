@@ -2,16 +2,28 @@
 //! `/api/v1/organizers/{organizer}/events/{event}/settings/`: GET (with `?explain`) and PATCH;
 //! every other method is 405 after the access checks.
 
-use super::{event_context, event_resource, organizer_context, organizer_resource, read, Needs};
+use super::{
+    event_context, event_resource, organizer_context, organizer_resource, read, Mount, Needs,
+};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, ApiError};
+use crate::openapi::{Auth, Doc, I18n};
+use crate::query::Query;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use presale_domain::access::Permission;
 use presale_domain::settings::{
     change_values, effective_values, ChangeError, EffectiveSettings, Target,
 };
+use presale_domain::settings::{Kind, Level, KEYS};
 use serde_json::{json, Map, Value};
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema,
+    SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
+use utoipa::PartialSchema;
 
 /// Organizer settings: readable with access to the organizer (as in pretix), writable with
 /// `can_change_organizer_settings` (docs/api-compatibility.md).
@@ -30,7 +42,146 @@ const EVENT: Needs = Needs {
 
 const ALLOW: &str = "GET, PATCH, HEAD";
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) const MOUNT: Mount = Mount {
+    configure,
+    describe,
+};
+
+fn describe(doc: &mut Doc) {
+    let explain = Query::recording();
+    let _ = wants_explanation(&explain);
+    let explained = doc.component("ExplainedSettings", explained_schema());
+    for (level, path, prefix, auth) in [
+        (
+            Level::Organizer,
+            "/organizers/{organizer}/settings/",
+            "organizer",
+            Auth::Token,
+        ),
+        (
+            Level::Event,
+            "/organizers/{organizer}/events/{event}/settings/",
+            "event",
+            Auth::TokenOrDevice,
+        ),
+    ] {
+        let name = format!(
+            "{}Settings",
+            if level == Level::Event {
+                "Event"
+            } else {
+                "Organizer"
+            }
+        );
+        let values = doc.component(&name, settings_schema(level));
+        let shown = RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(values.clone())
+                .item(explained.clone())
+                .build(),
+        ));
+        let tag = "settings";
+        doc.op(HttpMethod::Get, path, &format!("{prefix}_settings_read"), tag, &format!("Show the {prefix}'s settings"), auth)
+            .query(explain.clone_asked())
+            .answer(200, "Every setting's value; with `explain`, its value, label, help text and whether it is read-only here.", Some(shown))
+            .add();
+        doc.op(
+            HttpMethod::Patch,
+            path,
+            &format!("{prefix}_settings_partial_update"),
+            tag,
+            &format!("Change some of the {prefix}'s settings"),
+            Auth::Token,
+        )
+        .body(values.clone())
+        .answer(
+            200,
+            "Every setting's value, after the change.",
+            Some(values),
+        )
+        .add();
+    }
+}
+
+/// One property per key the level shows, typed as the registry's kind; `null` resets a key
+/// to its default.
+fn settings_schema(level: Level) -> Schema {
+    let mut object = ObjectBuilder::new().schema_type(Type::Object);
+    for key in KEYS.iter().filter(|k| k.exposed_on(level)) {
+        let typed =
+            |t: Type| ObjectBuilder::new().schema_type(SchemaType::from_iter([t, Type::Null]));
+        let text = |format: Option<KnownFormat>| {
+            typed(Type::String).format(format.map(SchemaFormat::KnownFormat))
+        };
+        let choice = |values: &[&str]| {
+            let mut all: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+            all.push(Value::Null);
+            typed(Type::String).enum_values(Some(all))
+        };
+        let schema: RefOr<Schema> = match key.kind {
+            Kind::Bool => typed(Type::Boolean).into(),
+            Kind::Int { min, max } => typed(Type::Integer)
+                .minimum(Some(min as f64))
+                .maximum(Some(max as f64))
+                .into(),
+            Kind::Text
+            | Kind::Color
+            | Kind::Decimal { .. }
+            | Kind::RelativeDate
+            | Kind::TimeZone => text(None).into(),
+            Kind::Url => text(None)
+                .format(Some(SchemaFormat::Custom("uri".into())))
+                .into(),
+            Kind::Email => text(Some(KnownFormat::Email)).into(),
+            Kind::I18n | Kind::I18nUrl => RefOr::T(Schema::OneOf(
+                OneOfBuilder::new()
+                    .item(I18n::schema())
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .build(),
+            )),
+            Kind::Choice(values) => choice(values).into(),
+            Kind::ChoiceList(values) => RefOr::T(Schema::from(
+                ArrayBuilder::new().items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(values.iter().copied())),
+                ),
+            )),
+        };
+        let schema = match (schema, key.readonly_on(level)) {
+            (RefOr::T(Schema::Object(mut o)), true) => {
+                o.read_only = Some(true);
+                RefOr::T(Schema::Object(o))
+            }
+            (schema, _) => schema,
+        };
+        object = object.property(key.name, schema);
+    }
+    object.into()
+}
+
+/// `?explain`: `{"key": {"value", "label", "help_text", "readonly"}}`.
+fn explained_schema() -> Schema {
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("value", ObjectBuilder::new())
+                .property("label", text())
+                .property("help_text", text())
+                .property("readonly", ObjectBuilder::new().schema_type(Type::Boolean))
+                .required("value")
+                .required("label")
+                .required("help_text")
+                .required("readonly")
+                .into(),
+        ))))
+        .into()
+}
+
+fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         organizer_resource("/organizers/{organizer}/settings/", ALLOW, ORGANIZER)
             .route(read().to(organizer_get))
@@ -106,7 +257,7 @@ async fn get(
     if device {
         values = values.for_device();
     }
-    if wants_explanation(req) {
+    if wants_explanation(&Query::of(req)) {
         json_ok(&explained(&values))
     } else {
         json_ok(&values.to_json())
@@ -133,8 +284,8 @@ async fn patch(
 }
 
 /// pretix explains whenever the query names `explain`, whatever its value.
-fn wants_explanation(req: &HttpRequest) -> bool {
-    crate::query::Query::of(req).has("explain")
+fn wants_explanation(query: &Query) -> bool {
+    query.has("explain")
 }
 
 /// `{"key": {"value", "label", "help_text", "readonly"}}`; a key without help text shows
@@ -161,17 +312,16 @@ fn explained(values: &EffectiveSettings) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test::TestRequest;
     use presale_domain::settings::{find, EffectiveSetting, Level};
 
     #[test]
     fn any_explain_parameter_explains() {
-        let wants = |uri: &str| wants_explanation(&TestRequest::get().uri(uri).to_http_request());
-        assert!(wants("/x/?explain=true"));
-        assert!(wants("/x/?explain"));
-        assert!(wants("/x/?a=1&explain=false"));
-        assert!(!wants("/x/"));
-        assert!(!wants("/x/?explained=true"));
+        let wants = |query: &str| wants_explanation(&Query::parse(query));
+        assert!(wants("explain=true"));
+        assert!(wants("explain"));
+        assert!(wants("a=1&explain=false"));
+        assert!(!wants(""));
+        assert!(!wants("explained=true"));
     }
 
     #[test]

@@ -5,7 +5,6 @@ use super::Needs;
 use crate::error::ApiError;
 use crate::fields::{boolean, datetime, i18n, required_datetime, required_i18n, FieldReader};
 use crate::query::Query;
-use actix_web::HttpRequest;
 use presale_domain::access::Permission;
 use presale_domain::event::Event;
 use presale_domain::ids::SubEventId;
@@ -21,6 +20,7 @@ use presale_domain::write::WriteMode;
 use presale_domain::RepositoryError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 pub(super) struct SubEvents;
 
@@ -33,6 +33,7 @@ impl Resource for SubEvents {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "subevents";
+    const NOUNS: [&'static str; 2] = ["sub-event", "sub-events"];
     /// Reading needs access to the event; writing `can_change_event_settings`.
     const NEEDS: Needs = Needs {
         read: None,
@@ -43,8 +44,8 @@ impl Resource for SubEvents {
 
     /// Ordered by `date_from` unless `ordering` names `id` and/or `date_from`; ties by id
     /// descending, as in pretix.
-    fn filter(req: &HttpRequest) -> Result<Self::Filter, ApiError> {
-        let ordering = Query::of(req).ordering(&[
+    fn filter(query: &Query) -> Result<Self::Filter, ApiError> {
+        let ordering = query.ordering(&[
             ("id", SubEventOrder::Id),
             ("date_from", SubEventOrder::DateFrom),
         ]);
@@ -111,16 +112,25 @@ impl Delete for SubEvents {
 }
 
 /// A sub-event as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SubEvent)]
 pub struct Body<'a> {
+    #[schema(read_only)]
     id: i64,
+    #[schema(value_type = crate::openapi::I18n)]
     name: &'a I18nString,
+    #[schema(read_only)]
     event: &'a str,
     active: bool,
+    #[schema(value_type = String, format = DateTime)]
     date_from: WireDateTime,
+    #[schema(value_type = Option<String>, format = DateTime)]
     date_to: Option<WireDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     presale_start: Option<WireDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     presale_end: Option<WireDateTime>,
+    #[schema(value_type = Option<crate::openapi::I18n>)]
     location: Option<&'a I18nString>,
 }
 

@@ -7,6 +7,7 @@ use super::{organizer_context, organizer_resource, read, Needs};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
 use crate::fields::{self, FieldReader, REQUIRED};
+use crate::openapi::{integer_schema, paged, Auth, Doc};
 use crate::pagination::{paginate, PageRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -27,6 +28,11 @@ use presale_domain::RepositoryError;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 const TEAMS: Needs = Needs {
     read: Some(Permission::ChangeTeams),
@@ -45,6 +51,7 @@ impl Resource for Teams {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "teams";
+    const NOUNS: [&'static str; 2] = ["team", "teams"];
     const NEEDS: Needs = TEAMS;
     const NOT_FOUND: &'static str = TEAM_NOT_FOUND;
 
@@ -121,6 +128,71 @@ impl Resource for Teams {
             .route(web::delete().to(token_deactivate)),
         );
     }
+
+    fn describe_more(doc: &mut Doc) {
+        describe_tokens(doc);
+    }
+}
+
+/// The team's tokens, as [`Teams::more_routes`] mounts them.
+fn describe_tokens(doc: &mut Doc) {
+    let token = doc.schema::<TokenBody<'static>>();
+    let page = doc.page_of::<TokenBody<'static>>();
+    let tokens = "/organizers/{organizer}/teams/{team}/tokens/";
+    let one = "/organizers/{organizer}/teams/{team}/tokens/{token}/";
+    let team = integer_schema;
+    doc.op(
+        HttpMethod::Get,
+        tokens,
+        "team_tokens_list",
+        "teams",
+        "List a team's API tokens",
+        Auth::Token,
+    )
+    .path_param("team", team())
+    .query(paged())
+    .answer(200, "A page of tokens (without their secret).", Some(page))
+    .add();
+    doc.op(
+        HttpMethod::Post,
+        tokens,
+        "team_tokens_create",
+        "teams",
+        "Create an API token for a team",
+        Auth::Token,
+    )
+    .path_param("team", team())
+    .body(token.clone())
+    .answer(
+        201,
+        "The new token, with its secret `token` (shown only here).",
+        Some(token.clone()),
+    )
+    .add();
+    doc.op(
+        HttpMethod::Get,
+        one,
+        "team_tokens_read",
+        "teams",
+        "Show a team's API token",
+        Auth::Token,
+    )
+    .path_param("team", team())
+    .path_param("token", team())
+    .answer(200, "The token (without its secret).", Some(token.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Delete,
+        one,
+        "team_tokens_deactivate",
+        "teams",
+        "Deactivate a team's API token",
+        Auth::Token,
+    )
+    .path_param("team", team())
+    .path_param("token", team())
+    .answer(200, "The token, deactivated.", Some(token))
+    .add();
 }
 
 impl Delete for Teams {
@@ -153,17 +225,54 @@ impl Serialize for Body<'_> {
     }
 }
 
+/// `id, name, all_events, limit_events` and a boolean per permission, as [`Body`] writes them.
+impl PartialSchema for Body<'_> {
+    fn schema() -> RefOr<Schema> {
+        let boolean = || ObjectBuilder::new().schema_type(Type::Boolean);
+        let mut team = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                "id",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .read_only(Some(true)),
+            )
+            .property("name", ObjectBuilder::new().schema_type(Type::String))
+            .property("all_events", boolean())
+            .property(
+                "limit_events",
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+            )
+            .required("id")
+            .required("name");
+        for p in Permission::ALL {
+            team = team.property(p.name(), boolean());
+        }
+        RefOr::T(team.into())
+    }
+}
+
+impl ToSchema for Body<'_> {
+    fn name() -> Cow<'static, str> {
+        "Team".into()
+    }
+}
+
 pub fn render(t: &TeamWithEvents) -> Body<'_> {
     Body(t)
 }
 
 /// An API token as JSON; `token` is shown once, in the answer to its creation.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiToken)]
 pub struct TokenBody<'a> {
+    #[schema(read_only)]
     id: i64,
     name: &'a str,
+    #[schema(read_only)]
     active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only, required = false)]
     token: Option<&'a str>,
 }
 

@@ -3,19 +3,25 @@
 mod query;
 pub(crate) mod wire;
 
-use super::{event_context, event_resource, organizer_context, organizer_resource, read, Needs};
+use super::{
+    event_context, event_resource, organizer_context, organizer_resource, read, Mount, Needs,
+};
 use crate::body::{expect_object, parse_body};
 use crate::error::{json_ok, json_response, ApiError};
+use crate::openapi::{Auth, Doc};
 use crate::pagination::{paginate, PageRequest};
+use crate::query::Param;
 use crate::query::Query;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use presale_domain::access::EventScope;
 use presale_domain::access::Permission;
 use presale_domain::event::{self, EventError, EventPorts};
 use presale_domain::organizer::Organizer;
 use presale_domain::pagination::Page;
 use presale_domain::write::WriteMode;
+use utoipa::openapi::path::HttpMethod;
 use wire::{render, View};
 
 const COLLECTION: Needs = Needs {
@@ -29,7 +35,12 @@ const DETAIL: Needs = Needs {
     device_read: true,
 };
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) const MOUNT: Mount = Mount {
+    configure,
+    describe,
+};
+
+fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         organizer_resource(
             "/organizers/{organizer}/events/",
@@ -58,6 +69,120 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(web::post().to(clone)),
     );
+}
+
+/// The list's parameters, as its readers ask for them.
+fn list_parameters() -> Vec<Param> {
+    let query = Query::recording();
+    let _ = PageRequest::from_query(&query);
+    let _ = availability_channel(&query);
+    let _ = query::event_filter(&query, EventScope::All, &[]);
+    query.asked()
+}
+
+fn describe(doc: &mut Doc) {
+    let event = doc.schema::<wire::Body<'static>>();
+    let patched = doc.partial::<wire::Body<'static>>();
+    let page = doc.page_of::<wire::Body<'static>>();
+    let (events, one) = (
+        "/organizers/{organizer}/events/",
+        "/organizers/{organizer}/events/{event}/",
+    );
+    let tag = "events";
+    doc.op(
+        HttpMethod::Get,
+        events,
+        "events_list",
+        tag,
+        "List the events the credential may see",
+        Auth::TokenOrDevice,
+    )
+    .query(list_parameters())
+    .answer(
+        200,
+        "A page of events. `attr[<meta property>]=<value>` filters by meta data.",
+        Some(page),
+    )
+    .add();
+    let clone_from = Query::recording();
+    let _ = clone_from.get(CLONE_FROM);
+    doc.op(
+        HttpMethod::Post,
+        events,
+        "events_create",
+        tag,
+        "Create an event (never live), or copy one with `clone_from`",
+        Auth::Token,
+    )
+    .query(clone_from.asked())
+    .body(event.clone())
+    .answer(201, "The new event.", Some(event.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Get,
+        one,
+        "events_read",
+        tag,
+        "Show an event",
+        Auth::TokenOrDevice,
+    )
+    .answer(
+        200,
+        "The event, with its `valid_keys`.",
+        Some(event.clone()),
+    )
+    .add();
+    doc.op(
+        HttpMethod::Put,
+        one,
+        "events_update",
+        tag,
+        "Replace an event's fields",
+        Auth::Token,
+    )
+    .body(event.clone())
+    .answer(200, "The event, changed.", Some(event.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Patch,
+        one,
+        "events_partial_update",
+        tag,
+        "Change some of an event's fields",
+        Auth::Token,
+    )
+    .body(patched)
+    .answer(200, "The event, changed.", Some(event.clone()))
+    .add();
+    doc.op(
+        HttpMethod::Delete,
+        one,
+        "events_delete",
+        tag,
+        "Delete an event that has no orders",
+        Auth::Token,
+    )
+    .answer(204, "Deleted.", None)
+    .add();
+    doc.op(
+        HttpMethod::Post,
+        &format!("{one}clone/"),
+        "events_clone",
+        tag,
+        "Copy an event, with its products, quotas and settings, into a new one",
+        Auth::Token,
+    )
+    .body(event.clone())
+    .answer(201, "The new event.", Some(event))
+    .add();
+}
+
+/// The query parameter of a create that copies an event.
+const CLONE_FROM: &str = "clone_from";
+
+/// `with_availability_for`, when given.
+fn availability_channel(query: &Query) -> Option<&str> {
+    query.get("with_availability_for").filter(|c| !c.is_empty())
 }
 
 const CLONE: Needs = Needs {
@@ -100,7 +225,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
     let page = PageRequest::from_request(&req)?;
     let query = Query::of(&req);
-    let with_availability = match query.get("with_availability_for").filter(|c| !c.is_empty()) {
+    let with_availability = match availability_channel(&query) {
         None => false,
         Some(channel) => {
             state
@@ -214,7 +339,7 @@ async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (principal, organizer) = organizer_context(&req, COLLECTION).await?;
-    let source = match Query::of(&req).get("clone_from") {
+    let source = match Query::of(&req).get(CLONE_FROM) {
         None => None,
         Some(reference) => {
             let not_found = || ApiError::field("clone_from", "Event to copy from was not found");

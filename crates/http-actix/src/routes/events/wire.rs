@@ -12,6 +12,7 @@ use presale_domain::values::{Currency, I18nString, Slug, TimeZone, WireDateTime}
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// Where an event is shown, which decides the optional fields.
 pub(super) struct View<'a> {
@@ -39,42 +40,59 @@ impl Serialize for Pairs<'_> {
 }
 
 /// `{"pretix_sig1": ["<key>"]}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ValidKeys)]
 struct ValidKeys<'a> {
     pretix_sig1: [&'a str; 1],
 }
 
-/// An event as JSON, borrowing from the event and the view: serialized straight into the
-/// response body, with no intermediate JSON tree.
-#[derive(Serialize)]
+// Borrows from the event and the view: serialized straight into the response body, with no
+// intermediate JSON tree.
+/// An event, fields in pretix's order: `valid_keys` only in the answer of a detail, update
+/// or clone, `best_availability_state` only in a list asked `with_availability_for`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
 pub(super) struct Body<'a> {
+    #[schema(value_type = crate::openapi::I18n)]
     name: &'a I18nString,
     slug: &'a str,
     live: bool,
     testmode: bool,
     currency: &'a str,
+    #[schema(value_type = String, format = DateTime)]
     date_from: WireDateTime,
+    #[schema(value_type = Option<String>, format = DateTime)]
     date_to: Option<WireDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     date_admission: Option<WireDateTime>,
     is_public: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
     presale_start: Option<WireDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     presale_end: Option<WireDateTime>,
+    #[schema(value_type = Option<crate::openapi::I18n>)]
     location: Option<&'a I18nString>,
     geo_lat: Option<f64>,
     geo_lon: Option<f64>,
     has_subevents: bool,
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     meta_data: Pairs<'a>,
     seating_plan: Option<u8>,
     plugins: &'a [String],
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     seat_category_mapping: Pairs<'static>,
     timezone: &'a str,
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     item_meta_properties: Pairs<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only, required = false)]
     valid_keys: Option<ValidKeys<'a>>,
     all_sales_channels: bool,
     limit_sales_channels: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only, required = false, value_type = Option<i32>)]
     best_availability_state: Option<Option<u8>>,
+    #[schema(read_only)]
     public_url: String,
     sales_channels: &'a [String],
 }
