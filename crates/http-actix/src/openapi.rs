@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat,
-    SchemaType, Type,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema,
+    SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
@@ -493,22 +493,29 @@ fn validation_errors_schema() -> Schema {
 }
 
 impl ParamKind {
+    /// The values the reader takes without a 400 or 404 are what the schema allows: a flag or
+    /// a page size that cannot be read is ignored, as in pretix, so those are any text.
     fn schema(&self) -> Schema {
         match self {
-            ParamKind::Text => string_schema(None),
-            ParamKind::Boolean => ObjectBuilder::new().schema_type(Type::Boolean).into(),
+            ParamKind::Text | ParamKind::Boolean | ParamKind::PageSize | ParamKind::Ordering(_) => {
+                string_schema(None)
+            }
             ParamKind::Integer => integer_schema(),
             ParamKind::DateTime => string_schema(Some(KnownFormat::DateTime)),
-            ParamKind::Ordering(_) => string_schema(None),
-            ParamKind::Page => ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1))
-                .into(),
-            ParamKind::PageSize => ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1))
-                .maximum(Some(50))
-                .into(),
+            ParamKind::Page => Schema::AnyOf(
+                AnyOfBuilder::new()
+                    .item(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1)),
+                    )
+                    .item(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["last"])),
+                    )
+                    .build(),
+            ),
         }
     }
 
@@ -519,8 +526,15 @@ impl ParamKind {
                 keys.join(", ")
             )),
             ParamKind::Page => Some("The page, from 1; `last` for the last one.".into()),
-            ParamKind::PageSize => Some("Results per page, at most 50 (the default).".into()),
-            ParamKind::Boolean => Some("`true` or `false`.".into()),
+            ParamKind::PageSize => Some(
+                "Results per page, at most 50 (the default); a value that is not a positive \
+                 number is ignored."
+                    .into(),
+            ),
+            ParamKind::Boolean => Some(
+                "`true` or `false` (or `1`, `0`, in any case); any other value does not filter."
+                    .into(),
+            ),
             ParamKind::DateTime => Some("An ISO 8601 date or date-time.".into()),
             _ => None,
         }
@@ -543,6 +557,11 @@ impl utoipa::PartialSchema for I18n {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::Object)
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(presale_domain::values::LANGUAGES.iter().copied())),
+            ))
             .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(string_schema(
                 None,
             )))))

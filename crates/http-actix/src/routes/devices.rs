@@ -100,6 +100,7 @@ pub struct Body<'a> {
     limit_events: Vec<&'a str>,
     #[schema(read_only)]
     revoked: bool,
+    #[schema(min_length = 1)]
     name: &'a str,
     #[schema(read_only, value_type = String, format = DateTime)]
     created: WireDateTime,

@@ -121,6 +121,7 @@ pub struct Body<'a> {
     #[schema(value_type = crate::openapi::I18n)]
     title: &'a I18nString,
     content_type: &'a str,
+    #[schema(min_length = 1)]
     url: &'a str,
     #[schema(value_type = Option<crate::openapi::I18n>)]
     description: Option<&'a I18nString>,

@@ -183,6 +183,7 @@ impl Delete for ImportedSecrets {
 pub struct Body<'a> {
     #[schema(read_only)]
     id: i64,
+    #[schema(min_length = 1)]
     secret: &'a str,
     used: bool,
     item: Option<i64>,

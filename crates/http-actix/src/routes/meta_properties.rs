@@ -120,6 +120,7 @@ impl Delete for MetaProperties {
 pub struct Body<'a> {
     #[schema(read_only)]
     id: i64,
+    #[schema(min_length = 1)]
     name: &'a str,
     default: &'a str,
     required: bool,

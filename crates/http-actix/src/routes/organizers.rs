@@ -75,7 +75,7 @@ fn describe(doc: &mut Doc) {
         one,
         "organizers_update",
         tag,
-        "Change an organizer's plugins",
+        "Replace an organizer's plugins",
         Auth::Token,
     )
     .body(organizer.clone())

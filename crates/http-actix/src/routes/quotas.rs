@@ -100,6 +100,7 @@ impl Delete for Quotas {
 pub struct Body<'a> {
     #[schema(read_only)]
     id: i64,
+    #[schema(min_length = 1)]
     name: &'a str,
     size: Option<i64>,
     items: &'a [i64],

@@ -109,6 +109,7 @@ impl Delete for SalesChannels {
 #[derive(Serialize, ToSchema)]
 #[schema(as = SalesChannel)]
 pub struct Body<'a> {
+    #[schema(min_length = 1, pattern = r"^[a-zA-Z0-9.\-_]+$")]
     identifier: &'a str,
     #[schema(value_type = crate::openapi::I18n)]
     label: &'a I18nString,

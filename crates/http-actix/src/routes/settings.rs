@@ -19,7 +19,7 @@ use presale_domain::settings::{Kind, Level, KEYS};
 use serde_json::{json, Map, Value};
 use utoipa::openapi::path::HttpMethod;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema,
     SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
@@ -74,8 +74,8 @@ fn describe(doc: &mut Doc) {
             }
         );
         let values = doc.component(&name, settings_schema(level));
-        let shown = RefOr::T(Schema::OneOf(
-            OneOfBuilder::new()
+        let shown = RefOr::T(Schema::AnyOf(
+            AnyOfBuilder::new()
                 .item(values.clone())
                 .item(explained.clone())
                 .build(),
@@ -133,8 +133,8 @@ fn settings_schema(level: Level) -> Schema {
                 .format(Some(SchemaFormat::Custom("uri".into())))
                 .into(),
             Kind::Email => text(Some(KnownFormat::Email)).into(),
-            Kind::I18n | Kind::I18nUrl => RefOr::T(Schema::OneOf(
-                OneOfBuilder::new()
+            Kind::I18n | Kind::I18nUrl => RefOr::T(Schema::AnyOf(
+                AnyOfBuilder::new()
                     .item(I18n::schema())
                     .item(ObjectBuilder::new().schema_type(Type::Null))
                     .build(),
@@ -168,7 +168,10 @@ fn explained_schema() -> Schema {
         .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(
             ObjectBuilder::new()
                 .schema_type(Type::Object)
-                .property("value", ObjectBuilder::new())
+                .property(
+                    "value",
+                    ObjectBuilder::new().schema_type(SchemaType::AnyValue),
+                )
                 .property("label", text())
                 .property("help_text", text())
                 .property("readonly", ObjectBuilder::new().schema_type(Type::Boolean))

@@ -268,6 +268,7 @@ pub fn render(t: &TeamWithEvents) -> Body<'_> {
 pub struct TokenBody<'a> {
     #[schema(read_only)]
     id: i64,
+    #[schema(min_length = 1)]
     name: &'a str,
     #[schema(read_only)]
     active: bool,

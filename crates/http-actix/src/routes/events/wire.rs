@@ -55,6 +55,11 @@ struct ValidKeys<'a> {
 pub(super) struct Body<'a> {
     #[schema(value_type = crate::openapi::I18n)]
     name: &'a I18nString,
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$"
+    )]
     slug: &'a str,
     live: bool,
     testmode: bool,
