@@ -7,8 +7,9 @@
 
 use crate::query::{Param, ParamKind};
 use actix_web::{HttpResponse, Responder};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::OnceLock;
+use utoipa::openapi::link::{Link, LinkBuilder};
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
@@ -222,6 +223,7 @@ impl Doc {
             has_body: false,
             bad_query: false,
             answers: Vec::new(),
+            links: Vec::new(),
         }
     }
 
@@ -263,6 +265,7 @@ pub(crate) struct Op<'d> {
     has_body: bool,
     bad_query: bool,
     answers: Vec<(u16, String, Option<RefOr<Schema>>)>,
+    links: Vec<(u16, String, Link)>,
 }
 
 impl Op<'_> {
@@ -309,6 +312,27 @@ impl Op<'_> {
     pub(crate) fn answer(mut self, status: u16, what: &str, schema: Option<RefOr<Schema>>) -> Self {
         self.answers.push((status, what.to_owned(), schema));
         self
+    }
+
+    /// A link from the `status` answer to the operation `target` on the member it names: the
+    /// path's own placeholders as they were sent, and `{id}` from the answer's `id_field`.
+    pub(crate) fn link(mut self, status: u16, target: &str, id_field: &str) -> Self {
+        let mut link = LinkBuilder::new().operation_id(target);
+        for name in placeholders(&self.path) {
+            link = link.parameter(name.clone(), format!("$request.path.{name}"));
+        }
+        link = link.parameter("id", format!("$response.body#/{id_field}"));
+        self.links.push((status, target.to_owned(), link.build()));
+        self
+    }
+
+    /// [`Op::link`] when `present` (the target operation exists).
+    pub(crate) fn link_if(self, present: bool, status: u16, target: &str, id_field: &str) -> Self {
+        if present {
+            self.link(status, target, id_field)
+        } else {
+            self
+        }
     }
 
     /// An error answer beyond those the operation's shape implies.
@@ -392,6 +416,9 @@ impl Op<'_> {
                     "application/json",
                     ContentBuilder::new().schema(Some(schema)).build(),
                 );
+            }
+            for (_, target, link) in self.links.iter().filter(|(s, _, _)| *s == status) {
+                response = response.link(target.clone(), link.clone());
             }
             responses
                 .entry(status.to_string())
@@ -594,11 +621,43 @@ pub fn document() -> &'static OpenApi {
 pub fn document_json() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {
-        let mut text = serde_json::to_string_pretty(document())
+        let mut text = serde_json::to_value(document())
+            .map(|mut value| {
+                spell_links(&mut value);
+                value
+            })
+            .and_then(|value| serde_json::to_string_pretty(&value))
             .unwrap_or_else(|e| json!({"detail": e.to_string()}).to_string());
         text.push('\n');
         text
     })
+}
+
+/// The document's library writes a link's fields in snake case (`operation_id`); OpenAPI
+/// spells them in camel case (`operationId`), which is what clients look for.
+fn spell_links(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(links)) = map.get_mut("links") {
+                for link in links.values_mut() {
+                    if let Value::Object(link) = link {
+                        for (from, to) in [
+                            ("operation_id", "operationId"),
+                            ("operation_ref", "operationRef"),
+                            ("request_body", "requestBody"),
+                        ] {
+                            if let Some(v) = link.remove(from) {
+                                link.insert(to.to_owned(), v);
+                            }
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(spell_links);
+        }
+        Value::Array(items) => items.iter_mut().for_each(spell_links),
+        _ => {}
+    }
 }
 
 /// `GET /api/v1/openapi.json`.

@@ -31,6 +31,7 @@ impl Resource for Devices {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "devices";
+    const ID_FIELD: &'static str = "device_id";
     const NOUNS: [&'static str; 2] = ["device", "devices"];
     /// Reading and writing need `can_change_organizer_settings`; devices never see devices.
     const NEEDS: Needs = Needs {

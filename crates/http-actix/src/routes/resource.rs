@@ -104,6 +104,8 @@ pub(crate) trait Resource: Sized + 'static {
 
     /// The collection's path segment: `quotas`.
     const SEGMENT: &'static str;
+    /// The field of [`Resource::Body`] that holds the member's path id.
+    const ID_FIELD: &'static str = "id";
     /// What one member and several are called in the document: `["quota", "quotas"]`.
     const NOUNS: [&'static str; 2];
     /// The permissions of reading and writing.
@@ -217,7 +219,7 @@ impl PathId for Identifier {
 
 /// Describes the operations [`register`] mounts.
 pub(crate) fn describe<R: Delete>(doc: &mut Doc) {
-    describe_without_delete::<R>(doc);
+    describe_operations::<R>(doc, true);
     let [noun, _] = R::NOUNS;
     R::Scope::path_params(doc.op(
         HttpMethod::Delete,
@@ -235,6 +237,12 @@ pub(crate) fn describe<R: Delete>(doc: &mut Doc) {
 /// Describes the operations [`register_without_delete`] mounts: list, create, detail, PUT,
 /// PATCH, and those of [`Resource::describe_more`].
 pub(crate) fn describe_without_delete<R: Resource>(doc: &mut Doc) {
+    describe_operations::<R>(doc, false);
+}
+
+/// List, create (linked to the operations on the member it made), detail, PUT, PATCH, and
+/// those of [`Resource::describe_more`].
+fn describe_operations<R: Resource>(doc: &mut Doc, deletable: bool) {
     let [noun, nouns] = R::NOUNS;
     let segment = R::SEGMENT;
     let (collection, member) = (collection_path::<R>(), member_path::<R>());
@@ -272,6 +280,10 @@ pub(crate) fn describe_without_delete<R: Resource>(doc: &mut Doc) {
     ))
     .body(body.clone())
     .answer(201, &format!("The new {noun}."), Some(body.clone()))
+    .link(201, &format!("{segment}_read"), R::ID_FIELD)
+    .link(201, &format!("{segment}_update"), R::ID_FIELD)
+    .link(201, &format!("{segment}_partial_update"), R::ID_FIELD)
+    .link_if(deletable, 201, &format!("{segment}_delete"), R::ID_FIELD)
     .add();
     R::Scope::path_params(doc.op(
         HttpMethod::Get,

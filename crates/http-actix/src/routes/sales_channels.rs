@@ -32,6 +32,7 @@ impl Resource for SalesChannels {
     type Body<'a> = Body<'a>;
 
     const SEGMENT: &'static str = "saleschannels";
+    const ID_FIELD: &'static str = "identifier";
     const NOUNS: [&'static str; 2] = ["sales channel", "sales channels"];
     const NEEDS: Needs = Needs {
         read: Some(Permission::ChangeOrganizerSettings),
