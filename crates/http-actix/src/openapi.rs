@@ -381,6 +381,8 @@ impl Op<'_> {
             shared.push((400, "Invalid"));
         } else if self.bad_query {
             shared.push((400, "InvalidFilter"));
+        } else {
+            shared.push((400, "Unreadable"));
         }
         if credential {
             shared.extend([(401, "Unauthenticated"), (403, "PermissionDenied")]);
