@@ -1,7 +1,7 @@
 # The few commands people use. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help deps run build test lint check-domain ci bench clean openapi
+.PHONY: help deps run build test lint check-domain ci bench clean openapi fuzz fuzz-short
 
 help:
 	@echo "make run    build and start Presale on ./data/presale.sqlite3 with a demo organizer and token"
@@ -11,6 +11,7 @@ help:
 	@echo "make openapi  write docs/openapi.json, the API's OpenAPI document, from the code"
 	@echo "make bench  benchmarks: release build on PostgreSQL and SQLite, seeded, driven by wrk;"
 	@echo "            report in bench/results/latest.md (BENCH_BACKEND=postgres|sqlite, BENCH_SECONDS=10)"
+	@echo "make fuzz   Schemathesis on SQLite and PostgreSQL, reports in target/fuzz/ (FUZZ_BACKEND, FUZZ_EXAMPLES=50, FUZZ_SEED); fuzz-short for CI"
 
 deps:
 	@scripts/install-deps.sh
@@ -42,6 +43,17 @@ ci: lint test
 BENCH_BACKEND ?= all
 bench: deps
 	bench/run.sh $(BENCH_BACKEND)
+
+# fuzz/run.sh [sqlite|postgres|all] [max-examples]: see the top of fuzz/run.sh. FUZZ_EXAMPLES
+# sends at least 10,000 requests per backend; fuzz-short a few hundred (for CI), without the
+# coverage phase.
+FUZZ_BACKEND ?= all
+FUZZ_EXAMPLES ?= 50
+fuzz: deps
+	fuzz/run.sh $(FUZZ_BACKEND) $(FUZZ_EXAMPLES)
+
+fuzz-short: deps
+	FUZZ_PHASES=examples,fuzzing,stateful FUZZ_WORKERS=1 fuzz/run.sh $(FUZZ_BACKEND) 3
 
 openapi:
 	$(CARGO) run -q -p presale -- openapi > docs/openapi.json

@@ -31,13 +31,20 @@ pub(crate) const API_ROOT: &str = "/api/v1";
 const SHARED_ERRORS: &[(&str, &str, &str)] = &[
     (
         "Invalid",
-        "The body could not be read or was refused: the errors by field.",
+        "The body could not be read or was refused: the errors by field (or, as for any \
+         request, a null character in the query string).",
         "ValidationErrors",
     ),
     (
         "InvalidFilter",
-        "A filter could not be read: the errors by parameter.",
+        "A filter could not be read: the errors by parameter (or, as for any request, a null \
+         character in the query string).",
         "ValidationErrors",
+    ),
+    (
+        "Unreadable",
+        "A null character in the query string.",
+        "Detail",
     ),
     (
         "Unauthenticated",
@@ -468,6 +475,14 @@ fn string_schema(format: Option<KnownFormat>) -> Schema {
         .into()
 }
 
+/// A string that is one of `values`.
+pub(crate) fn choice(values: impl IntoIterator<Item = &'static str>) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .into()
+}
+
 /// An integer path or query parameter (an id).
 pub(crate) fn integer_schema() -> Schema {
     ObjectBuilder::new()
@@ -682,6 +697,31 @@ mod tests {
             checked_in == document_json(),
             "docs/openapi.json differs from what the code makes: run `make openapi`"
         );
+    }
+
+    /// Every `$ref` names a component of the document.
+    #[test]
+    fn every_reference_resolves() {
+        fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        found.push(target);
+                    }
+                    map.values().for_each(|v| refs(v, found));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+                _ => {}
+            }
+        }
+        let doc: Value = serde_json::from_str(document_json()).unwrap_or_default();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 500, "{} references", found.len());
+        for target in found {
+            let pointer = target.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+        }
     }
 
     #[test]

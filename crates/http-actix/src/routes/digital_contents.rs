@@ -120,6 +120,7 @@ pub struct Body<'a> {
     subevent: Option<i64>,
     #[schema(value_type = crate::openapi::I18n)]
     title: &'a I18nString,
+    #[schema(schema_with = content_types)]
     content_type: &'a str,
     #[schema(min_length = 1)]
     url: &'a str,
@@ -132,6 +133,10 @@ pub struct Body<'a> {
     #[schema(value_type = Option<String>, format = DateTime)]
     available_until: Option<WireDateTime>,
     position: i64,
+}
+
+fn content_types() -> utoipa::openapi::schema::Schema {
+    crate::openapi::choice(ContentType::ALL.map(ContentType::as_str))
 }
 
 /// `id, subevent, title, content_type, url, description, all_products, limit_products,
