@@ -15,7 +15,6 @@ pub async fn request_log(
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let recording = crate::metrics::recording();
-    let route = recording.then(|| req.match_pattern()).flatten();
     let verb = req.method().clone();
     let span = tracing::info_span!("request", %method, %path);
     let result = next.call(req).instrument(span.clone()).await;
@@ -25,6 +24,9 @@ pub async fn request_log(
     match &result {
         Ok(resp) => {
             if recording {
+                // Read from the request once routed (routing needs the request to itself, so
+                // it cannot be kept aside before).
+                let route = crate::routes::route_template(resp.request());
                 crate::metrics::record_request(route, &verb, resp.status(), took);
             }
             tracing::info!(
@@ -36,8 +38,9 @@ pub async fn request_log(
         }
         Err(e) => {
             if recording {
+                // An error that no handler turned into a response: no route to name.
                 let status = e.as_response_error().status_code();
-                crate::metrics::record_request(route, &verb, status, took);
+                crate::metrics::record_request(None, &verb, status, took);
             }
             tracing::warn!(
                 error = %e,

@@ -70,12 +70,12 @@ pub fn configure_metrics(text: MetricsText) -> impl FnOnce(&mut web::ServiceConf
 /// class) are looked up in the recorder once per worker thread and kept, so that a request
 /// costs two atomic updates, not a registry lookup with a new key.
 pub(crate) fn record_request(
-    route: Option<String>,
+    route: Option<Arc<str>>,
     method: &Method,
     status: StatusCode,
     took: Duration,
 ) {
-    type Series = (Option<String>, &'static str, &'static str);
+    type Series = (Option<Arc<str>>, &'static str, &'static str);
     thread_local! {
         static HANDLES: RefCell<HashMap<Series, (Counter, Histogram)>> =
             RefCell::new(HashMap::new());
@@ -87,7 +87,7 @@ pub(crate) fn record_request(
             handles
                 .entry(series)
                 .or_insert_with_key(|(route, method, status)| {
-                    let route = route.clone().unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+                    let route = route.as_deref().unwrap_or(UNMATCHED_ROUTE).to_owned();
                     let labels = [
                         ("route", route),
                         ("method", (*method).to_owned()),

@@ -9,8 +9,7 @@ pub(crate) const PROFILE_DENIED: &str = "Request denied by device security profi
 
 /// The route of `req`; [`ApiRoute::Other`] for every route no profile names.
 pub(crate) fn route_of(req: &HttpRequest) -> ApiRoute {
-    req.match_pattern()
-        .map_or(ApiRoute::Other, |pattern| route_of_pattern(&pattern))
+    crate::routes::route_template(req).map_or(ApiRoute::Other, |pattern| route_of_pattern(&pattern))
 }
 
 /// The route of a pattern such as `/api/v1/organizers/{organizer}/events/{event}/`.

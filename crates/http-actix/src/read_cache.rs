@@ -29,6 +29,7 @@
 //! A served answer skips the handler, and so the credential lookup: a device's "last seen"
 //! is then recorded when its answer is next computed (at most one TTL later).
 
+use crate::routes::RouteTemplate;
 use actix_web::body::{self, BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -58,6 +59,9 @@ fn cost(key: &[u8], body: &Bytes) -> usize {
 
 struct Entry {
     body: Bytes,
+    /// The route template of the resource that computed it, for the request metrics of the
+    /// requests it answers without being routed.
+    route: Route,
     /// The organizer the answer belongs to, and the mark taken before it was computed.
     organizer: i64,
     mark: u64,
@@ -72,13 +76,16 @@ struct Store {
     bytes: usize,
 }
 
+/// A kept answer's route template.
+type Route = Option<Arc<str>>;
+
 /// What the cache holds for a request.
 #[derive(Debug, PartialEq)]
 enum Kept {
     /// An answer to serve.
-    Fresh(Bytes),
+    Fresh(Bytes, Route),
     /// An answer to serve, past its TTL: the caller is to compute it again in the background.
-    Refresh(Bytes),
+    Refresh(Bytes, Route),
     /// Nothing to serve: the caller computes the answer on the request.
     Missing,
 }
@@ -130,16 +137,16 @@ impl ReadCache {
         }
         let age = entry.stored.elapsed();
         if age < self.ttl {
-            return Kept::Fresh(entry.body.clone());
+            return Kept::Fresh(entry.body.clone(), entry.route.clone());
         }
         if age >= self.ttl.saturating_mul(2) {
             return Kept::Missing;
         }
         if entry.refreshing {
-            Kept::Fresh(entry.body.clone())
+            Kept::Fresh(entry.body.clone(), entry.route.clone())
         } else if may_refresh {
             entry.refreshing = true;
-            Kept::Refresh(entry.body.clone())
+            Kept::Refresh(entry.body.clone(), entry.route.clone())
         } else {
             Kept::Missing
         }
@@ -148,7 +155,7 @@ impl ReadCache {
     /// Keeps `body` as `organizer`'s answer under `key`, computed from data read after
     /// `mark` (unless an answer computed after a later mark is kept already, or the organizer
     /// changed since: then it may be outdated already).
-    fn put(&self, key: Vec<u8>, body: Bytes, organizer: i64, mark: u64) {
+    fn put(&self, key: Vec<u8>, body: Bytes, route: Route, organizer: i64, mark: u64) {
         if !self.versions.unchanged_since(organizer, mark) {
             return;
         }
@@ -167,6 +174,7 @@ impl ReadCache {
         store.bytes += size;
         let entry = Entry {
             body,
+            route,
             organizer,
             mark,
             stored: Instant::now(),
@@ -229,7 +237,12 @@ fn hashed_key(credential: &[u8], parts: [&str; 3]) -> Vec<u8> {
     hash.finalize().to_vec()
 }
 
-fn kept_answer(req: ServiceRequest, body: Bytes) -> ServiceResponse<BoxBody> {
+/// A kept answer, named by its route template for the request metrics (the request may not
+/// have been routed).
+fn kept_answer(req: ServiceRequest, body: Bytes, route: Route) -> ServiceResponse<BoxBody> {
+    if let Some(route) = route {
+        req.extensions_mut().insert(RouteTemplate::from(route));
+    }
     let answer = HttpResponse::Ok()
         .content_type(HeaderValue::from_static("application/json"))
         .body(body);
@@ -244,9 +257,9 @@ pub async fn serve_kept_answers(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if let Some((cache, key)) = cacheable(&req) {
         if let Some(mark) = cache.versions.mark() {
-            if let Kept::Fresh(body) = cache.lookup(&key, false) {
+            if let Kept::Fresh(body, route) = cache.lookup(&key, false) {
                 crate::metrics::answers_cache(true);
-                return Ok(kept_answer(req, body));
+                return Ok(kept_answer(req, body, route));
             }
             // The resource's layer computes the answer under this mark (taken before the
             // handler runs, as it must be) instead of asking the storage once more.
@@ -280,9 +293,11 @@ pub async fn read_cache(
     };
     let kept = cache.lookup(&key, true);
     crate::metrics::answers_cache(!matches!(kept, Kept::Missing));
+    // Routed here: the resource's template, kept with its answer.
+    let template = req.app_data::<RouteTemplate>().map(RouteTemplate::pattern);
     match kept {
-        Kept::Fresh(body) => return Ok(kept_answer(req, body)),
-        Kept::Refresh(body) => {
+        Kept::Fresh(body, route) => return Ok(kept_answer(req, body, route)),
+        Kept::Refresh(body, route) => {
             // Routed already, so the request may be handed to the handler a second time.
             let again = next.call(ServiceRequest::from_request(req.request().clone()));
             actix_web::rt::spawn(async move {
@@ -291,17 +306,17 @@ pub async fn read_cache(
                     Err(_) => None,
                 };
                 match kept {
-                    Some((organizer, body)) => cache.put(key, body, organizer, mark),
+                    Some((organizer, body)) => cache.put(key, body, template, organizer, mark),
                     None => cache.forget(&key),
                 }
             });
-            return Ok(kept_answer(req, body));
+            return Ok(kept_answer(req, body, route));
         }
         Kept::Missing => {}
     }
     let (res, kept) = keepable(next.call(req).await?).await?;
     if let Some((organizer, body)) = kept {
-        cache.put(key, body, organizer, mark);
+        cache.put(key, body, template, organizer, mark);
     }
     Ok(res)
 }
@@ -445,11 +460,11 @@ mod tests {
     }
 
     fn fresh(body: &'static [u8]) -> Kept {
-        Kept::Fresh(Bytes::from_static(body))
+        Kept::Fresh(Bytes::from_static(body), None)
     }
 
     fn put(cache: &ReadCache, key: &[u8], body: &'static [u8], mark: u64) {
-        cache.put(key.to_vec(), Bytes::from_static(body), 1, mark);
+        cache.put(key.to_vec(), Bytes::from_static(body), None, 1, mark);
     }
 
     #[test]
@@ -490,7 +505,7 @@ mod tests {
         );
         assert_eq!(
             cache.lookup(b"k", true),
-            Kept::Refresh(Bytes::from_static(b"old")),
+            Kept::Refresh(Bytes::from_static(b"old"), None),
             "the first routed caller computes it again"
         );
         assert_eq!(cache.lookup(b"k", true), fresh(b"old"));
@@ -512,7 +527,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(
             cache.lookup(b"k", true),
-            Kept::Refresh(Bytes::from_static(b"old"))
+            Kept::Refresh(Bytes::from_static(b"old"), None)
         );
         // The computation never came back.
         std::thread::sleep(Duration::from_millis(100));
@@ -531,7 +546,7 @@ mod tests {
             "not being computed"
         );
         std::thread::sleep(Duration::from_millis(220));
-        assert!(matches!(cache.lookup(b"k", true), Kept::Refresh(_)));
+        assert!(matches!(cache.lookup(b"k", true), Kept::Refresh(..)));
         cache.forget(b"k");
         assert_eq!(cache.lookup(b"k", true), Kept::Missing);
         assert_eq!(cache.store.lock().unwrap().bytes, 0);
@@ -550,7 +565,7 @@ mod tests {
         let (cache, _) = cache(Duration::from_secs(60));
         let big = Bytes::from(vec![b' '; MAX_ANSWER]);
         for i in 0..(MAX_TOTAL / MAX_ANSWER + 1) {
-            cache.put(i.to_string().into_bytes(), big.clone(), 1, 0);
+            cache.put(i.to_string().into_bytes(), big.clone(), None, 1, 0);
         }
         let store = cache.store.lock().unwrap();
         // 23 answers fit, the 24th emptied the cache, the 25th joined it.
@@ -568,7 +583,7 @@ mod tests {
         let per_entry = 8 + 2 + ENTRY_OVERHEAD;
         let fit = MAX_TOTAL / per_entry;
         for i in 0..=fit {
-            cache.put(format!("{i:08}").into_bytes(), small.clone(), 1, 0);
+            cache.put(format!("{i:08}").into_bytes(), small.clone(), None, 1, 0);
         }
         let store = cache.store.lock().unwrap();
         assert_eq!(

@@ -26,11 +26,12 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
-use actix_web::{guard, web, Error, HttpRequest, HttpResponse, Resource};
+use actix_web::{guard, web, Error, HttpMessage, HttpRequest, HttpResponse, Resource};
 use presale_domain::access::{Permission, Principal};
 use presale_domain::event::Event;
 use presale_domain::organizer::{organizer_access, Organizer};
 use std::future::Future;
+use std::sync::Arc;
 
 /// One entry of the route table: the routes it mounts and how the API's document describes
 /// them, side by side so that no route goes undescribed.
@@ -94,6 +95,39 @@ pub(crate) fn describe(doc: &mut Doc) {
     }
 }
 
+/// The pattern a resource below `/api/v1` is mounted at, kept with the resource: the route of
+/// a request is read from it rather than matched again against every pattern of the app,
+/// which costs more instructions than the rest of answering a kept answer.
+/// A kept answer served before routing carries its resource's template in the request's
+/// extensions instead.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteTemplate(Arc<str>);
+
+impl RouteTemplate {
+    pub(crate) fn pattern(&self) -> Arc<str> {
+        self.0.clone()
+    }
+}
+
+impl From<Arc<str>> for RouteTemplate {
+    fn from(pattern: Arc<str>) -> Self {
+        RouteTemplate(pattern)
+    }
+}
+
+/// The pattern of the route that answered `req`: `/api/v1/organizers/{organizer}/events/`.
+pub(crate) fn route_template(req: &HttpRequest) -> Option<Arc<str>> {
+    if let Some(kept) = req.extensions().get::<RouteTemplate>() {
+        return Some(kept.pattern());
+    }
+    match req.app_data::<RouteTemplate>() {
+        Some(template) => Some(template.pattern()),
+        // The few routes outside `checked_resource`: the health checks, the document, the
+        // browser docs, `/metrics`.
+        None => req.match_pattern().map(Arc::from),
+    }
+}
+
 /// A route for GET and HEAD (actix sends no body for HEAD).
 pub(crate) fn read() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
@@ -135,6 +169,7 @@ where
     Fut: Future<Output = Result<(), ApiError>> + 'static,
 {
     web::resource(path)
+        .app_data(RouteTemplate(format!("{API_ROOT}{path}").into()))
         .default_service(web::to(move |req: HttpRequest| {
             let access = access.clone();
             async move {
